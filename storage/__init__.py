@@ -1,0 +1,49 @@
+"""Persistence: a Storage hands out Repositories bound to one transaction.
+
+Handlers and jobs only see `Storage.transaction()` and the repository methods, which
+take and return pydantic models; a PostgreSQL backend would provide another Storage
+whose repositories implement the same methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bot.crypto import FieldCipher
+from storage.applications import ApplicationRepository, UpdateLog
+from storage.db import Database, Tx
+from storage.users import UserRepository
+
+
+class Repositories:
+    """Every repository, bound to the same open transaction."""
+
+    def __init__(self, tx: Tx, cipher: FieldCipher) -> None:
+        self.tx = tx
+        self.users = UserRepository(tx)
+        self.applications = ApplicationRepository(tx, cipher)
+        self.updates = UpdateLog(tx)
+
+
+class Storage:
+    """The application's persistence entry point (SQLite backend)."""
+
+    def __init__(self, path: Path, cipher: FieldCipher) -> None:
+        self.db = Database(path)
+        self.cipher = cipher
+
+    async def open(self) -> None:
+        """Connect and migrate."""
+        await self.db.connect()
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self.db.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repositories]:
+        """Repositories sharing one transaction, committed when the block exits cleanly."""
+        async with self.db.transaction() as tx:
+            yield Repositories(tx, self.cipher)

@@ -1,0 +1,106 @@
+"""build_application: the ONE place handlers, jobs, error handler and lifecycle hooks are wired."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommandScopeDefault, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from bot.commands import bot_commands
+from bot.context import CONTEXT_TYPES, BotData
+from bot.delivery import DeliveryPolicy
+from bot.documents import DocumentStore
+from bot.i18n import Renderer
+from bot.keys import cipher_for
+from bot.settings import LOCALES, Settings
+from handlers import errors, language, onboarding, start, users
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+SANDBOX_TOKEN = "7000000001:sandbox-token-not-a-secret-aaaaaaaaaaaa"
+
+
+def build_application(settings: Settings, *, renderer: Renderer | None = None) -> Application:
+    """Build the bot: services in bot_data, handlers in order, lifecycle hooks."""
+    cipher = cipher_for(settings)
+    storage = Storage(settings.database_path, cipher)
+
+    async def mark_unreachable(chat_id: int) -> None:
+        async with storage.transaction() as repos:
+            await repos.users.mark_unreachable(chat_id)
+        log.info("chat %s blocked the bot; marked unreachable", chat_id)
+
+    token = settings.bot_token.get_secret_value() if not settings.sandbox else SANDBOX_TOKEN
+    builder = (
+        Application.builder()
+        .token(token)
+        .context_types(CONTEXT_TYPES)
+        .rate_limiter(DeliveryPolicy(on_forbidden=mark_unreachable))
+        .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=30))
+        .get_updates_request(HTTPXRequest(read_timeout=settings.poll_timeout_seconds + 10))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url)
+    if settings.telegram_file_base_url:
+        builder = builder.base_file_url(settings.telegram_file_base_url)
+    app = builder.build()
+
+    data: BotData = app.bot_data
+    data.settings = settings
+    data.storage = storage
+    data.renderer = renderer or Renderer()
+    data.documents = DocumentStore(settings.data_dir / "documents", cipher)
+
+    _add_handlers(app)
+    return app
+
+
+def _add_handlers(app: Application) -> None:
+    # group -1 runs first for every update: record the user and load their locale.
+    app.add_handler(TypeHandler(Update, users.remember_user), group=-1)
+
+    # order matters: commands and buttons before the free-text catch-all.
+    app.add_handler(CommandHandler("start", start.start))
+    app.add_handler(CommandHandler("help", start.help_command))
+    app.add_handler(CommandHandler("language", language.choose_language))
+    app.add_handler(CommandHandler("apply", onboarding.apply_command, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("status", onboarding.status_command, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("cancel", onboarding.cancel_command, filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(onboarding.on_button, pattern=r"^ap:"))
+    app.add_handler(CallbackQueryHandler(language.language_chosen, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(start.menu_button, pattern=r"^menu:"))
+    app.add_handler(MessageHandler(filters.COMMAND, start.unknown_command))
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, start.private_message)
+    )
+    app.add_error_handler(errors.on_error)
+
+
+async def _post_init(app: Application) -> None:
+    data: BotData = app.bot_data
+    await data.storage.open()
+    # The default menu is zh-CN; Telegram shows the "en" one to English-language clients.
+    for locale in LOCALES:
+        await app.bot.set_my_commands(
+            bot_commands(data.renderer, locale),
+            scope=BotCommandScopeDefault(),
+            language_code=None if locale == data.settings.default_locale else locale[:2],
+        )
+    log.info("bot @%s ready", app.bot.username)
+
+
+async def _post_shutdown(app: Application) -> None:
+    data: BotData = app.bot_data
+    await data.storage.close()

@@ -1,0 +1,33 @@
+"""Typed context: what every handler can reach, instead of string keys in bot_data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
+
+from bot.documents import DocumentStore
+from bot.i18n import Renderer
+from bot.settings import Locale, Settings
+from storage import Storage
+
+
+class BotData:
+    """Process-wide services, filled in by build_application before the bot starts."""
+
+    settings: Settings
+    storage: Storage
+    renderer: Renderer
+    documents: DocumentStore
+
+
+@dataclass
+class UserData:
+    """Per-user facts refreshed from the database at the start of every update."""
+
+    locale: Locale = "zh-CN"
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+Context = CallbackContext[ExtBot[None], UserData, dict, BotData]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData, user_data=UserData)

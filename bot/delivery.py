@@ -1,0 +1,82 @@
+"""The one place that maps Telegram errors on outgoing calls to what the bot does about them.
+
+- RetryAfter (429): AIORateLimiter waits `retry_after` and retries, so the message still arrives.
+- Forbidden (403, bot blocked): the chat is marked unreachable and the error is re-raised.
+- Network errors and 5xx: retried with exponential backoff. A timed-out *send* is not
+  retried, because Telegram may already have delivered it and a retry would duplicate it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
+from telegram.ext import AIORateLimiter
+
+log = logging.getLogger(__name__)
+
+ForbiddenHook = Callable[[int], Awaitable[None]]
+
+# Calls that change nothing when repeated; safe to retry after a timeout.
+_IDEMPOTENT_PREFIXES = ("get", "answer", "edit", "delete", "set", "sendChatAction")
+
+
+class DeliveryPolicy(AIORateLimiter):
+    """AIORateLimiter (Telegram's flood limits, 429 retries) plus network retries and 403 hooks."""
+
+    def __init__(
+        self,
+        *,
+        on_forbidden: ForbiddenHook | None = None,
+        network_retries: int = 4,
+        backoff_base: float = 0.5,
+        max_retries: int = 5,
+    ) -> None:
+        super().__init__(max_retries=max_retries)
+        self.on_forbidden = on_forbidden
+        self.network_retries = network_retries
+        self.backoff_base = backoff_base
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Send one request under the policy described in the module docstring."""
+        attempt = 0
+        while True:
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except Forbidden:
+                chat_id = data.get("chat_id")
+                if self.on_forbidden is not None and isinstance(chat_id, int) and chat_id > 0:
+                    await self.on_forbidden(chat_id)
+                raise
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                retriable = not isinstance(exc, TimedOut) or endpoint.startswith(
+                    _IDEMPOTENT_PREFIXES
+                )
+                if not retriable or attempt >= self.network_retries:
+                    raise
+                delay = self.backoff_base * 2**attempt
+                attempt += 1
+                log.warning(
+                    "%s failed (%s); retry %d/%d in %.1fs",
+                    endpoint,
+                    exc,
+                    attempt,
+                    self.network_retries,
+                    delay,
+                )
+                await asyncio.sleep(delay)

@@ -1,0 +1,78 @@
+"""Rendering every user-facing text from jinja2 templates, per locale."""
+
+from __future__ import annotations
+
+import html
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from bot.settings import LOCALES, Locale
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+LABELS_NAME = "labels"
+
+
+def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
+    """The one jinja2 environment: HTML autoescape on, since messages go out as Telegram HTML."""
+    env = Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    return env
+
+
+def locale_for(language_code: str | None, default: Locale = "zh-CN") -> Locale:
+    """Pick a supported locale from Telegram's language_code (zh* -> zh-CN, en* -> en)."""
+    code = (language_code or "").lower()
+    if code.startswith("zh"):
+        return "zh-CN"
+    if code.startswith("en"):
+        return "en"
+    return default
+
+
+class Renderer:
+    """Renders message templates (`<locale>/<name>.j2`) and short labels (`labels.j2` blocks)."""
+
+    def __init__(self, env: Environment | None = None) -> None:
+        self.env = env or build_environment()
+
+    def render(self, locale: Locale, name: str, /, **context: object) -> str:
+        """The message `name` in `locale`, HTML-escaped, surrounding whitespace stripped."""
+        template = self.env.get_template(f"{locale}/{name}.j2")
+        return template.render(locale=locale, **context).strip()
+
+    def block(self, locale: Locale, name: str, key: str, /, **context: object) -> str:
+        """One named block of template `name` (a file holding many short texts), rendered."""
+        template = self.env.get_template(f"{locale}/{name}.j2")
+        block = template.blocks.get(key)
+        if block is None:
+            raise KeyError(f"block {key!r} missing in {locale}/{name}.j2")
+        ctx = template.new_context(dict(context, locale=locale))
+        return "".join(block(ctx)).strip()
+
+    def label(self, locale: Locale, key: str, /, **context: object) -> str:
+        """A short text (button label, menu entry) from the locale's labels.j2."""
+        return self.block(locale, LABELS_NAME, key, **context)
+
+    def plain_label(self, locale: Locale, key: str, /, **context: object) -> str:
+        """A label for a place that is not HTML (button text, command descriptions)."""
+        return html.unescape(self.label(locale, key, **context))
+
+
+@cache
+def template_names(templates_dir: Path = TEMPLATES_DIR) -> dict[Locale, set[str]]:
+    """Every template file per locale, relative to the locale folder (for the parity test)."""
+    return {
+        locale: {
+            str(p.relative_to(templates_dir / locale))
+            for p in (templates_dir / locale).rglob("*.j2")
+        }
+        for locale in LOCALES
+    }

@@ -1,0 +1,114 @@
+"""Configuration: one pydantic-settings class, loaded once in __main__ and passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Locale = Literal["zh-CN", "en"]
+LOCALES: tuple[Locale, ...] = ("zh-CN", "en")
+
+
+class Settings(BaseSettings):
+    """Everything the operator can configure, from the environment or an optional .env file."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: SecretStr | None = None
+    telegram_base_url: str | None = None
+    telegram_file_base_url: str | None = None
+    database_path: Path = Path("data/merchant-bot.sqlite3")
+    data_dir: Path = Path("data")
+    timezone: str = "Asia/Shanghai"
+    default_locale: Locale = "zh-CN"
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    review_chat_id: int | None = None
+    support_chat_id: int | None = None
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = Field(default=8080, ge=0, le=65535)
+    # URL-safe base64 of 32 bytes; unset = a key file generated under DATA_DIR.
+    encryption_key: SecretStr | None = None
+    max_document_mb: float = Field(default=10.0, gt=0, le=20)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Long-poll timeout for getUpdates; tests shorten it so shutdown is quick.
+    poll_timeout_seconds: float = Field(default=10.0, gt=0, le=50)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return [p for p in parts if p]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("an IANA time zone name such as Asia/Shanghai") from exc
+        return value
+
+    @field_validator("database_path")
+    @classmethod
+    def _usable_database_path(cls, value: Path) -> Path:
+        if value.is_dir():
+            raise ValueError("a file path, but it names a directory")
+        parent = value.parent
+        for ancestor in (parent, *parent.parents):
+            if ancestor.exists():
+                if not ancestor.is_dir():
+                    raise ValueError(f"a path inside a directory, but {ancestor} is a file")
+                if not os.access(ancestor, os.W_OK | os.X_OK):
+                    raise ValueError(f"a writable location, but {ancestor} is not writable")
+                break
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _usable_data_dir(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError("a directory, but it names a file")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The configured business time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def sandbox(self) -> bool:
+        """True when no token is set: run against the bundled local Bot API server."""
+        return self.bot_token is None or not self.bot_token.get_secret_value()
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message is one line meant for the operator."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Turn pydantic's multi-line report into one line naming the variable and what is expected."""
+    problems = []
+    for err in exc.errors():
+        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        message = err["msg"].removeprefix("Value error, ")
+        problems.append(
+            f"{name}: expected {message}" if err["type"] == "value_error" else f"{name}: {message}"
+        )
+    return "; ".join(problems)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, raising ConfigError with a one-line message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None

@@ -1,0 +1,170 @@
+"""What the merchant sees of the application form: questions, the review page, the status."""
+
+from __future__ import annotations
+
+from babel.dates import format_datetime
+from markupsafe import Markup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+
+from bot import onboarding as form
+from bot.context import Context
+from bot.validation import FieldError
+from handlers.common import label, locale_of, main_menu, text
+from storage.applications import ApplicationRecord
+
+TOTAL = len(form.QUESTIONS)
+
+
+def draft_of(record: ApplicationRecord) -> form.Draft:
+    """The domain view of a stored draft."""
+    return form.Draft(record.id, dict(record.answers), record.editing)
+
+
+def error_text(context: Context, error: FieldError) -> str:
+    """The message for a rejected answer, in the merchant's language."""
+    renderer = context.bot_data.renderer
+    params = dict(error.params)
+    if "slot" in params:
+        params["slot"] = label(context, f"field_{params['slot']}")
+    return renderer.block(
+        locale_of(context), "apply/errors", error.code.replace(".", "_"), **params
+    )
+
+
+def _cb(draft: form.Draft, *parts: str) -> str:
+    return ":".join(("ap", str(draft.application_id), *parts))
+
+
+def question_keyboard(context: Context, draft: form.Draft, q: form.Question):
+    """Buttons for a choice question, or Skip for an optional document."""
+    if q.kind is form.Kind.CHOICE:
+        options = form.allowed_choices(draft, q.key)
+        buttons = [
+            InlineKeyboardButton(
+                label(context, f"choice_{q.key}_{value}"),
+                callback_data=_cb(draft, "c", q.key, value),
+            )
+            for value in options
+        ]
+        width = 2 if len(buttons) > 3 else 1
+        return InlineKeyboardMarkup([buttons[i : i + width] for i in range(0, len(buttons), width)])
+    if q.optional:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        label(context, "btn_skip"), callback_data=_cb(draft, "skip", q.key)
+                    )
+                ]
+            ]
+        )
+    return None
+
+
+async def ask(chat_id: int, context: Context, draft: form.Draft, error: str | None = None) -> None:
+    """Send the question the draft is at (or the review page when every field is answered)."""
+    q = form.next_field(draft)
+    if q is None:
+        await send_review(chat_id, context, draft, error)
+        return
+    a = draft.answers
+    question = context.bot_data.renderer.block(
+        locale_of(context),
+        "apply/questions",
+        q.key,
+        enterprise=a.get("subject_type") == "enterprise",
+        personal=a.get("account_kind") == "personal_card",
+        legal_rep_name=a.get("legal_rep_name", ""),
+        merchant_name=a.get("merchant_name", ""),
+    )
+    body = text(
+        context,
+        "apply/ask",
+        step=form.step_number(q),
+        total=TOTAL,
+        question=Markup(question),
+        error=Markup(error) if error else None,
+        editing=draft.editing is not None,
+    )
+    await context.bot.send_message(
+        chat_id, body, parse_mode=ParseMode.HTML, reply_markup=question_keyboard(context, draft, q)
+    )
+
+
+def review_rows(context: Context, draft: form.Draft) -> list[dict[str, str]]:
+    """Every answer with its label; sensitive numbers masked, documents summarised."""
+    rows = []
+    for q in form.QUESTIONS:
+        value = draft.answers.get(q.key)
+        if q.kind is form.Kind.DOCUMENT:
+            shown = label(context, "doc_skipped" if value == form.SKIPPED else "doc_received")
+        elif q.kind is form.Kind.CHOICE:
+            shown = label(context, f"choice_{q.key}_{value}")
+        else:
+            shown = form.display_value(q.key, value) or ""
+        rows.append(
+            {
+                "label": label(context, f"field_{q.key}"),
+                "value": Markup(shown) if q.kind is not form.Kind.TEXT else shown,
+            }
+        )
+    return rows
+
+
+async def send_review(
+    chat_id: int, context: Context, draft: form.Draft, error: str | None = None
+) -> None:
+    """The review page: all answers, an Edit button per field, then Submit."""
+    edit_buttons = [
+        InlineKeyboardButton(
+            label(context, "btn_edit", field=label(context, f"field_{q.key}")),
+            callback_data=_cb(draft, "e", q.key),
+        )
+        for q in form.QUESTIONS
+    ]
+    rows = [edit_buttons[i : i + 2] for i in range(0, len(edit_buttons), 2)]
+    rows.append([InlineKeyboardButton(label(context, "btn_submit"), callback_data=_cb(draft, "s"))])
+    body = text(context, "apply/review", rows=review_rows(context, draft))
+    if error:
+        body = f"⚠️ {error}\n\n{body}"
+    await context.bot.send_message(
+        chat_id, body, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def send_status(chat_id: int, context: Context, record: ApplicationRecord | None) -> None:
+    """A short status card of the merchant's latest application."""
+    if record is None or record.state == "draft":
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label(context, "menu_apply"), callback_data="menu:apply")]]
+        )
+        await context.bot.send_message(
+            chat_id,
+            text(context, "apply/no_application"),
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+        )
+        return
+    locale = locale_of(context)
+    submitted = record.submitted_at or record.created_at
+    when = format_datetime(
+        submitted,
+        "yyyy-MM-dd HH:mm",
+        tzinfo=context.bot_data.settings.zone,
+        locale=locale.replace("-", "_"),
+    )
+    await context.bot.send_message(
+        chat_id,
+        text(
+            context,
+            "apply/status",
+            number=record.number or "",
+            merchant_name=record.answers.get("merchant_name", ""),
+            state=label(context, f"state_{record.state}"),
+            state_key=record.state,
+            submitted_at=when,
+        ),
+        parse_mode=ParseMode.HTML,
+        reply_markup=main_menu(context),
+    )

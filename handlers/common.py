@@ -1,0 +1,59 @@
+"""Shared pieces for handlers: rendering a template into a reply, the main menu keyboard."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+
+from bot.context import Context
+from bot.settings import Locale
+
+MENU_ITEMS: tuple[str, ...] = ("apply", "status", "code", "faq", "support", "summary", "settings")
+
+
+def locale_of(context: Context) -> Locale:
+    """The locale to answer this user in (set by handlers.users.remember_user)."""
+    return (
+        context.user_data.locale if context.user_data else context.bot_data.settings.default_locale
+    )
+
+
+def text(context: Context, name: str, /, **values: object) -> str:
+    """Render message template `name` in the user's locale."""
+    return context.bot_data.renderer.render(locale_of(context), name, **values)
+
+
+def label(context: Context, key: str, /, **values: object) -> str:
+    """A plain-text label (for buttons) in the user's locale."""
+    return context.bot_data.renderer.plain_label(locale_of(context), key, **values)
+
+
+def main_menu(context: Context) -> InlineKeyboardMarkup:
+    """The main menu: two buttons a row, as thumbs reach them on a phone."""
+    buttons = [
+        InlineKeyboardButton(label(context, f"menu_{item}"), callback_data=f"menu:{item}")
+        for item in MENU_ITEMS
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup(rows)
+
+
+async def reply(
+    update: Update,
+    context: Context,
+    name: str,
+    /,
+    *,
+    keyboard: InlineKeyboardMarkup | None = None,
+    **values: object,
+) -> Message:
+    """Send template `name` to the chat the update came from, as Telegram HTML."""
+    chat = update.effective_chat
+    assert chat is not None
+    return await context.bot.send_message(
+        chat.id,
+        text(context, name, **values),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+        disable_web_page_preview=True,
+    )

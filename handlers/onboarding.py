@@ -1,0 +1,345 @@
+"""The application conversation: /apply, answers, buttons, edits, /cancel and submit.
+
+Every accepted answer is committed before the next question is sent, and the position is
+derived from the stored draft, so a restart at any step loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot import onboarding as form
+from bot.context import Context
+from bot.documents import check_document
+from bot.validation import FieldError
+from handlers.application_views import (
+    TOTAL,
+    ask,
+    draft_of,
+    error_text,
+    send_review,
+    send_status,
+)
+from handlers.common import label, text
+from storage.applications import DocumentRecord
+
+log = logging.getLogger(__name__)
+
+_MIB = 1024 * 1024
+
+
+async def apply_command(update: Update, context: Context) -> None:
+    """/apply and the Apply button: start, resume, or show the status of what was submitted."""
+    user = update.effective_user
+    assert user is not None
+    if update.callback_query:
+        await update.callback_query.answer()
+    async with context.bot_data.storage.transaction() as repos:
+        draft = await repos.applications.draft_of(user.id)
+        latest = None if draft else await repos.applications.latest_of(user.id)
+    if latest is not None and latest.state != "cancelled":
+        await send_status(user.id, context, latest)
+    elif draft is None or not draft.answers:
+        await _start_new(user.id, context)
+    else:
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        label(context, "btn_resume"), callback_data=f"ap:{draft.id}:r"
+                    ),
+                    InlineKeyboardButton(
+                        label(context, "btn_restart"), callback_data=f"ap:{draft.id}:n"
+                    ),
+                ]
+            ]
+        )
+        await context.bot.send_message(
+            user.id,
+            text(context, "apply/resume", done=_done(draft_of(draft)), total=TOTAL),
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+        )
+
+
+async def _start_new(user_id: int, context: Context) -> None:
+    """Open a draft (or reuse the empty one) and ask the first question."""
+    async with context.bot_data.storage.transaction() as repos:
+        record = await repos.applications.draft_of(user_id)
+        if record is None:
+            record = await repos.applications.get(await repos.applications.create_draft(user_id))
+    assert record is not None
+    await context.bot.send_message(
+        user_id, text(context, "apply/intro", total=TOTAL), parse_mode=ParseMode.HTML
+    )
+    await ask(user_id, context, draft_of(record))
+
+
+async def status_command(update: Update, context: Context) -> None:
+    """/status and the status button."""
+    user = update.effective_user
+    assert user is not None
+    if update.callback_query:
+        await update.callback_query.answer()
+    async with context.bot_data.storage.transaction() as repos:
+        latest = await repos.applications.latest_of(user.id)
+    if latest is not None and latest.state == "draft":
+        await context.bot.send_message(
+            user.id,
+            text(context, "apply/draft_reminder", done=_done(draft_of(latest)), total=TOTAL),
+            parse_mode=ParseMode.HTML,
+        )
+        return
+    await send_status(user.id, context, latest)
+
+
+async def cancel_command(update: Update, context: Context) -> None:
+    """/cancel: confirm before discarding the draft."""
+    user = update.effective_user
+    assert user is not None
+    async with context.bot_data.storage.transaction() as repos:
+        draft = await repos.applications.draft_of(user.id)
+    if draft is None:
+        await context.bot.send_message(
+            user.id, text(context, "apply/nothing_to_cancel"), parse_mode=ParseMode.HTML
+        )
+        return
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    label(context, "btn_cancel_yes"), callback_data=f"ap:{draft.id}:x"
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    label(context, "btn_cancel_no"), callback_data=f"ap:{draft.id}:r"
+                )
+            ],
+        ]
+    )
+    await context.bot.send_message(
+        user.id,
+        text(context, "apply/cancel_confirm"),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+    )
+
+
+async def has_draft(user_id: int, context: Context) -> bool:
+    """True if the merchant is in the middle of the form (their messages are answers)."""
+    async with context.bot_data.storage.transaction() as repos:
+        return await repos.applications.draft_of(user_id) is not None
+
+
+async def on_message(update: Update, context: Context) -> None:
+    """A message while the form runs: the answer to the current question."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    async with context.bot_data.storage.transaction() as repos:
+        record = await repos.applications.draft_of(user.id)
+    if record is None:
+        return
+    draft = draft_of(record)
+    q = form.next_field(draft)
+    try:
+        if q is None:
+            raise FieldError("choice.expected")
+        if q.kind is form.Kind.DOCUMENT:
+            doc = await _receive_document(message, context, draft, q.key)
+            await _commit(update, context, draft, q.key, doc)
+        elif q.kind is form.Kind.CHOICE:
+            raise FieldError("choice.expected")
+        elif not message.text:
+            raise FieldError("text.expected")
+        else:
+            today = datetime.now(context.bot_data.settings.zone).date()
+            value = form.accept_text(draft, q.key, message.text, today=today)
+            await _commit(update, context, draft, q.key, value)
+    except FieldError as exc:
+        await ask(user.id, context, draft, error_text(context, exc))
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """A button of the form: a choice, Skip, Edit, Submit, Resume, Start over or Cancel."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    user = query.from_user
+    _, app_id, action, *args = query.data.split(":")
+    field, arg = ([*args, "", ""])[:2]
+    async with context.bot_data.storage.transaction() as repos:
+        record = await repos.applications.draft_of(user.id)
+    if record is None or str(record.id) != app_id:
+        await query.answer(label(context, "stale_button"))
+        await _drop_keyboard(query.message)
+        return
+    draft = draft_of(record)
+    q = form.next_field(draft)
+    current = q.key if q is not None else None
+    if action == "c" and q is not None and field == current:
+        await query.answer()
+        try:
+            value = form.accept_choice(draft, q.key, arg)
+        except FieldError as exc:
+            await ask(user.id, context, draft, error_text(context, exc))
+            return
+        await _drop_keyboard(query.message)
+        await _commit(update, context, draft, q.key, value)
+    elif action == "skip" and q is not None and q.optional and field == current:
+        await query.answer()
+        await _drop_keyboard(query.message)
+        await _commit(update, context, draft, q.key, form.SKIPPED)
+    elif action == "e" and q is None and field in form.BY_KEY:
+        await query.answer()
+        async with context.bot_data.storage.transaction() as repos:
+            await repos.applications.set_editing(draft.application_id, field)
+        draft.editing = field
+        await ask(user.id, context, draft)
+    elif action == "s" and q is None and draft.complete:
+        await query.answer()
+        await _drop_keyboard(query.message)
+        await _submit(update, context, draft)
+    elif action == "r":
+        await query.answer()
+        await _drop_keyboard(query.message)
+        await ask(user.id, context, draft)
+    elif action in ("n", "x"):
+        await query.answer()
+        await _drop_keyboard(query.message)
+        await _discard(context, draft, user.id)
+        if action == "n":
+            await _start_new(user.id, context)
+        else:
+            await context.bot.send_message(
+                user.id, text(context, "apply/cancelled"), parse_mode=ParseMode.HTML
+            )
+    else:
+        # A button from an older question: say so and repeat where the form really is.
+        await query.answer(label(context, "stale_button"))
+        await ask(user.id, context, draft)
+
+
+def _done(draft: form.Draft) -> int:
+    return sum(1 for q in form.QUESTIONS if draft.has(q.key))
+
+
+async def _drop_keyboard(message: object) -> None:
+    # Old buttons would only confuse; failures here (message too old) don't matter.
+    if isinstance(message, Message) and message.reply_markup:
+        with contextlib.suppress(TelegramError):
+            await message.edit_reply_markup(None)
+
+
+async def _receive_document(
+    message: Message, context: Context, draft: form.Draft, slot: str
+) -> DocumentRecord:
+    """Download, check by real content, store encrypted; refuse reuse in another slot."""
+    settings = context.bot_data.settings
+    max_bytes = int(settings.max_document_mb * _MIB)
+    if message.photo:
+        attachment, declared, name = message.photo[-1], "image/jpeg", None
+    elif message.document:
+        doc = message.document
+        attachment, declared, name = doc, doc.mime_type, doc.file_name
+    else:
+        raise FieldError("document.expected")
+    if attachment.file_size and attachment.file_size > max_bytes:
+        # Refuse before downloading: Telegram says how big it is.
+        raise FieldError(
+            "document.too_large",
+            {"size_mb": round(attachment.file_size / _MIB, 1), "max_mb": settings.max_document_mb},
+        )
+    try:
+        tg_file = await attachment.get_file()
+        data = bytes(await tg_file.download_as_bytearray())
+    except TelegramError as exc:
+        log.warning("download of a %s failed: %r", slot, exc)
+        raise FieldError("document.download_failed") from None
+    mime = check_document(data, declared_mime=declared, file_name=name, max_bytes=max_bytes)
+    sha256 = hashlib.sha256(data).hexdigest()
+    for other in form.DOCUMENT_SLOTS:
+        if other != slot and draft.answers.get(other) == sha256:
+            raise FieldError("document.reused", {"slot": other})
+    # fsync'd file I/O: keep it off the event loop.
+    blob = await asyncio.to_thread(context.bot_data.documents.put, data, mime)
+    return DocumentRecord(
+        slot=slot,
+        sha256=blob.sha256,
+        mime_type=mime,
+        size=blob.size,
+        file_id=attachment.file_id,
+        file_unique_id=attachment.file_unique_id,
+    )
+
+
+async def _commit(
+    update: Update, context: Context, draft: form.Draft, key: str, value: object
+) -> None:
+    """Store one answer (exactly once per update), settle edits, then ask what comes next."""
+    q = form.BY_KEY[key]
+    async with context.bot_data.storage.transaction() as repos:
+        if not await repos.updates.claim(update.update_id):
+            return  # delivered twice after a crash: the answer is already stored
+        apps = repos.applications
+        if isinstance(value, DocumentRecord):
+            await apps.save_document(draft.application_id, value)
+            draft.answers[key] = value.sha256
+        else:
+            await apps.save_answer(draft.application_id, key, value, sensitive=q.sensitive)
+            draft.answers[key] = value
+        stale = form.invalidated(draft)
+        if stale:
+            await apps.forget(draft.application_id, stale)
+            for field in stale:
+                draft.answers.pop(field, None)
+        if draft.editing == key:
+            await apps.set_editing(draft.application_id, None)
+            draft.editing = None
+    chat = update.effective_chat
+    assert chat is not None
+    await ask(chat.id, context, draft)
+
+
+async def _submit(update: Update, context: Context, draft: form.Draft) -> None:
+    """Number the application, mark it submitted and tell the merchant what happens next."""
+    user = update.effective_user
+    assert user is not None
+    day = datetime.now(context.bot_data.settings.zone).strftime("%Y%m%d")
+    async with context.bot_data.storage.transaction() as repos:
+        if not await repos.updates.claim(update.update_id):
+            return
+        number = await repos.applications.submit(draft.application_id, actor=user.id, day=day)
+    log.info("application %s submitted by user %s", number, user.id)
+    await context.bot.send_message(
+        user.id, text(context, "apply/submitted", number=number), parse_mode=ParseMode.HTML
+    )
+
+
+async def _discard(context: Context, draft: form.Draft, actor: int) -> None:
+    """Delete the draft, then the stored files nothing else references."""
+    async with context.bot_data.storage.transaction() as repos:
+        blobs = await repos.applications.delete(draft.application_id)
+        orphans = [sha for sha in blobs if not await repos.applications.blob_in_use(sha)]
+    for sha in orphans:
+        context.bot_data.documents.delete(sha)
+    log.info("draft %s discarded by user %s", draft.application_id, actor)
+
+
+__all__ = [
+    "apply_command",
+    "cancel_command",
+    "has_draft",
+    "on_button",
+    "on_message",
+    "send_review",
+    "status_command",
+]

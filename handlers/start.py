@@ -1,0 +1,60 @@
+"""/start, /help, the main menu and whatever arrives that no other flow claims."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import Context
+from handlers import onboarding
+from handlers.common import label, main_menu, reply
+
+
+async def start(update: Update, context: Context) -> None:
+    """Greet the merchant and show the main menu."""
+    user = update.effective_user
+    name = user.first_name if user else ""
+    await reply(update, context, "start", name=name, keyboard=main_menu(context))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """List the commands."""
+    await reply(update, context, "help", keyboard=main_menu(context))
+
+
+async def menu_button(update: Update, context: Context) -> None:
+    """A main-menu button whose flow has not landed yet: say so, kindly."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    item = query.data.removeprefix("menu:")
+    if item not in ("apply", "status"):
+        await query.answer()
+    if item == "apply":
+        await onboarding.apply_command(update, context)
+        return
+    if item == "status":
+        await onboarding.status_command(update, context)
+        return
+    if item == "back":
+        await reply(
+            update, context, "start", name=query.from_user.first_name, keyboard=main_menu(context)
+        )
+        return
+    await reply(update, context, "coming_soon", feature=label(context, f"menu_{item}"))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command no handler knows."""
+    message = update.effective_message
+    command = (message.text or "").split()[0] if message else ""
+    await reply(update, context, "unknown_command", command=command, keyboard=main_menu(context))
+
+
+async def private_message(update: Update, context: Context) -> None:
+    """Anything but a command in the private chat: a form answer if a form runs."""
+    user = update.effective_user
+    assert user is not None
+    if await onboarding.has_draft(user.id, context):
+        await onboarding.on_message(update, context)
+        return
+    # The FAQ answerer takes free text over when it lands.
+    await reply(update, context, "not_understood", keyboard=main_menu(context))

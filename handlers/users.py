@@ -1,0 +1,26 @@
+"""Runs before every other handler: records the user and loads their locale."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import Context
+from bot.i18n import locale_for
+
+
+async def remember_user(update: Update, context: Context) -> None:
+    """Record who wrote and pick their locale: their /language choice, else Telegram's."""
+    user = update.effective_user
+    if user is None or user.is_bot or context.user_data is None:
+        return
+    settings = context.bot_data.settings
+    async with context.bot_data.storage.transaction() as repos:
+        stored = await repos.users.upsert_seen(
+            user.id,
+            first_name=user.first_name,
+            username=user.username,
+            language_code=user.language_code,
+        )
+    context.user_data.locale = stored.locale or locale_for(
+        user.language_code, settings.default_locale
+    )

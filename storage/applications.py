@@ -1,0 +1,226 @@
+"""ApplicationRepository: drafts, answers, documents, numbers and the audit trail."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.crypto import FieldCipher
+from storage.db import Tx, utcnow
+
+
+class DocumentRecord(BaseModel):
+    """One uploaded document's metadata."""
+
+    slot: str
+    sha256: str
+    mime_type: str
+    size: int
+    file_id: str
+    file_unique_id: str
+
+
+class ApplicationRecord(BaseModel):
+    """An application row with its answers decrypted."""
+
+    id: int
+    merchant_id: int
+    number: str | None
+    state: str
+    editing: str | None
+    answers: dict[str, Any]
+    documents: dict[str, DocumentRecord]
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+
+
+class ApplicationRepository:
+    """Plain-SQL access to applications; the caller owns the transaction."""
+
+    def __init__(self, tx: Tx, cipher: FieldCipher) -> None:
+        self.tx = tx
+        self.cipher = cipher
+
+    async def _load(self, row: Any) -> ApplicationRecord:
+        answers: dict[str, Any] = {}
+        for a in await self.tx.fetchall(
+            "SELECT field, value, encrypted FROM application_answers WHERE application_id = ?",
+            (row["id"],),
+        ):
+            raw = a["value"]
+            if a["encrypted"]:
+                raw = self.cipher.decrypt_str(raw, context=f"answer:{a['field']}")
+            answers[a["field"]] = json.loads(raw)
+        docs = {
+            d["slot"]: DocumentRecord.model_validate(dict(d))
+            for d in await self.tx.fetchall(
+                "SELECT slot, sha256, mime_type, size, file_id, file_unique_id"
+                " FROM application_documents WHERE application_id = ?",
+                (row["id"],),
+            )
+        }
+        for slot, doc in docs.items():
+            answers[slot] = doc.sha256
+        return ApplicationRecord.model_validate(
+            {**dict(row), "answers": answers, "documents": docs}
+        )
+
+    async def get(self, application_id: int) -> ApplicationRecord | None:
+        """An application by id."""
+        row = await self.tx.fetchone("SELECT * FROM applications WHERE id = ?", (application_id,))
+        return await self._load(row) if row else None
+
+    async def draft_of(self, merchant_id: int) -> ApplicationRecord | None:
+        """The merchant's unfinished application, if any."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM applications WHERE merchant_id = ? AND state = 'draft'", (merchant_id,)
+        )
+        return await self._load(row) if row else None
+
+    async def latest_of(self, merchant_id: int) -> ApplicationRecord | None:
+        """The merchant's most recent application in any state."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM applications WHERE merchant_id = ? ORDER BY id DESC LIMIT 1",
+            (merchant_id,),
+        )
+        return await self._load(row) if row else None
+
+    async def create_draft(self, merchant_id: int) -> int:
+        """Start a new empty draft and return its id."""
+        now = utcnow().isoformat()
+        app_id = await self.tx.insert(
+            "INSERT INTO applications (merchant_id, state, created_at, updated_at)"
+            " VALUES (?, 'draft', ?, ?)",
+            (merchant_id, now, now),
+        )
+        await self.add_event(app_id, actor=merchant_id, from_state=None, to_state="draft")
+        return app_id
+
+    async def save_answer(self, application_id: int, field: str, value: Any, *, sensitive: bool):
+        """Store (or replace) one answer; sensitive values are encrypted first."""
+        raw = json.dumps(value, ensure_ascii=False)
+        if sensitive:
+            raw = self.cipher.encrypt_str(raw, context=f"answer:{field}")
+        now = utcnow().isoformat()
+        await self.tx.execute(
+            "INSERT INTO application_answers (application_id, field, value, encrypted, updated_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, field) DO UPDATE SET"
+            " value = excluded.value, encrypted = excluded.encrypted,"
+            " updated_at = excluded.updated_at",
+            (application_id, field, raw, int(sensitive), now),
+        )
+        await self._touch(application_id)
+
+    async def save_document(self, application_id: int, doc: DocumentRecord) -> None:
+        """Attach (or replace) the document in a slot."""
+        await self.tx.execute(
+            "INSERT INTO application_documents (application_id, slot, sha256, mime_type, size,"
+            " file_id, file_unique_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (application_id, slot) DO UPDATE SET sha256 = excluded.sha256,"
+            " mime_type = excluded.mime_type, size = excluded.size, file_id = excluded.file_id,"
+            " file_unique_id = excluded.file_unique_id, created_at = excluded.created_at",
+            (
+                application_id,
+                doc.slot,
+                doc.sha256,
+                doc.mime_type,
+                doc.size,
+                doc.file_id,
+                doc.file_unique_id,
+                utcnow().isoformat(),
+            ),
+        )
+        await self._touch(application_id)
+
+    async def forget(self, application_id: int, fields: list[str]) -> None:
+        """Drop answers (and documents) so those questions are asked again."""
+        for field in fields:
+            await self.tx.execute(
+                "DELETE FROM application_answers WHERE application_id = ? AND field = ?",
+                (application_id, field),
+            )
+            await self.tx.execute(
+                "DELETE FROM application_documents WHERE application_id = ? AND slot = ?",
+                (application_id, field),
+            )
+
+    async def set_editing(self, application_id: int, field: str | None) -> None:
+        """Mark the field being re-asked from the review page (None when done)."""
+        await self.tx.execute(
+            "UPDATE applications SET editing = ? WHERE id = ?", (field, application_id)
+        )
+
+    async def delete(self, application_id: int) -> list[str]:
+        """Delete a draft with its answers; return the sha256 of its documents."""
+        rows = await self.tx.fetchall(
+            "SELECT sha256 FROM application_documents WHERE application_id = ?", (application_id,)
+        )
+        await self.tx.execute("DELETE FROM applications WHERE id = ?", (application_id,))
+        return [r["sha256"] for r in rows]
+
+    async def blob_in_use(self, sha256: str) -> bool:
+        """True if any application still references the stored file."""
+        row = await self.tx.fetchone(
+            "SELECT 1 FROM application_documents WHERE sha256 = ? LIMIT 1", (sha256,)
+        )
+        return row is not None
+
+    async def submit(self, application_id: int, *, actor: int, day: str) -> str:
+        """Give the draft its number (AP<day>-NNNN) and move it to submitted."""
+        await self.tx.execute(
+            "INSERT INTO application_counters (day, last) VALUES (?, 1)"
+            " ON CONFLICT (day) DO UPDATE SET last = last + 1",
+            (day,),
+        )
+        row = await self.tx.fetchone("SELECT last FROM application_counters WHERE day = ?", (day,))
+        assert row is not None
+        number = f"AP{day}-{row['last']:04d}"
+        now = utcnow().isoformat()
+        await self.tx.execute(
+            "UPDATE applications SET number = ?, state = 'submitted', editing = NULL,"
+            " submitted_at = ?, updated_at = ? WHERE id = ? AND state = 'draft'",
+            (number, now, now, application_id),
+        )
+        await self.add_event(application_id, actor=actor, from_state="draft", to_state="submitted")
+        return number
+
+    async def add_event(
+        self,
+        application_id: int,
+        *,
+        actor: int | None,
+        from_state: str | None,
+        to_state: str,
+        note: str | None = None,
+    ) -> None:
+        """Append to the audit trail."""
+        await self.tx.execute(
+            "INSERT INTO application_events (application_id, actor, from_state, to_state, note, at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (application_id, actor, from_state, to_state, note, utcnow().isoformat()),
+        )
+
+    async def _touch(self, application_id: int) -> None:
+        await self.tx.execute(
+            "UPDATE applications SET updated_at = ? WHERE id = ?",
+            (utcnow().isoformat(), application_id),
+        )
+
+
+class UpdateLog:
+    """Which Telegram updates were already handled (for exactly-once side effects)."""
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    async def claim(self, update_id: int) -> bool:
+        """Record the update; False if it had been handled before."""
+        changed = await self.tx.execute(
+            "INSERT OR IGNORE INTO processed_updates (update_id, handled_at) VALUES (?, ?)",
+            (update_id, utcnow().isoformat()),
+        )
+        return changed == 1

@@ -1,0 +1,43 @@
+"""Fixtures shared by every test: settings built in the test, never from the real environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Settings must come from the test, not from the developer's shell or a stray .env.
+    for name in (
+        "BOT_TOKEN",
+        "TELEGRAM_BASE_URL",
+        "DATABASE_PATH",
+        "DATA_DIR",
+        "TIMEZONE",
+        "ADMIN_IDS",
+        "REVIEW_CHAT_ID",
+        "SUPPORT_CHAT_ID",
+        "DEFAULT_LOCALE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path):
+    """Build Settings for a test with a fresh database file under tmp_path."""
+
+    def build(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "database_path": tmp_path / "bot.sqlite3",
+            "data_dir": tmp_path / "data",
+            "poll_timeout_seconds": 1.0,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return build

@@ -1,0 +1,62 @@
+"""Start-up configuration: bad values stop the bot with one clear line, exit code 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_cli(env_extra: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_PATH"}}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_bad_timezone_stops_startup_with_one_line(tmp_path: Path) -> None:
+    result = run_cli({"TIMEZONE": "Mars/Olympus_Mons"}, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "TIMEZONE" in lines[0] and "Asia/Shanghai" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_database_path_that_is_a_directory_stops_startup_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "adir").mkdir()
+    result = run_cli({"DATABASE_PATH": str(tmp_path / "adir")}, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DATABASE_PATH" in lines[0], result.stderr
+
+
+def test_database_path_under_a_file_stops_startup_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    result = run_cli({"DATABASE_PATH": str(tmp_path / "afile" / "db.sqlite3")}, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DATABASE_PATH" in lines[0], result.stderr
+
+
+def test_admin_ids_accept_a_comma_separated_list(make_settings) -> None:
+    settings = make_settings(admin_ids="1, 2,3")
+    assert settings.admin_ids == [1, 2, 3]
+
+
+def test_bad_admin_ids_name_the_variable(tmp_path: Path) -> None:
+    result = run_cli({"ADMIN_IDS": "alice,bob"}, tmp_path)
+    assert result.returncode == 2
+    assert "ADMIN_IDS" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_no_token_means_sandbox(make_settings) -> None:
+    assert make_settings().sandbox
+    assert not make_settings(bot_token="123456:abc").sandbox
