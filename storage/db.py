@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -170,6 +171,15 @@ async def migrate(db: Database) -> list[str]:
 
 
 def _split_sql(script: str) -> list[str]:
-    """Split a migration into statements (migrations contain no semicolons inside literals)."""
-    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    """Split a migration into statements; sqlite3 decides where one is complete."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and not all(
+        part.strip().startswith("--") for part in buffer.strip().splitlines()
+    ):
+        raise ValueError(f"incomplete statement at the end of a migration: {buffer.strip()!r}")
+    return statements

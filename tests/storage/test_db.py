@@ -1,0 +1,87 @@
+"""The database layer: migrations recorded once, transactions atomic, savepoints nest."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.crypto import FieldCipher, generate_key, key_from_setting
+from storage import Storage
+
+
+@pytest.fixture
+async def storage(tmp_path: Path):
+    store = Storage(
+        tmp_path / "db" / "test.sqlite3", FieldCipher([key_from_setting(generate_key())])
+    )
+    await store.open()
+    yield store
+    await store.close()
+
+
+async def test_migrations_are_applied_once_and_recorded(storage: Storage, tmp_path: Path) -> None:
+    await storage.close()
+    await storage.open()  # a second start applies nothing new
+    with sqlite3.connect(tmp_path / "db" / "test.sqlite3") as db:
+        versions = [r[0] for r in db.execute("SELECT version FROM schema_migrations")]
+        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert versions == sorted(set(versions)) and versions[0] == 1
+    assert mode == "wal"
+
+
+async def test_failed_transaction_leaves_nothing_behind(storage: Storage) -> None:
+    with pytest.raises(RuntimeError):
+        async with storage.transaction() as repos:
+            await repos.users.upsert_seen(1, first_name="a", username=None, language_code="zh")
+            raise RuntimeError("boom")
+    async with storage.transaction() as repos:
+        assert await repos.users.get(1) is None
+
+
+async def test_nested_transaction_rolls_back_only_its_own_work(storage: Storage) -> None:
+    async with storage.transaction() as repos:
+        await repos.users.upsert_seen(1, first_name="outer", username=None, language_code="zh")
+        with pytest.raises(ValueError):
+            async with storage.transaction() as inner:
+                await inner.users.upsert_seen(
+                    2, first_name="inner", username=None, language_code="en"
+                )
+                raise ValueError
+    async with storage.transaction() as repos:
+        assert await repos.users.get(1) is not None
+        assert await repos.users.get(2) is None
+
+
+async def test_sensitive_answers_are_stored_encrypted(storage: Storage, tmp_path: Path) -> None:
+    async with storage.transaction() as repos:
+        await repos.users.upsert_seen(7, first_name="x", username=None, language_code="zh")
+        app_id = await repos.applications.create_draft(7)
+        await repos.applications.save_answer(
+            app_id, "legal_rep_id", "11010519491231002X", sensitive=True
+        )
+        await repos.applications.save_answer(app_id, "merchant_name", "小店", sensitive=False)
+    async with storage.transaction() as repos:
+        draft = await repos.applications.draft_of(7)
+    assert draft is not None and draft.answers["legal_rep_id"] == "11010519491231002X"
+    with sqlite3.connect(tmp_path / "db" / "test.sqlite3") as db:
+        stored = dict(db.execute("SELECT field, value FROM application_answers"))
+    assert "11010519491231002X" not in stored["legal_rep_id"]
+
+
+async def test_application_numbers_count_per_day(storage: Storage) -> None:
+    numbers = []
+    async with storage.transaction() as repos:
+        for uid in (1, 2, 3):
+            await repos.users.upsert_seen(uid, first_name="x", username=None, language_code="zh")
+            app_id = await repos.applications.create_draft(uid)
+            day = "20261125" if uid < 3 else "20261126"
+            numbers.append(await repos.applications.submit(app_id, actor=uid, day=day))
+    assert numbers == ["AP20261125-0001", "AP20261125-0002", "AP20261126-0001"]
+
+
+async def test_an_update_is_claimed_only_once(storage: Storage) -> None:
+    async with storage.transaction() as repos:
+        assert await repos.updates.claim(42)
+        assert not await repos.updates.claim(42)
