@@ -26,6 +26,10 @@ async def start_bot(settings: Settings, *, renderer: Renderer | None = None) -> 
     """Initialise, start and begin polling; the caller must stop_bot() it."""
     app = build_application(settings, renderer=renderer)
     await app.initialize()
+    # run_polling() would call these hooks; we drive the lifecycle ourselves so the sandbox,
+    # the tests and production share one event loop and one start/stop path.
+    if app.post_init:
+        await app.post_init(app)
     await app.start()
     assert app.updater is not None
     await app.updater.start_polling(
@@ -41,6 +45,8 @@ async def stop_bot(app: Application) -> None:
     if app.running:
         await app.stop()
     await app.shutdown()
+    if app.post_shutdown:
+        await app.post_shutdown(app)
 
 
 async def _wait_for_stop_signal() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jinja2 import ChoiceLoader, DictLoader
+from pydantic import SecretStr
 
 from bot.i18n import Renderer, build_environment
 from bot.sandbox.server import BotApiServer
@@ -118,3 +119,35 @@ async def test_blocked_user_is_marked_unreachable(
     async with data.storage.transaction() as repos:
         user = await repos.users.get(merchant.user_id)
     assert user is not None and user.unreachable_at is not None
+
+
+async def test_message_still_arrives_after_server_errors(
+    server: BotApiServer, merchant: ChatUser
+) -> None:
+    server.fail_next(2, 502, methods={"sendmessage"})
+    await merchant.send("/start")
+    message = await merchant.reply(timeout=15)
+    assert "您好" in message["text"]
+
+
+async def test_token_never_appears_in_logs(
+    server: BotApiServer, run_bot: BotRunner, bot_settings, capsys
+) -> None:
+    import logging
+
+    from bot.logs import configure_logging
+
+    token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+    configure_logging("DEBUG")
+    logging.getLogger("httpx").setLevel(logging.DEBUG)  # the chattiest about URLs
+    try:
+        await run_bot(bot_settings.model_copy(update={"bot_token": SecretStr(token)}))
+        user = ChatUser(server, 10006, "小钱")
+        await user.send("/start")
+        await user.reply()
+        logging.getLogger("test").warning("configured with %s", token)
+    finally:
+        logging.getLogger().handlers.clear()
+    err = capsys.readouterr().err
+    assert "getUpdates" in err or "sendMessage" in err  # the log really was written
+    assert token not in err and token.split(":")[1] not in err

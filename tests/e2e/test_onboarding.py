@@ -70,8 +70,8 @@ async def test_enterprise_completes_application_in_english(english_merchant: Cha
         (2, "91350100M000100Y44", "校验码"),
         (2, "9135010", "应为 18 位"),
         (2, "91350100M0001O0Y43", "无效字符"),
-        (5, "11010519491231002Y", "校验码"),
-        (5, "11010520201231002X", "年满 18 周岁"),  # born 2020: a minor
+        (5, "110105194912310021", "校验码"),
+        (5, "110105202012310021", "年满 18 周岁"),  # born 2020: a minor
         (5, "110105194913310029", "出生日期"),
         (11, "4111111111111112", "校验不通过"),
         (11, "41111111", "16–19 位"),
@@ -126,7 +126,7 @@ async def test_oversized_file_is_refused(
     await run_bot(bot_settings.model_copy(update={"max_document_mb": 0.001}))
     user = ChatUser(server, 10020, "小周")
     await fill(user, INDIVIDUAL_ZH[:3])
-    await user.send_document(png(1, size=64), "licence.png", "image/png")
+    await user.send_document(png(1) + bytes(4096), "licence.png", "image/png")
     reply = await user.reply_text()
     assert "文件太大了" in reply and "第 4/17 步" in reply
 
@@ -220,18 +220,34 @@ async def test_apply_with_a_draft_offers_resume_or_start_over(merchant: ChatUser
 async def test_stale_button_is_refused_and_the_draft_untouched(
     server: BotApiServer, merchant: ChatUser
 ) -> None:
-    await merchant.send("/apply")
+    await fill(merchant, INDIVIDUAL_ZH)
+    review = merchant.server.messages(merchant.chat_id)[-1]
+    await merchant.press("✏️ 主营商品")
     await merchant.reply()
-    first = await merchant.reply()
-    await merchant.press("个体工商户", first)
-    await merchant.reply()
-    # press the old "企业" button again on the first question (as a slow client might)
-    await merchant.press("企业", first)
+    # Submit on the old review page while an edit is under way: refused, the edit goes on.
+    await merchant.press("确认提交", review)
     reply = await merchant.reply_text()
-    assert "第 2/17 步" in reply  # still at the merchant name, subject type unchanged
+    assert "主营商品" in reply and "第 17/17 步" in reply
     assert any("过期" in (a.get("text") or "") for a in server.callback_answers())
-    await merchant.send("/cancel")  # nothing was corrupted: the form still goes on
+    await merchant.send("茶叶、茶具")
+    assert "茶叶、茶具" in await merchant.reply_text()
+
+
+async def test_button_of_a_discarded_draft_is_stale(
+    server: BotApiServer, merchant: ChatUser
+) -> None:
+    await fill(merchant, INDIVIDUAL_ZH[:2])
+    await merchant.send("/apply")
+    resume_prompt = await merchant.reply()
+    await merchant.send("/cancel")
     await merchant.reply()
+    await merchant.press("是的，放弃申请")
+    await merchant.reply()
+    await merchant.press("继续填写", resume_prompt)
+    edited = await merchant.edited()  # the dead buttons are taken away
+    assert edited["message_id"] == resume_prompt["message_id"] and not edited.get("reply_markup")
+    await merchant.silence(0.5)
+    assert any("过期" in (a.get("text") or "") for a in server.callback_answers())
 
 
 async def test_submitted_merchant_gets_status_instead_of_a_new_form(merchant: ChatUser) -> None:
