@@ -1,0 +1,66 @@
+"""`make run` without a token: the sandbox serves the chat page and the bot answers /start."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(url: str, body: dict | None = None) -> tuple[int, str]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json"} if data else {}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status, response.read().decode()
+
+
+def test_sandbox_serves_chat_page_and_bot_answers_start(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
+    env.update(SANDBOX_PORT=str(port), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        deadline = time.monotonic() + 30
+        while "chat page" not in banner and time.monotonic() < deadline:
+            banner += proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in banner, banner
+
+        status, page = http(f"http://127.0.0.1:{port}/")
+        assert status == 200 and "<html" in page.lower()
+
+        http(f"http://127.0.0.1:{port}/sandbox/api/send_text", {"user_id": 10001, "text": "/start"})
+        reply = ""
+        deadline = time.monotonic() + 15
+        while "您好" not in reply and time.monotonic() < deadline:
+            time.sleep(0.2)
+            _, reply = http(f"http://127.0.0.1:{port}/sandbox/api/chats/10001/messages")
+        assert "您好" in reply
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert (tmp_path / "data" / "encryption.key").stat().st_mode & 0o777 == 0o600
