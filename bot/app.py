@@ -20,7 +20,7 @@ from bot.context import CONTEXT_TYPES, BotData
 from bot.delivery import DeliveryPolicy
 from bot.documents import DocumentStore
 from bot.i18n import Renderer
-from bot.keys import cipher_for
+from bot.keys import keys_for
 from bot.settings import LOCALES, Settings
 from handlers import errors, language, onboarding, start, users
 from storage import Storage
@@ -32,8 +32,8 @@ SANDBOX_TOKEN = "7000000001:sandbox-token-not-a-secret-aaaaaaaaaaaa"
 
 def build_application(settings: Settings, *, renderer: Renderer | None = None) -> Application:
     """Build the bot: services in bot_data, handlers in order, lifecycle hooks."""
-    cipher = cipher_for(settings)
-    storage = Storage(settings.database_path, cipher)
+    keys = keys_for(settings)
+    storage = Storage(settings.database_path, keys)
 
     async def mark_unreachable(chat_id: int) -> None:
         async with storage.transaction() as repos:
@@ -61,7 +61,7 @@ def build_application(settings: Settings, *, renderer: Renderer | None = None) -
     data.settings = settings
     data.storage = storage
     data.renderer = renderer or Renderer()
-    data.documents = DocumentStore(settings.data_dir / "documents", cipher)
+    data.documents = DocumentStore(settings.data_dir / "documents", keys.cipher)
 
     _add_handlers(app)
     return app

@@ -11,28 +11,34 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.crypto import FieldCipher
+from bot.keys import Keys
 from storage.applications import ApplicationRepository, UpdateLog
 from storage.db import Database, Tx
+from storage.fulfilment import FulfilmentRepository
+from storage.outbox import OutboxRepository
+from storage.staff import StaffRepository
 from storage.users import UserRepository
 
 
 class Repositories:
     """Every repository, bound to the same open transaction."""
 
-    def __init__(self, tx: Tx, cipher: FieldCipher) -> None:
+    def __init__(self, tx: Tx, keys: Keys) -> None:
         self.tx = tx
         self.users = UserRepository(tx)
-        self.applications = ApplicationRepository(tx, cipher)
+        self.applications = ApplicationRepository(tx, keys.cipher)
         self.updates = UpdateLog(tx)
+        self.staff = StaffRepository(tx)
+        self.outbox = OutboxRepository(tx)
+        self.fulfilment = FulfilmentRepository(tx, keys.cipher, keys.lookup_key)
 
 
 class Storage:
     """The application's persistence entry point (SQLite backend)."""
 
-    def __init__(self, path: Path, cipher: FieldCipher) -> None:
+    def __init__(self, path: Path, keys: Keys) -> None:
         self.db = Database(path)
-        self.cipher = cipher
+        self.keys = keys
 
     async def open(self) -> None:
         """Connect and migrate."""
@@ -46,4 +52,4 @@ class Storage:
     async def transaction(self) -> AsyncIterator[Repositories]:
         """Repositories sharing one transaction, committed when the block exits cleanly."""
         async with self.db.transaction() as tx:
-            yield Repositories(tx, self.cipher)
+            yield Repositories(tx, self.keys)

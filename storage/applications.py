@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.crypto import FieldCipher
+from bot.lifecycle import check
 from storage.db import Tx, utcnow
 
 
@@ -36,6 +37,20 @@ class ApplicationRecord(BaseModel):
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None
+    reviewer_id: int | None = None
+    merchant_no: str | None = None
+    to_fix: list[str] | None = None  # flagged fields not fixed yet (rejected applications)
+    flags: dict[str, str] = {}  # field -> reason, latest rejection round
+
+
+class ApplicationEvent(BaseModel):
+    """One entry of the audit trail."""
+
+    actor: int | None
+    from_state: str | None
+    to_state: str
+    note: str | None
+    at: datetime
 
 
 class ApplicationRepository:
@@ -80,6 +95,99 @@ class ApplicationRepository:
             "SELECT * FROM applications WHERE merchant_id = ? AND state = 'draft'", (merchant_id,)
         )
         return await self._load(row) if row else None
+
+    async def form_of(self, merchant_id: int) -> ApplicationRecord | None:
+        """The application the merchant is filling in: a draft, or a rejected one to fix."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM applications WHERE merchant_id = ? AND state IN ('draft', 'rejected')"
+            " ORDER BY id DESC LIMIT 1",
+            (merchant_id,),
+        )
+        return await self._load(row) if row else None
+
+    async def by_number(self, number: str) -> ApplicationRecord | None:
+        """An application by its human-readable number (AP20261125-0001)."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM applications WHERE number = ?", (number.strip().upper(),)
+        )
+        return await self._load(row) if row else None
+
+    async def transition(
+        self,
+        application_id: int,
+        expected: str,
+        to_state: str,
+        *,
+        actor: int | None,
+        note: str | None = None,
+    ) -> bool:
+        """Move from `expected` to `to_state` with an audit event; False if the state moved on.
+
+        The conditional UPDATE is what makes two reviewers pressing Approve at the same
+        moment produce exactly one transition.
+        """
+        check(expected, to_state)
+        changed = await self.tx.execute(
+            "UPDATE applications SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+            (to_state, utcnow().isoformat(), application_id, expected),
+        )
+        if changed:
+            await self.add_event(
+                application_id, actor=actor, from_state=expected, to_state=to_state, note=note
+            )
+        return changed == 1
+
+    async def set_reviewer(self, application_id: int, reviewer_id: int | None) -> None:
+        """Who reviews the application."""
+        await self.tx.execute(
+            "UPDATE applications SET reviewer_id = ? WHERE id = ?", (reviewer_id, application_id)
+        )
+
+    async def set_merchant_no(self, application_id: int, merchant_no: str) -> None:
+        """The merchant number given on approval."""
+        await self.tx.execute(
+            "UPDATE applications SET merchant_no = ? WHERE id = ?", (merchant_no, application_id)
+        )
+
+    async def events(self, application_id: int) -> list[ApplicationEvent]:
+        """The audit trail, oldest first."""
+        rows = await self.tx.fetchall(
+            "SELECT actor, from_state, to_state, note, at FROM application_events"
+            " WHERE application_id = ? ORDER BY id",
+            (application_id,),
+        )
+        return [ApplicationEvent.model_validate(dict(r)) for r in rows]
+
+    async def flag(self, application_id: int, reasons: dict[str, str]) -> int:
+        """Record a rejection round's flagged fields and reasons; return the round number."""
+        row = await self.tx.fetchone(
+            "SELECT COALESCE(MAX(round), 0) + 1 AS next FROM application_flags"
+            " WHERE application_id = ?",
+            (application_id,),
+        )
+        round_no = int(row["next"]) if row else 1
+        await self.tx.executemany(
+            "INSERT INTO application_flags (application_id, round, field, reason)"
+            " VALUES (?, ?, ?, ?)",
+            [(application_id, round_no, f, r) for f, r in reasons.items()],
+        )
+        return round_no
+
+    async def mark_fixed(self, application_id: int, field: str) -> None:
+        """The merchant answered a flagged field again."""
+        await self.tx.execute(
+            "UPDATE application_flags SET fixed = 1 WHERE application_id = ? AND field = ?"
+            " AND round = (SELECT MAX(round) FROM application_flags WHERE application_id = ?)",
+            (application_id, field, application_id),
+        )
+
+    async def open_queue(self) -> list[ApplicationRecord]:
+        """Applications waiting for staff, oldest first."""
+        rows = await self.tx.fetchall(
+            "SELECT * FROM applications WHERE state IN ('submitted', 'under_review')"
+            " ORDER BY submitted_at"
+        )
+        return [await self._load(r) for r in rows]
 
     async def latest_of(self, merchant_id: int) -> ApplicationRecord | None:
         """The merchant's most recent application in any state."""
@@ -179,6 +287,7 @@ class ApplicationRepository:
         row = await self.tx.fetchone("SELECT last FROM application_counters WHERE day = ?", (day,))
         assert row is not None
         number = f"AP{day}-{row['last']:04d}"
+        check("draft", "submitted")
         now = utcnow().isoformat()
         await self.tx.execute(
             "UPDATE applications SET number = ?, state = 'submitted', editing = NULL,"

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from bot.crypto import FieldCipher, generate_key, key_from_setting
+from bot.keys import keys_from_master
 from storage import Storage
 
 
 @pytest.fixture
 async def storage(tmp_path: Path):
     store = Storage(
-        tmp_path / "db" / "test.sqlite3", FieldCipher([key_from_setting(generate_key())])
+        tmp_path / "db" / "test.sqlite3", keys_from_master(secrets.token_bytes(32))
     )
     await store.open()
     yield store

@@ -1,0 +1,150 @@
+"""After approval: application codes, signed agreements, shipments, activations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from bot.crypto import FieldCipher, blind_index
+from storage.db import Tx, utcnow
+
+
+class IssuedCode(BaseModel):
+    """An application code as stored (decrypted for its owner)."""
+
+    id: int
+    application_id: int
+    code: str
+    issued_at: datetime
+    revoked_at: datetime | None
+
+
+class Shipment(BaseModel):
+    """How the POS machine travels."""
+
+    carrier: str
+    tracking_no: str
+    shipped_at: datetime
+
+
+class FulfilmentRepository:
+    """Plain-SQL access to codes, agreements, shipments and terminals."""
+
+    def __init__(self, tx: Tx, cipher: FieldCipher, lookup_key: bytes) -> None:
+        self.tx = tx
+        self.cipher = cipher
+        self.lookup_key = lookup_key
+
+    def _hash(self, canonical_code: str) -> str:
+        return blind_index(canonical_code, self.lookup_key)
+
+    async def issue_code(self, application_id: int, canonical: str, display: str) -> None:
+        """Store a new code for the application (encrypted; found again by keyed hash)."""
+        await self.tx.execute(
+            "INSERT INTO application_codes (application_id, code_hash, code_encrypted, issued_at)"
+            " VALUES (?, ?, ?, ?)",
+            (
+                application_id,
+                self._hash(canonical),
+                self.cipher.encrypt_str(display, context="application_code"),
+                utcnow().isoformat(),
+            ),
+        )
+
+    async def current_code(self, application_id: int) -> IssuedCode | None:
+        """The application's code that is not revoked."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM application_codes WHERE application_id = ? AND revoked_at IS NULL"
+            " ORDER BY id DESC LIMIT 1",
+            (application_id,),
+        )
+        return self._code(row) if row else None
+
+    async def find_code(self, canonical: str) -> IssuedCode | None:
+        """The code record matching the typed code, revoked or not."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM application_codes WHERE code_hash = ?", (self._hash(canonical),)
+        )
+        return self._code(row) if row else None
+
+    def _code(self, row) -> IssuedCode:
+        return IssuedCode(
+            id=row["id"],
+            application_id=row["application_id"],
+            code=self.cipher.decrypt_str(row["code_encrypted"], context="application_code"),
+            issued_at=row["issued_at"],
+            revoked_at=row["revoked_at"],
+        )
+
+    async def revoke_code(self, code_id: int, reason: str) -> None:
+        """The code stops working at once."""
+        await self.tx.execute(
+            "UPDATE application_codes SET revoked_at = ?, revoke_reason = ? WHERE id = ?",
+            (utcnow().isoformat(), reason, code_id),
+        )
+
+    async def record_signature(
+        self, application_id: int, merchant_id: int, version: str, locale: str, sha256: str
+    ) -> None:
+        """The merchant accepted exactly this text."""
+        await self.tx.execute(
+            "INSERT INTO agreement_signatures (application_id, merchant_id, version, locale,"
+            " text_sha256, signed_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (application_id, merchant_id, version, locale, sha256, utcnow().isoformat()),
+        )
+
+    async def signature(self, application_id: int) -> dict | None:
+        """The stored signature, if any."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM agreement_signatures WHERE application_id = ?", (application_id,)
+        )
+        return dict(row) if row else None
+
+    async def record_shipment(
+        self, application_id: int, carrier: str, tracking_no: str, shipped_by: int
+    ) -> None:
+        """The POS machine left the warehouse."""
+        await self.tx.execute(
+            "INSERT INTO shipments (application_id, carrier, tracking_no, shipped_by, shipped_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (application_id, carrier, tracking_no, shipped_by, utcnow().isoformat()),
+        )
+
+    async def shipment(self, application_id: int) -> Shipment | None:
+        """How it was shipped."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM shipments WHERE application_id = ?", (application_id,)
+        )
+        return Shipment.model_validate(dict(row)) if row else None
+
+    async def bind_terminal(self, serial: str, application_id: int) -> None:
+        """The terminal with this serial now belongs to the application's merchant."""
+        await self.tx.execute(
+            "INSERT INTO terminals (serial, application_id, activated_at) VALUES (?, ?, ?)",
+            (serial, application_id, utcnow().isoformat()),
+        )
+
+    async def terminal_owner(self, serial: str) -> int | None:
+        """The application a terminal serial is bound to."""
+        row = await self.tx.fetchone(
+            "SELECT application_id FROM terminals WHERE serial = ?", (serial,)
+        )
+        return row["application_id"] if row else None
+
+    async def record_attempt(self, merchant_id: int, ok: bool) -> None:
+        """An activation attempt, counted for the lockout."""
+        await self.tx.execute(
+            "INSERT INTO activation_attempts (merchant_id, ok, at) VALUES (?, ?, ?)",
+            (merchant_id, int(ok), utcnow().isoformat()),
+        )
+
+    async def failures_since(self, merchant_id: int, since: datetime) -> list[datetime]:
+        """Failed attempts after `since` and after the last success, oldest first."""
+        rows = await self.tx.fetchall(
+            "SELECT at FROM activation_attempts WHERE merchant_id = ? AND ok = 0 AND at > ?"
+            " AND at > COALESCE((SELECT MAX(at) FROM activation_attempts"
+            " WHERE merchant_id = ? AND ok = 1), '') ORDER BY at",
+            (merchant_id, since.isoformat(), merchant_id),
+        )
+        return [datetime.fromisoformat(r["at"]) for r in rows]
