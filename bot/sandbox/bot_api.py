@@ -1,0 +1,70 @@
+"""HTTP front of the Bot API: /bot{token}/{method} and /file/bot{token}/{file_path}."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from functools import partial
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.sandbox.files import image_mime
+from bot.sandbox.methods_misc import METHODS
+from bot.sandbox.params import ApiError, read_params
+
+if TYPE_CHECKING:
+    from bot.sandbox.server import BotApiServer
+
+__all__ = ["add_bot_api_routes"]
+
+_dumps = partial(json.dumps, ensure_ascii=False)
+
+
+def _error(exc: ApiError) -> web.Response:
+    return web.json_response(exc.payload(), status=exc.status, dumps=_dumps)
+
+
+class _BotApi:
+    def __init__(self, server: BotApiServer) -> None:
+        self.server = server
+
+    async def method(self, request: web.Request) -> web.Response:
+        """Any token is accepted; method names are case-insensitive, as on Telegram."""
+        server = self.server
+        name = request.match_info["method"].lower()
+        try:
+            params = await read_params(request)
+        except ApiError as exc:
+            return _error(exc)
+        server.calls.append((name, params.logged()))
+        if server.latency > 0:
+            await asyncio.sleep(server.latency)
+        handler = METHODS.get(name)
+        if handler is None:
+            return _error(ApiError(404, "Not Found"))
+        fault = server.faults.take(name)
+        if fault is not None:
+            return _error(fault)
+        try:
+            result = await handler(server.state, params)
+        except ApiError as exc:
+            return _error(exc)
+        return web.json_response({"ok": True, "result": result}, dumps=_dumps)
+
+    async def file(self, request: web.Request) -> web.Response:
+        """The bytes behind a file_path handed out by getFile."""
+        files = self.server.state.files
+        record = files.by_path(request.match_info["file_path"])
+        if record is None:
+            return _error(ApiError(404, "Not Found"))
+        data = files.read(record)
+        content_type = image_mime(data) if record.kind == "photo" else record.mime_type
+        return web.Response(body=data, content_type=content_type or "application/octet-stream")
+
+
+def add_bot_api_routes(app: web.Application, server: BotApiServer) -> None:
+    """Register the Bot API method route and the file download route on ``app``."""
+    api = _BotApi(server)
+    app.router.add_route("*", "/bot{token}/{method}", api.method)
+    app.router.add_get("/file/bot{token}/{file_path:.+}", api.file)

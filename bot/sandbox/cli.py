@@ -1,0 +1,41 @@
+"""Run the sandbox standalone: ``python -m bot.sandbox.server --port 8080``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from bot.sandbox.server import BotApiServer
+from bot.sandbox.web import DEFAULT_MERCHANT, DEFAULT_STAFF
+
+__all__ = ["main"]
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    server = BotApiServer(args.host, args.port, files_dir=args.files_dir)
+    if not args.bare:
+        for user in (DEFAULT_MERCHANT, DEFAULT_STAFF):
+            server.add_user(user["id"], user["first_name"], language_code=user["language_code"])
+        server.add_group(args.group_id, args.group_title)
+    await server.start()
+    print(f"Sandbox web chat:  {server.url}")
+    print(f"Bot API base_url:  {server.base_url}   (any token works)")
+    print(f"base_file_url:     {server.file_base_url}")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the sandbox server standalone: ``python -m bot.sandbox.server --port 8080``."""
+    parser = argparse.ArgumentParser(description="Local Telegram Bot API sandbox with a web chat.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--files-dir", default=None, help="keep uploaded files here")
+    parser.add_argument("--group-id", type=int, default=-1001234567890)
+    parser.add_argument("--group-title", default="POS 审核群")
+    parser.add_argument("--bare", action="store_true", help="no default users or group")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(parser.parse_args(argv)))

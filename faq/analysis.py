@@ -1,0 +1,247 @@
+"""Turn merchants' questions into index terms: language, segmentation, synonyms, spelling."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+
+from faq.knowledge import LOCALES, Locale, read_yaml
+
+LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
+# The term a question gets when it names another product (lexicon/out_of_scope.yaml).
+OUT_OF_SCOPE = "<out-of-scope>"
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
+_WORD = re.compile(r"\w")
+_EN_TOKEN = re.compile(r"[a-z0-9]+")
+# Clock times say "when" whatever the hour: "9pm", "21:30", "晚上9点" all mean a time.
+_EN_CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b")
+_ZH_CLOCK = re.compile(r"\d{1,2}\s*(?:[点:：]\s*(?:\d{1,2}\s*分?|半)?)")
+# Likewise "3天" or "5个工作日" asks how long something takes.
+_ZH_DURATION = re.compile(r"\d+\s*个?\s*(?:工作日|天|小时|星期|周)")
+# Contractions become words so "won't turn on" and "wont turn on" meet the same phrase.
+_CONTRACTIONS = (
+    (re.compile(r"\bwon['’]t\b"), "will not"),
+    (re.compile(r"\bcan['’]t\b"), "can not"),
+    (re.compile(r"n['’]t\b"), " not"),
+    (re.compile(r"['’](s|m|re|ve|ll|d)\b"), ""),
+)
+_UNDOUBLE_EXCEPT = frozenset("lsz")
+_VOWELS = frozenset("aeiou")
+_MAX_PHRASE = 5
+
+
+def detect_language(text: str, hint: Locale | None = None) -> Locale:
+    """zh-CN if the text has any CJK character, else en; the hint decides if it has no letters."""
+    if _CJK.search(text):
+        return "zh-CN"
+    if _LATIN.search(text):
+        return "en"
+    return hint or "en"
+
+
+def normalize(text: str) -> str:
+    """Fold full-width forms and case, so ＰＯＳ机 and pos机 are one word."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: plurals, -ing, -ed and a final e, enough to join word forms."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if word[-1] == word[-2] and word[-1] not in _UNDOUBLE_EXCEPT | _VOWELS:
+                word = word[:-1]
+            break
+    if word.endswith("e") and len(word) >= 4:
+        word = word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Synonyms, stop-words and extra dictionary words, per language."""
+
+    synonyms: dict[Locale, dict[str, str]]  # variant -> canonical (space-separated terms)
+    stopwords: dict[Locale, frozenset[str]]
+    generic: dict[Locale, frozenset[str]]  # canonicals that are not evidence on their own
+    words: tuple[str, ...]  # Chinese words jieba must keep whole
+
+    def concepts(self, locale: Locale) -> frozenset[str]:
+        """Canonical terms that name a topic (not generic, not the out-of-scope marker)."""
+        terms = {t for canonical in self.synonyms[locale].values() for t in canonical.split()}
+        return frozenset(terms - self.generic[locale] - {OUT_OF_SCOPE})
+
+    @classmethod
+    def load(cls, directory: Path = LEXICON_DIR) -> Lexicon:
+        """Read the lexicon files (synonyms, stop-words, out-of-scope, userdict) of a directory."""
+        raw_synonyms = read_yaml(directory / "synonyms.yaml")
+        raw_stopwords = read_yaml(directory / "stopwords.yaml")
+        raw_out_of_scope = read_yaml(directory / "out_of_scope.yaml")
+        synonyms: dict[Locale, dict[str, str]] = {}
+        for locale in LOCALES:
+            mapping: dict[str, str] = {}
+            groups = [*raw_synonyms[locale].items(), (OUT_OF_SCOPE, raw_out_of_scope[locale])]
+            for canonical, variants in groups:
+                # A canonical is a variant of itself, except the out-of-scope marker.
+                own = [canonical] if canonical != OUT_OF_SCOPE else []
+                for variant in [*own, *variants]:
+                    key = normalize(_word(variant))
+                    if mapping.get(key, canonical) != canonical:
+                        raise ValueError(
+                            f"synonym {variant!r} ({locale}) maps to both "
+                            f"{mapping[key]!r} and {canonical!r}"
+                        )
+                    mapping[key] = canonical
+            synonyms[locale] = mapping
+        stopwords = {
+            locale: frozenset(normalize(_word(w)) for w in raw_stopwords[locale])
+            for locale in LOCALES
+        }
+        generic = {
+            locale: frozenset(normalize(_word(w)) for w in raw_synonyms["generic"][locale])
+            for locale in LOCALES
+        }
+        lines = (directory / "userdict.txt").read_text(encoding="utf-8").splitlines()
+        words = tuple(
+            normalize(line.strip()) for line in lines if line.strip()[:1] not in {"", "#"}
+        )
+        return cls(synonyms=synonyms, stopwords=stopwords, generic=generic, words=words)
+
+
+@lru_cache(maxsize=4)
+def _jieba_tokenizer(words: tuple[str, ...]) -> jieba.Tokenizer:
+    # A private tokenizer: our domain words must not leak into other users of the global
+    # jieba instance. Loading jieba's dictionary dominates build time, hence the cache.
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for word in words:
+        # suggest_freq picks the smallest frequency that keeps the word whole.
+        tokenizer.add_word(word, tokenizer.suggest_freq(word, tune=False))
+    return tokenizer
+
+
+class Speller:
+    """Corrects misspelt English words towards the words the knowledge base uses."""
+
+    def __init__(self, counts: Counter[str], protected: frozenset[str]) -> None:
+        self._counts = counts
+        self._protected = protected
+        # Symmetric-delete index: words one deletion apart meet on a shared key, which
+        # covers one insertion, deletion, substitution or swap of neighbouring letters.
+        self._by_deletion: dict[str, list[str]] = {}
+        for word in counts:
+            if len(word) >= 4 and word.isalpha() and word not in protected:
+                for key in (word, *_deletions(word)):
+                    self._by_deletion.setdefault(key, []).append(word)
+
+    def correct(self, term: str) -> str:
+        """The most frequent known word one edit away, or the term itself."""
+        # Short words flip meaning too easily ("rice" -> "price").
+        if len(term) < 6 or not term.isalpha() or term in self._counts or term in self._protected:
+            return term
+        candidates = {
+            word
+            for key in (term, *_deletions(term))
+            for word in self._by_deletion.get(key, ())
+            # Typos rarely hit the first letter; requiring it keeps "iphone" from "phone".
+            if word[0] == term[0]
+        }
+        return max(candidates, key=lambda w: (self._counts[w], w)) if candidates else term
+
+
+class Analyzer:
+    """Language-aware analysis: raw terms, then phrase/synonym mapping, then stop-words."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        zh_words = {w for w in lexicon.synonyms["zh-CN"] if _CJK.search(w)}
+        self._tokenizer = _jieba_tokenizer(tuple(sorted(zh_words | set(lexicon.words))))
+        # Phrase tables keyed by raw term sequences, so variants are analysed exactly
+        # like questions (same segmentation, same stemming).
+        self._phrases: dict[Locale, dict[tuple[str, ...], tuple[str, ...]]] = {}
+        for locale in LOCALES:
+            table: dict[tuple[str, ...], tuple[str, ...]] = {}
+            for variant, canonical in lexicon.synonyms[locale].items():
+                key = tuple(self.raw_terms(variant, locale))
+                if key:
+                    table.setdefault(key, tuple(canonical.split()))
+            self._phrases[locale] = table
+        self._stopwords = {
+            locale: frozenset(t for w in words for t in self.raw_terms(w, locale))
+            for locale, words in lexicon.stopwords.items()
+        }
+
+    def raw_terms(self, text: str, locale: Locale) -> list[str]:
+        """Segment (Chinese) or split and stem (English), before any synonym mapping."""
+        text = normalize(text)
+        if locale == "zh-CN":
+            text = _ZH_DURATION.sub(" 多久 ", _ZH_CLOCK.sub(" 几点 ", text))
+            return [t for t in self._tokenizer.cut(text, HMM=False) if _WORD.search(t)]
+        text = _EN_CLOCK.sub(" time ", text)
+        for pattern, replacement in _CONTRACTIONS:
+            text = pattern.sub(replacement, text)
+        return [stem(t) for t in _EN_TOKEN.findall(text)]
+
+    def analyze(self, text: str, locale: Locale, speller: Speller | None = None) -> list[str]:
+        """Index terms of a text: canonical synonyms, no stop-words, optionally spell-corrected."""
+        raw = self.raw_terms(text, locale)
+        if speller is not None and locale == "en":
+            raw = [speller.correct(t) for t in raw]
+        return self._map(raw, locale)
+
+    def speller(self, texts: Iterable[str]) -> Speller:
+        """A speller for English questions, knowing the words of these texts and the lexicon."""
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(self.raw_terms(text, "en"))
+        for key in self._phrases["en"]:
+            counts.update({word: 0 for word in key})
+        return Speller(counts, self._stopwords["en"])
+
+    def _map(self, raw: list[str], locale: Locale) -> list[str]:
+        phrases, stopwords = self._phrases[locale], self._stopwords[locale]
+        terms: list[str] = []
+        i = 0
+        while i < len(raw):
+            # Longest phrase first: "card machine" must win over "card".
+            for size in range(min(_MAX_PHRASE, len(raw) - i), 0, -1):
+                canonical = phrases.get(tuple(raw[i : i + size]))
+                if canonical:
+                    terms.extend(canonical)
+                    i += size
+                    break
+            else:
+                if raw[i] not in stopwords:
+                    terms.append(raw[i])
+                i += 1
+        return terms
+
+
+def _word(value: object) -> str:
+    # YAML turns a bare on/off/yes/no into a boolean; fail loudly instead of indexing "true".
+    if not isinstance(value, str):
+        raise ValueError(f"lexicon word {value!r} is not a string; quote it")
+    return value
+
+
+def _deletions(word: str) -> Iterable[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}

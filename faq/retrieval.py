@@ -1,0 +1,251 @@
+"""Find the FAQ entry that answers a merchant's question, or abstain when none does."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import bm25s
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from faq.analysis import OUT_OF_SCOPE, Analyzer, Lexicon, Speller, detect_language
+from faq.knowledge import LOCALES, FaqEntry, KnowledgeBase, Locale
+
+Reason = Literal[
+    "confident", "no_terms", "out_of_scope", "no_concept", "low_score", "low_coverage", "ambiguous"
+]
+
+# Longer messages are pasted documents or chat logs, not questions; cap the work per ask.
+_MAX_QUESTION_CHARS = 500
+
+
+class Calibration(BaseModel):
+    """Scoring weights and the thresholds for a confident answer.
+
+    Tuned on the dev set plus our own paraphrases and off-topic questions
+    (see tests/faq): answered questions stay right, off-topic ones abstain.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    # Blend of the best single phrasing (precise) and the whole topic (recall).
+    phrase_weight: float = 0.5
+    topic_weight: float = 0.5
+    # Weight of a word the knowledge base never uses, relative to the rarest known word:
+    # below 1 so filler words cost less than a real mismatch, high enough that a question
+    # about something else ("coffee cost") does not pass on one shared word.
+    unknown_weight: float = 0.7
+    min_score: float = 0.3
+    min_coverage: float = 0.45
+    min_margin: float = 0.01
+    # Candidates below this are noise, not "did you mean" material.
+    candidate_floor: float = 0.15
+    k1: float = 1.2
+    b: float = 0.75
+
+
+class FaqAnswer(BaseModel):
+    """The outcome of one question: the entry when confident, candidates either way."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entry: FaqEntry | None
+    candidates: list[FaqEntry]
+    language: Locale
+    score: float  # blended, normalised score of the best entry
+    margin: float  # best score minus the runner-up's
+    coverage: float  # share of the question's weight that the best entry's words cover
+    terms: list[str]  # the question as analysed, for diagnostics
+    reason: Reason
+
+    @property
+    def confident(self) -> bool:
+        """Whether the index is sure enough to answer directly."""
+        return self.entry is not None
+
+
+@dataclass
+class _Bm25:
+    """One BM25 index plus the IDF needed to normalise its scores per question."""
+
+    model: bm25s.BM25
+    idf: dict[str, float]
+    unknown_idf: float
+
+    @classmethod
+    def build(cls, docs: list[list[str]], calibration: Calibration) -> _Bm25:
+        model = bm25s.BM25(k1=calibration.k1, b=calibration.b)
+        model.index(docs, show_progress=False)
+        df: dict[str, int] = {}
+        for doc in docs:
+            for term in set(doc):
+                df[term] = df.get(term, 0) + 1
+        n = len(docs)
+        idf = {term: _idf(n, count) for term, count in df.items()}
+        return cls(model=model, idf=idf, unknown_idf=calibration.unknown_weight * _idf(n, 0))
+
+    def normalised_scores(self, terms: list[str], n_docs: int) -> np.ndarray:
+        # Dividing by the question's total IDF makes scores comparable across questions
+        # of different lengths; unknown words count in the total, so a question that is
+        # mostly about something else scores low.
+        known = [t for t in terms if t in self.idf]
+        if not known:
+            return np.zeros(n_docs, dtype=np.float32)
+        return self.model.get_scores(known) / self.weight(terms)
+
+    def weight(self, terms: list[str]) -> float:
+        return sum(self.idf.get(t, self.unknown_idf) for t in terms)
+
+
+@dataclass
+class _LanguageIndex:
+    """Everything needed to score questions in one language."""
+
+    entries: list[FaqEntry]
+    phrases: _Bm25  # one document per title or phrasing
+    owners: np.ndarray  # entry position of each phrasing document
+    topics: _Bm25  # one document per entry: title and all phrasings
+    vocabularies: list[frozenset[str]]
+
+    def scores(self, terms: list[str], calibration: Calibration) -> np.ndarray:
+        best_phrase = np.zeros(len(self.entries), dtype=np.float32)
+        phrase_scores = self.phrases.normalised_scores(terms, len(self.owners))
+        np.maximum.at(best_phrase, self.owners, phrase_scores)
+        topic_scores = self.topics.normalised_scores(terms, len(self.entries))
+        return calibration.phrase_weight * best_phrase + calibration.topic_weight * topic_scores
+
+    def coverage(self, position: int, terms: list[str]) -> float:
+        total = self.topics.weight(terms)
+        covered = self.topics.weight([t for t in terms if t in self.vocabularies[position]])
+        return covered / total if total else 0.0
+
+
+class FaqIndex:
+    """BM25 over each entry's title and phrasings, per language, with calibrated abstention."""
+
+    def __init__(
+        self,
+        languages: dict[Locale, _LanguageIndex],
+        analyzer: Analyzer,
+        speller: Speller,
+        calibration: Calibration,
+    ) -> None:
+        self._languages = languages
+        self._analyzer = analyzer
+        self._speller = speller
+        self._concepts = {locale: analyzer.lexicon.concepts(locale) for locale in LOCALES}
+        self.calibration = calibration
+
+    @classmethod
+    def build(
+        cls,
+        kb: KnowledgeBase,
+        *,
+        calibration: Calibration | None = None,
+        lexicon: Lexicon | None = None,
+    ) -> FaqIndex:
+        """Index a knowledge base; done once at start-up."""
+        calibration = calibration or Calibration()
+        analyzer = Analyzer(lexicon or Lexicon.load())
+        languages = {
+            locale: _index_language(kb, locale, analyzer, calibration)
+            for locale in LOCALES
+            if any(entry.questions.get(locale) for entry in kb.entries)
+        }
+        speller = analyzer.speller(text for entry in kb.entries for text in _texts(entry, "en"))
+        return cls(languages, analyzer, speller, calibration)
+
+    def ask(self, question: str, locale_hint: str | None = None) -> FaqAnswer:
+        """Answer a free-text question; the language comes from the text, the hint breaks ties."""
+        language = detect_language(question, _as_locale(locale_hint))
+        analysed = self._analyzer.analyze(question[:_MAX_QUESTION_CHARS], language, self._speller)
+        terms = list(dict.fromkeys(analysed))
+        index = self._languages.get(language)
+        if not terms or index is None:
+            return FaqAnswer(
+                entry=None,
+                candidates=[],
+                language=language,
+                score=0.0,
+                margin=0.0,
+                coverage=0.0,
+                terms=terms,
+                reason="no_terms",
+            )
+        cal = self.calibration
+        scores = index.scores(terms, cal)
+        order = np.argsort(-scores, kind="stable")
+        best = int(order[0])
+        top = float(scores[best])
+        margin = top - float(scores[order[1]]) if len(order) > 1 else top
+        coverage = index.coverage(best, terms)
+        shared = index.vocabularies[best].intersection(terms)
+        reason = self._judge(terms, shared & self._concepts[language], top, margin, coverage)
+        return FaqAnswer(
+            entry=index.entries[best] if reason == "confident" else None,
+            candidates=[index.entries[i] for i in order[:3] if scores[i] >= cal.candidate_floor],
+            language=language,
+            score=top,
+            margin=margin,
+            coverage=coverage,
+            terms=terms,
+            reason=reason,
+        )
+
+    def _judge(
+        self, terms: list[str], concepts: set[str], top: float, margin: float, coverage: float
+    ) -> Reason:
+        cal = self.calibration
+        if OUT_OF_SCOPE in terms:
+            return "out_of_scope"
+        if not concepts:
+            # Sharing only "time" or "where" with an entry is no evidence of its topic.
+            return "no_concept"
+        if top < cal.min_score:
+            return "low_score"
+        if coverage < cal.min_coverage:
+            return "low_coverage"
+        if margin < cal.min_margin:
+            return "ambiguous"
+        return "confident"
+
+
+def _index_language(
+    kb: KnowledgeBase, locale: Locale, analyzer: Analyzer, calibration: Calibration
+) -> _LanguageIndex:
+    entries = [entry for entry in kb.entries if entry.questions.get(locale)]
+    phrase_docs: list[list[str]] = []
+    owners: list[int] = []
+    topic_docs: list[list[str]] = []
+    for position, entry in enumerate(entries):
+        docs = [analyzer.analyze(text, locale) for text in _texts(entry, locale)]
+        phrase_docs.extend(docs)
+        owners.extend([position] * len(docs))
+        topic_docs.append([term for doc in docs for term in doc])
+    return _LanguageIndex(
+        entries=entries,
+        phrases=_Bm25.build(phrase_docs, calibration),
+        owners=np.asarray(owners),
+        topics=_Bm25.build(topic_docs, calibration),
+        vocabularies=[frozenset(doc) for doc in topic_docs],
+    )
+
+
+def _texts(entry: FaqEntry, locale: Locale) -> list[str]:
+    # What a question is matched against: the title and the phrasings, not the answer
+    # (answers repeat /support and the like in every entry, which only blurs topics).
+    return [entry.title.get(locale, ""), *entry.questions.get(locale, [])]
+
+
+def _as_locale(hint: str | None) -> Locale | None:
+    # Handlers pass the user's language code as they have it ("zh-CN", "zh-hans", "en-GB").
+    if not hint:
+        return None
+    return "zh-CN" if hint.lower().startswith("zh") else "en"
+
+
+def _idf(n_docs: int, df: int) -> float:
+    # Lucene's BM25 IDF, the variant bm25s uses by default.
+    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))

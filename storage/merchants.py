@@ -1,0 +1,260 @@
+"""Merchants with a POS machine, and the bookkeeping of their daily summary deliveries."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel
+
+from storage.db import Tx, utcnow
+
+FIRST_MERCHANT_NO = "M3301000001"
+# How far back a missed summary is still sent (a restart after a weekend catches up).
+CATCH_UP_DAYS = 3
+# A claim this old without mark_sent/mark_failed belongs to a process that died mid-send.
+STALE_CLAIM = timedelta(minutes=15)
+_SUMMARY_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_MERCHANT_NO_GLOB = "M" + "[0-9]" * 10
+
+
+class Merchant(BaseModel):
+    """A merchant: who they are on Telegram, their time zone and summary preferences."""
+
+    merchant_no: str
+    telegram_id: int | None = None
+    name: str
+    timezone: str
+    summary_time: str = "21:30"
+    summaries_enabled: bool = True
+    application_id: int | None = None
+    created_at: datetime
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The merchant's time zone; business days are dates there."""
+        return ZoneInfo(self.timezone)
+
+
+class DueSummary(NamedTuple):
+    """A summary that should go out now; late = catch-up for a day that has already ended."""
+
+    merchant: Merchant
+    business_day: date
+    late: bool
+
+
+def normalize_summary_time(text: str) -> str:
+    """'9:05' -> '09:05'; raises ValueError unless it is a time of day."""
+    match = _SUMMARY_TIME.match(text.strip())
+    if not match:
+        raise ValueError(f"not a time of day HH:MM: {text!r}")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+class MerchantRepository:
+    """Plain-SQL access to the merchants table; the caller owns the transaction."""
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    async def create(
+        self,
+        merchant_no: str,
+        name: str,
+        telegram_id: int | None,
+        timezone: str,
+        application_id: int | None = None,
+    ) -> Merchant:
+        """Register a merchant (on approval, import or demo); raises ValueError on a bad zone."""
+        _check_timezone(timezone)
+        await self.tx.execute(
+            "INSERT INTO merchants (merchant_no, telegram_id, name, timezone, application_id,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (merchant_no, telegram_id, name, timezone, application_id, utcnow().isoformat()),
+        )
+        merchant = await self.get(merchant_no)
+        assert merchant is not None
+        return merchant
+
+    async def get(self, merchant_no: str) -> Merchant | None:
+        """The merchant, or None."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM merchants WHERE merchant_no = ?", (merchant_no,)
+        )
+        return Merchant.model_validate(dict(row)) if row else None
+
+    async def by_telegram(self, telegram_id: int) -> list[Merchant]:
+        """Every merchant linked to this Telegram user (one person may own several shops)."""
+        rows = await self.tx.fetchall(
+            "SELECT * FROM merchants WHERE telegram_id = ? ORDER BY merchant_no", (telegram_id,)
+        )
+        return [Merchant.model_validate(dict(r)) for r in rows]
+
+    async def many(self, merchant_nos: Sequence[str] | None = None) -> list[Merchant]:
+        """The given merchants (all when None), ordered by number."""
+        if merchant_nos is None:
+            rows = await self.tx.fetchall("SELECT * FROM merchants ORDER BY merchant_no")
+        else:
+            # json_each keeps it one statement whatever the count (no 999-parameter limit).
+            rows = await self.tx.fetchall(
+                "SELECT * FROM merchants WHERE merchant_no IN (SELECT value FROM json_each(?))"
+                " ORDER BY merchant_no",
+                (json.dumps(list(merchant_nos)),),
+            )
+        return [Merchant.model_validate(dict(r)) for r in rows]
+
+    async def timezones(self) -> list[str]:
+        """The distinct time zones merchants are in (usually one or two)."""
+        rows = await self.tx.fetchall("SELECT DISTINCT timezone FROM merchants ORDER BY 1")
+        return [r[0] for r in rows]
+
+    async def link_telegram(self, merchant_no: str, telegram_id: int | None) -> None:
+        """Attach the merchant to a Telegram user (or detach with None)."""
+        await self.tx.execute(
+            "UPDATE merchants SET telegram_id = ? WHERE merchant_no = ?", (telegram_id, merchant_no)
+        )
+
+    async def set_summary_time(self, merchant_no: str, summary_time: str) -> None:
+        """Change the local time of the daily summary; raises ValueError unless HH:MM."""
+        await self.tx.execute(
+            "UPDATE merchants SET summary_time = ? WHERE merchant_no = ?",
+            (normalize_summary_time(summary_time), merchant_no),
+        )
+
+    async def set_summaries_enabled(self, merchant_no: str, enabled: bool) -> None:
+        """Turn the daily summary on or off."""
+        await self.tx.execute(
+            "UPDATE merchants SET summaries_enabled = ? WHERE merchant_no = ?",
+            (int(enabled), merchant_no),
+        )
+
+    async def next_merchant_no(self) -> str:
+        """The number after the highest one issued: M + 10 digits, sequential."""
+        row = await self.tx.fetchone(
+            "SELECT MAX(merchant_no) FROM merchants WHERE merchant_no GLOB ?", (_MERCHANT_NO_GLOB,)
+        )
+        if row is None or row[0] is None:
+            return FIRST_MERCHANT_NO
+        return f"M{int(row[0][1:]) + 1:010d}"
+
+
+class SummaryDeliveryRepository:
+    """Which daily summaries are due, and claiming each one exactly once."""
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    async def due(self, now: datetime | None = None) -> list[DueSummary]:
+        """Summaries whose local time has passed, up to CATCH_UP_DAYS back, not yet claimed.
+
+        One query over all merchants; the only other one lists their (few) time zones.
+        """
+        now = now or utcnow()
+        zones = [
+            r[0]
+            for r in await self.tx.fetchall(
+                "SELECT DISTINCT timezone FROM merchants"
+                " WHERE summaries_enabled = 1 AND telegram_id IS NOT NULL"
+            )
+        ]
+        if not zones:
+            return []
+        # SQLite knows no time zones: list each zone's candidate days here, then let one
+        # query match them against every merchant's summary time and existing deliveries.
+        candidates: list[object] = []
+        for name in zones:
+            local_now = now.astimezone(ZoneInfo(name))
+            for back in range(CATCH_UP_DAYS + 1):
+                day = local_now.date() - timedelta(days=back)
+                day_end = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(name))
+                candidates += [
+                    name,
+                    day.isoformat(),
+                    day_end.astimezone(UTC).isoformat(),
+                    int(back == 0),
+                    local_now.strftime("%H:%M"),
+                ]
+        values = ", ".join(["(?, ?, ?, ?, ?)"] * (len(candidates) // 5))
+        rows = await self.tx.fetchall(
+            f"WITH cand (timezone, business_day, day_end, is_today, local_time) AS"
+            f" (VALUES {values})"
+            " SELECT m.*, c.business_day AS due_day, c.is_today FROM merchants m"
+            " JOIN cand c ON c.timezone = m.timezone"
+            " WHERE m.summaries_enabled = 1 AND m.telegram_id IS NOT NULL"
+            "  AND (c.is_today = 0 OR m.summary_time <= c.local_time)"
+            # no summaries for days before the merchant existed
+            "  AND m.created_at < c.day_end"
+            "  AND NOT EXISTS (SELECT 1 FROM summary_deliveries d"
+            "   WHERE d.merchant_no = m.merchant_no AND d.business_day = c.business_day"
+            "   AND NOT (d.state = 'claimed' AND d.claimed_at < ?))"
+            " ORDER BY c.business_day, m.merchant_no",
+            (*candidates, (now - STALE_CLAIM).isoformat()),
+        )
+        due = []
+        for row in rows:
+            fields = dict(row)
+            day, is_today = fields.pop("due_day"), fields.pop("is_today")
+            merchant = Merchant.model_validate(fields)
+            due.append(DueSummary(merchant, date.fromisoformat(day), late=not is_today))
+        return due
+
+    async def claim(
+        self, merchant_no: str, day: date, *, late: bool = False, now: datetime | None = None
+    ) -> bool:
+        """True for exactly one caller per (merchant, day), even across processes."""
+        now = now or utcnow()
+        inserted = await self.tx.execute(
+            "INSERT OR IGNORE INTO summary_deliveries (merchant_no, business_day, state,"
+            " claimed_at, late) VALUES (?, ?, 'claimed', ?, ?)",
+            (merchant_no, day.isoformat(), now.isoformat(), int(late)),
+        )
+        if inserted:
+            return True
+        # Writers are serialised by SQLite, so at most one caller takes over a stale claim.
+        taken = await self.tx.execute(
+            "UPDATE summary_deliveries SET claimed_at = ?, late = ?"
+            " WHERE merchant_no = ? AND business_day = ? AND state = 'claimed'"
+            " AND claimed_at < ?",
+            (
+                now.isoformat(),
+                int(late),
+                merchant_no,
+                day.isoformat(),
+                (now - STALE_CLAIM).isoformat(),
+            ),
+        )
+        return taken == 1
+
+    async def mark_sent(self, merchant_no: str, day: date, now: datetime | None = None) -> None:
+        """The summary reached Telegram."""
+        await self.tx.execute(
+            "UPDATE summary_deliveries SET state = 'sent', sent_at = ?"
+            " WHERE merchant_no = ? AND business_day = ?",
+            ((now or utcnow()).isoformat(), merchant_no, day.isoformat()),
+        )
+
+    async def mark_failed(self, merchant_no: str, day: date, *, retry: bool = False) -> None:
+        """Sending failed: retry=True makes it due again (within the catch-up window)."""
+        if retry:
+            await self.tx.execute(
+                "DELETE FROM summary_deliveries WHERE merchant_no = ? AND business_day = ?",
+                (merchant_no, day.isoformat()),
+            )
+        else:
+            await self.tx.execute(
+                "UPDATE summary_deliveries SET state = 'failed'"
+                " WHERE merchant_no = ? AND business_day = ?",
+                (merchant_no, day.isoformat()),
+            )

@@ -1,0 +1,39 @@
+"""`merchant-bot faq check` and `faq eval` print a result and return an exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from faq.cli import run_check, run_eval
+
+
+def test_check_passes_on_the_shipped_knowledge_base(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_check() == 0
+    assert "knowledge base OK" in capsys.readouterr().out
+
+
+def test_eval_prints_the_report_for_an_explicit_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    questions = tmp_path / "q.yaml"
+    questions.write_text('- {q: "怎么联系客服", lang: zh, expect: support.contact}\n', "utf-8")
+    assert run_eval(questions) == 0
+    assert "100.0%  (1/1 answerable questions)" in capsys.readouterr().out
+
+
+def test_eval_on_a_missing_file_fails_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_eval(tmp_path / "nope.yaml") == 1
+    assert "question file not found" in capsys.readouterr().out
+
+
+def test_eval_on_a_malformed_file_fails_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    questions = tmp_path / "q.yaml"
+    questions.write_text('- {q: "hello", lang: fr, expect: null}\n', "utf-8")
+    assert run_eval(questions) == 1
+    assert "cannot read" in capsys.readouterr().out

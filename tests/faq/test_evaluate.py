@@ -1,0 +1,41 @@
+"""The evaluation report, and the floors the dev set must keep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faq.evaluate import evaluate, format_report
+from faq.retrieval import FaqIndex
+
+
+def test_dev_set_keeps_high_accuracy_and_abstains_on_every_off_topic_question(
+    index: FaqIndex, dev_questions: Path
+) -> None:
+    report = evaluate(index, dev_questions)
+    # Measured 56/56; the floor allows a few misses as the knowledge base evolves.
+    assert report.top1_accuracy >= 0.93, format_report(report)
+    assert report.abstention_recall == 1.0, format_report(report)
+
+
+def test_report_counts_hits_misses_and_abstentions(index: FaqIndex, tmp_path: Path) -> None:
+    questions = tmp_path / "questions.yaml"
+    questions.write_text(
+        '- {q: "申请码丢了怎么办", lang: zh, expect: code.lost}\n'
+        '- {q: "How do I activate the terminal?", lang: en, expect: code.lost}\n'
+        '- {q: "今天天气怎么样", lang: zh, expect: null}\n'
+        '- {q: "Where can I see my payments?", lang: en, expect: null}\n',
+        encoding="utf-8",
+    )
+    report = evaluate(index, questions)
+    assert (report.answerable, report.correct, report.off_topic) == (2, 1, 2)
+    assert report.top1_accuracy == 0.5
+    assert report.abstention_recall == 0.5
+    assert report.abstention_precision == 1.0
+    assert [m.question for m in report.misses] == [
+        "How do I activate the terminal?",
+        "Where can I see my payments?",
+    ]
+    text = format_report(report)
+    assert "50.0%  (1/2 answerable questions)" in text
+    assert "expected code.lost, got device.activate" in text
+    assert "expected abstain, got transactions.query" in text
