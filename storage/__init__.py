@@ -16,6 +16,7 @@ from storage.applications import ApplicationRepository, UpdateLog
 from storage.db import Database, Tx
 from storage.fulfilment import FulfilmentRepository
 from storage.outbox import OutboxRepository
+from storage.reviews import ReviewRepository
 from storage.staff import StaffRepository
 from storage.users import UserRepository
 
@@ -30,6 +31,7 @@ class Repositories:
         self.updates = UpdateLog(tx)
         self.staff = StaffRepository(tx)
         self.outbox = OutboxRepository(tx)
+        self.reviews = ReviewRepository(tx)
         self.fulfilment = FulfilmentRepository(tx, keys.cipher, keys.lookup_key)
 
 

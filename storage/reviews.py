@@ -1,0 +1,77 @@
+"""ReviewRepository: a reviewer's rejection while it is being put together."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import BaseModel
+
+from storage.db import Tx, utcnow
+
+
+class PendingRejection(BaseModel):
+    """Flagged fields and reasons so far."""
+
+    application_id: int
+    reviewer_id: int
+    fields: list[str]
+    reasons: dict[str, str]
+    prompt_message: int | None
+
+
+class ReviewRepository:
+    """Plain-SQL access to pending rejections; the caller owns the transaction."""
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    async def start(self, application_id: int, reviewer_id: int) -> None:
+        """Begin (or restart) a rejection."""
+        await self.tx.execute(
+            "INSERT OR REPLACE INTO pending_rejections (application_id, reviewer_id, started_at)"
+            " VALUES (?, ?, ?)",
+            (application_id, reviewer_id, utcnow().isoformat()),
+        )
+
+    async def get(self, application_id: int) -> PendingRejection | None:
+        """The rejection in progress for an application."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM pending_rejections WHERE application_id = ?", (application_id,)
+        )
+        return self._model(row) if row else None
+
+    async def by_prompt(self, message_id: int) -> PendingRejection | None:
+        """The rejection whose "reason for …" prompt is this message."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM pending_rejections WHERE prompt_message = ?", (message_id,)
+        )
+        return self._model(row) if row else None
+
+    async def save(self, pending: PendingRejection) -> None:
+        """Store the fields, reasons and prompt."""
+        await self.tx.execute(
+            "UPDATE pending_rejections SET fields = ?, reasons = ?, prompt_message = ?"
+            " WHERE application_id = ?",
+            (
+                json.dumps(pending.fields),
+                json.dumps(pending.reasons, ensure_ascii=False),
+                pending.prompt_message,
+                pending.application_id,
+            ),
+        )
+
+    async def drop(self, application_id: int) -> None:
+        """Forget the rejection in progress."""
+        await self.tx.execute(
+            "DELETE FROM pending_rejections WHERE application_id = ?", (application_id,)
+        )
+
+    @staticmethod
+    def _model(row) -> PendingRejection:
+        return PendingRejection(
+            application_id=row["application_id"],
+            reviewer_id=row["reviewer_id"],
+            fields=json.loads(row["fields"]),
+            reasons=json.loads(row["reasons"]),
+            prompt_message=row["prompt_message"],
+        )
