@@ -14,9 +14,7 @@ from storage import Storage
 
 @pytest.fixture
 async def storage(tmp_path: Path):
-    store = Storage(
-        tmp_path / "db" / "test.sqlite3", keys_from_master(secrets.token_bytes(32))
-    )
+    store = Storage(tmp_path / "db" / "test.sqlite3", keys_from_master(secrets.token_bytes(32)))
     await store.open()
     yield store
     await store.close()

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bot.lifecycle import TRANSITIONS, IllegalTransition, State, check
 
 
 def test_the_happy_path_is_allowed() -> None:
-    path = ["draft", "submitted", "under_review", "approved", "agreement_signed", "shipped",
-            "activated"]
-    for a, b in zip(path, path[1:], strict=False):
+    path = [
+        "draft",
+        "submitted",
+        "under_review",
+        "approved",
+        "agreement_signed",
+        "shipped",
+        "activated",
+    ]
+    for a, b in itertools.pairwise(path):
         check(a, b)
 
 
@@ -18,9 +27,16 @@ def test_rejected_application_can_only_be_resubmitted_or_cancelled() -> None:
     assert TRANSITIONS[State.REJECTED] == {State.SUBMITTED, State.CANCELLED}
 
 
-@pytest.mark.parametrize(("a", "b"), [("submitted", "approved"), ("shipped", "cancelled"),
-                                      ("activated", "shipped"), ("cancelled", "submitted"),
-                                      ("approved", "rejected")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("submitted", "approved"),
+        ("shipped", "cancelled"),
+        ("activated", "shipped"),
+        ("cancelled", "submitted"),
+        ("approved", "rejected"),
+    ],
+)
 def test_illegal_transitions_are_refused(a: str, b: str) -> None:
     with pytest.raises(IllegalTransition):
         check(a, b)
