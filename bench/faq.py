@@ -1,6 +1,9 @@
 """FAQ benchmark: index build time, ask latency over the dev set, and the eval figures.
 
-Run with `.venv/bin/python -m bench.faq [QUESTIONS.yaml]`.
+    .venv/bin/python -m bench.faq [QUESTIONS.yaml]
+
+Targets (issue 5): p95 < 10 ms per question with the index loaded; the index builds at
+start-up in < 1 s. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from faq.knowledge import load_knowledge_base
 from faq.retrieval import FaqIndex
 
 RUNS = 5
+_HINTS = {"zh": "zh-CN", "en": "en"}
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -23,9 +27,10 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def main(argv: list[str]) -> None:
-    """Print build time, median/p95 ask latency (median of 5 runs) and accuracy."""
-    path = Path(argv[0]) if argv else DEFAULT_QUESTIONS
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """Measure and print; returns the figures (milliseconds, shares) for a collecting runner."""
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0]) if args else DEFAULT_QUESTIONS
     kb = load_knowledge_base()
 
     start = time.perf_counter()
@@ -37,26 +42,45 @@ def main(argv: list[str]) -> None:
     warm = time.perf_counter() - start
 
     questions = load_questions(path)
+    # The first question after start-up pays for anything loaded lazily.
+    start = time.perf_counter()
+    index.ask(questions[0].q, _HINTS[questions[0].lang])
+    first = time.perf_counter() - start
     medians: list[float] = []
     p95s: list[float] = []
     for _ in range(RUNS):
         latencies: list[float] = []
         for item in questions:
+            # Ask as the chat does: with the merchant's locale as the hint.
             start = time.perf_counter()
-            index.ask(item.q)
+            index.ask(item.q, _HINTS[item.lang])
             latencies.append((time.perf_counter() - start) * 1000)
         medians.append(statistics.median(latencies))
         p95s.append(_percentile(latencies, 0.95))
+    report = evaluate(index, path)
 
+    figures = {
+        "entries": float(len(kb)),
+        "questions": float(len(questions)),
+        "build_cold_ms": cold * 1000,
+        "build_warm_ms": warm * 1000,
+        "first_ask_ms": first * 1000,
+        "ask_median_ms": statistics.median(medians),
+        "ask_p95_ms": statistics.median(p95s),
+        "top1_accuracy": report.top1_accuracy,
+        "off_topic_abstained": report.abstention_recall,
+    }
     print(f"knowledge base: {len(kb)} entries; questions: {path} ({len(questions)})")
-    print(f"index build:    {cold * 1000:7.1f} ms cold (incl. jieba dictionary load)")
-    print(f"                {warm * 1000:7.1f} ms warm")
+    print(f"index build:    {figures['build_cold_ms']:7.1f} ms cold (incl. jieba dictionary load)")
+    print(f"                {figures['build_warm_ms']:7.1f} ms warm")
+    print(f"first ask:      {figures['first_ask_ms']:7.3f} ms")
     print(
-        f"ask latency:    {statistics.median(medians):7.3f} ms median, "
-        f"{statistics.median(p95s):.3f} ms p95 (median of {RUNS} runs)"
+        f"ask latency:    {figures['ask_median_ms']:7.3f} ms median, "
+        f"{figures['ask_p95_ms']:.3f} ms p95 (median of {RUNS} runs)"
     )
-    print(format_report(evaluate(index, path)))
+    print(format_report(report))
+    return figures
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

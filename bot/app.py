@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import BotCommandScopeDefault, Update
@@ -22,7 +23,22 @@ from bot.documents import DocumentStore
 from bot.i18n import Renderer
 from bot.keys import keys_for
 from bot.settings import LOCALES, Settings
-from handlers import errors, language, onboarding, start, users
+from faq.knowledge import load_knowledge_base
+from faq.retrieval import FaqIndex
+from handlers import (
+    errors,
+    faq,
+    fulfilment,
+    language,
+    onboarding,
+    reports,
+    review,
+    staff,
+    start,
+    users,
+)
+from scheduler import register_jobs
+from scheduler.outbox import OutboxSender
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -62,8 +78,10 @@ def build_application(settings: Settings, *, renderer: Renderer | None = None) -
     data.storage = storage
     data.renderer = renderer or Renderer()
     data.documents = DocumentStore(settings.data_dir / "documents", keys.cipher)
+    data.outbox = OutboxSender()
 
     _add_handlers(app)
+    register_jobs(app)
     return app
 
 
@@ -78,7 +96,36 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("apply", onboarding.apply_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("status", onboarding.status_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("cancel", onboarding.cancel_command, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("faq", faq.faq_command))
+    app.add_handler(CommandHandler("today", reports.today_command, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("summary", reports.summary_command, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("week", reports.week_command, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("settings", reports.settings_command, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("code", fulfilment.code_command, filters.ChatType.PRIVATE))
+    app.add_handler(
+        CommandHandler("agreement", fulfilment.agreement_command, filters.ChatType.PRIVATE)
+    )
+    app.add_handler(
+        CommandHandler("activate", fulfilment.activate_command, filters.ChatType.PRIVATE)
+    )
+    # Staff commands work anywhere; every one checks the sender's role itself.
+    app.add_handler(CommandHandler("staff", staff.staff_command))
+    app.add_handler(CommandHandler("queue", staff.queue_command))
+    app.add_handler(CommandHandler("ship", staff.ship_command))
+    app.add_handler(CommandHandler("revoke", staff.revoke_command))
+    app.add_handler(CallbackQueryHandler(review.on_card_button, pattern=r"^rv:\d+:\w+$"))
+    app.add_handler(CallbackQueryHandler(review.on_reject_button, pattern=r"^rj:"))
+    app.add_handler(CallbackQueryHandler(fulfilment.on_sign, pattern=r"^ag:"))
+    # A reviewer's reply to a "reason for …" prompt, in a group.
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+            review.on_reason_reply,
+        )
+    )
     app.add_handler(CallbackQueryHandler(onboarding.on_button, pattern=r"^ap:"))
+    app.add_handler(CallbackQueryHandler(faq.on_button, pattern=r"^fq:"))
+    app.add_handler(CallbackQueryHandler(reports.on_button, pattern=r"^rp:"))
     app.add_handler(CallbackQueryHandler(language.language_chosen, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(start.menu_button, pattern=r"^menu:"))
     app.add_handler(MessageHandler(filters.COMMAND, start.unknown_command))
@@ -91,6 +138,9 @@ def _add_handlers(app: Application) -> None:
 async def _post_init(app: Application) -> None:
     data: BotData = app.bot_data
     await data.storage.open()
+    # jieba's first dictionary load makes the build take ~0.5 s: once, off the event loop.
+    data.knowledge = load_knowledge_base()
+    data.faq = await asyncio.to_thread(FaqIndex.build, data.knowledge)
     # The default menu is zh-CN; Telegram shows the "en" one to English-language clients.
     for locale in LOCALES:
         await app.bot.set_my_commands(

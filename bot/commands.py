@@ -7,7 +7,22 @@ from telegram import BotCommand
 from bot.i18n import Renderer
 from bot.settings import Locale
 
-COMMANDS: tuple[str, ...] = ("start", "apply", "status", "faq", "language", "cancel", "help")
+COMMANDS: tuple[str, ...] = (
+    "start",
+    "apply",
+    "status",
+    "code",
+    "activate",
+    "agreement",
+    "today",
+    "summary",
+    "week",
+    "settings",
+    "faq",
+    "language",
+    "cancel",
+    "help",
+)
 
 
 def bot_commands(renderer: Renderer, locale: Locale) -> list[BotCommand]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
@@ -10,6 +12,11 @@ from bot.documents import DocumentStore
 from bot.i18n import Renderer
 from bot.settings import Locale, Settings
 from storage import Storage
+
+if TYPE_CHECKING:
+    from faq.knowledge import KnowledgeBase
+    from faq.retrieval import FaqIndex
+    from scheduler.outbox import OutboxSender
 
 
 class BotData:
@@ -19,6 +26,10 @@ class BotData:
     storage: Storage
     renderer: Renderer
     documents: DocumentStore
+    outbox: OutboxSender
+    kick_outbox: Callable[[], None]
+    knowledge: KnowledgeBase  # the FAQ entries, for browsing
+    faq: FaqIndex  # built once at start-up (jieba's first load takes ~0.5 s)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from storage.merchants import MerchantRepository
 from storage.transactions import Channel, NewTransaction, TransactionRepository, TxType
 
 DEFAULT_SEED = 20261125
-FIRST_NUMBER = 3301000001
+FIRST_NUMBER = 822330100000001  # 商户号 are 15 digits
 FEE_RATES: dict[Channel, Decimal] = {
     "card": Decimal("0.0038"),
     "alipay": Decimal("0.006"),
@@ -79,7 +79,7 @@ def day_of_transactions(
     rng = random.Random(f"{seed}:{merchant_no}:{day.isoformat()}")
     factor = profile.weekend if day.weekday() >= 5 else 1.0
     count = max(0, round(profile.per_day * factor * rng.uniform(0.75, 1.25)))
-    prefix = f"DEMO{merchant_no[1:]}{day:%Y%m%d}"
+    prefix = f"DEMO{merchant_no}{day:%Y%m%d}"
     out: list[NewTransaction] = []
 
     def add(
@@ -164,7 +164,7 @@ async def fill_demo_data(
         profile = PROFILES[index % len(PROFILES)]
         branch = index // len(PROFILES)
         name = profile.name if branch == 0 else f"{profile.name}（{branch + 1}号店）"
-        merchant_no = f"M{FIRST_NUMBER + index:010d}"
+        merchant_no = f"{FIRST_NUMBER + index:015d}"
         numbers.append(merchant_no)
         telegram_id = telegram_ids[index] if telegram_ids and index < len(telegram_ids) else None
         rows: list[NewTransaction] = []

@@ -7,7 +7,7 @@ and lets several bot processes share one database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -57,6 +57,8 @@ BY_KEY: dict[str, Question] = {q.key: q for q in QUESTIONS}
 DOCUMENT_SLOTS: tuple[str, ...] = tuple(q.key for q in QUESTIONS if q.kind is Kind.DOCUMENT)
 SENSITIVE: frozenset[str] = frozenset(q.key for q in QUESTIONS if q.sensitive)
 SKIPPED = "__skipped__"
+# `editing` of a rejected application whose merchant pressed Fix (its form is running).
+FIXING = "__fixing__"
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "subject_type": tuple(s.value for s in v.SubjectType),
@@ -72,6 +74,9 @@ class Draft:
     application_id: int
     answers: dict[str, Any]
     editing: str | None = None
+    # A rejected application being fixed: the flagged fields not answered again yet.
+    to_fix: list[str] = field(default_factory=list)
+    fixing: bool = False
 
     def has(self, key: str) -> bool:
         """True if the field is answered (a skip counts as an answer)."""
@@ -84,9 +89,13 @@ class Draft:
 
 
 def next_field(draft: Draft) -> Question | None:
-    """The question to ask now: the one being edited, else the first unanswered; None = review."""
+    """The question to ask now: the one being edited, else the first flagged field still to fix,
+    else the first unanswered; None = the review page."""
     if draft.editing and draft.editing in BY_KEY:
         return BY_KEY[draft.editing]
+    for key in draft.to_fix:
+        if key in BY_KEY:
+            return BY_KEY[key]
     for question in QUESTIONS:
         if not draft.has(question.key):
             return question

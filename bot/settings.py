@@ -36,6 +36,19 @@ class Settings(BaseSettings):
     # URL-safe base64 of 32 bytes; unset = a key file generated under DATA_DIR.
     encryption_key: SecretStr | None = None
     max_document_mb: float = Field(default=10.0, gt=0, le=20)
+    review_reminder_hours: float = Field(default=24, gt=0)
+    activation_max_failures: int = Field(default=5, ge=1)
+    activation_lock_minutes: float = Field(default=15, gt=0)
+    # Daily summaries (结算单): money reaches the merchant T + settlement_days.
+    settlement_days: int = Field(default=1, ge=0, le=7)
+    summary_tick_seconds: float = Field(default=60, gt=0)
+    # Pushes stay under Telegram's 30 messages/s so replies to people still get through.
+    summary_messages_per_second: float = Field(default=29, gt=0, le=30)
+    summary_push_concurrency: int = Field(default=8, ge=1, le=64)
+    # POST /api/transactions and /healthz, served with the bot; off unless a secret is set.
+    ingest_secret: SecretStr | None = None
+    ingest_host: str = "127.0.0.1"
+    ingest_port: int = Field(default=8090, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Long-poll timeout for getUpdates; tests shorten it so shutdown is quick.
     poll_timeout_seconds: float = Field(default=10.0, gt=0, le=50)

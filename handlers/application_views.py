@@ -9,6 +9,7 @@ from telegram.constants import ParseMode
 
 from bot import onboarding as form
 from bot.context import Context
+from bot.lifecycle import MILESTONES, State
 from bot.validation import FieldError
 from handlers.common import label, locale_of, main_menu, text
 from storage.applications import ApplicationRecord
@@ -18,7 +19,15 @@ TOTAL = len(form.QUESTIONS)
 
 def draft_of(record: ApplicationRecord) -> form.Draft:
     """The domain view of a stored draft."""
-    return form.Draft(record.id, dict(record.answers), record.editing)
+    fixing = record.state == "rejected"
+    editing = None if record.editing == form.FIXING else record.editing
+    return form.Draft(
+        record.id,
+        dict(record.answers),
+        editing,
+        to_fix=list(record.to_fix or []) if fixing else [],
+        fixing=fixing,
+    )
 
 
 def error_text(context: Context, error: FieldError) -> str:
@@ -147,13 +156,42 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
         )
         return
     locale = locale_of(context)
-    submitted = record.submitted_at or record.created_at
-    when = format_datetime(
-        submitted,
-        "yyyy-MM-dd HH:mm",
-        tzinfo=context.bot_data.settings.zone,
-        locale=locale.replace("-", "_"),
-    )
+    babel_locale = locale.replace("-", "_")
+    zone = context.bot_data.settings.zone
+    async with context.bot_data.storage.transaction() as repos:
+        events = await repos.applications.events(record.id)
+        shipment = await repos.fulfilment.shipment(record.id)
+
+    def when(moment) -> str:
+        return format_datetime(moment, "MM-dd HH:mm", tzinfo=zone, locale=babel_locale)
+
+    # The latest time each milestone was reached (a resubmission moves "submitted" on).
+    reached: dict[str, str] = {}
+    for event in events:
+        reached[event.to_state] = when(event.at)
+    current = record.state
+    order = [m.value for m in MILESTONES]
+    position = order.index(current) if current in order else None
+    if current == State.REJECTED:
+        position = order.index(State.UNDER_REVIEW)
+    timeline = []
+    for i, milestone in enumerate(order):
+        done = position is not None and i <= position and milestone in reached
+        timeline.append(
+            {
+                "label": label(context, f"state_{milestone}"),
+                "at": reached.get(milestone) if done else None,
+                "mark": "✅"
+                if done
+                else ("⏳" if position is not None and i == position + 1 else "▫️"),
+            }
+        )
+    buttons = []
+    if current == State.REJECTED:
+        buttons.append(
+            [InlineKeyboardButton(label(context, "btn_fix"), callback_data=f"ap:{record.id}:f")]
+        )
+    keyboard = InlineKeyboardMarkup([*buttons, *main_menu(context).inline_keyboard])
     await context.bot.send_message(
         chat_id,
         text(
@@ -161,10 +199,20 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
             "apply/status",
             number=record.number or "",
             merchant_name=record.answers.get("merchant_name", ""),
-            state=label(context, f"state_{record.state}"),
-            state_key=record.state,
-            submitted_at=when,
+            merchant_no=record.merchant_no,
+            state=label(context, f"state_{current}"),
+            state_key=current,
+            timeline=timeline if current != State.CANCELLED else [],
+            flags=[
+                {"label": label(context, f"field_{f}"), "reason": r}
+                for f, r in record.flags.items()
+                if record.to_fix is None or f in record.to_fix
+            ]
+            if current == State.REJECTED
+            else [],
+            carrier=shipment.carrier if shipment else None,
+            tracking_no=shipment.tracking_no if shipment else None,
         ),
         parse_mode=ParseMode.HTML,
-        reply_markup=main_menu(context),
+        reply_markup=keyboard,
     )

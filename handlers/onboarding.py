@@ -137,7 +137,7 @@ async def cancel_command(update: Update, context: Context) -> None:
 async def has_draft(user_id: int, context: Context) -> bool:
     """True if the merchant is in the middle of the form (their messages are answers)."""
     async with context.bot_data.storage.transaction() as repos:
-        return await repos.applications.draft_of(user_id) is not None
+        return await repos.applications.active_form(user_id) is not None
 
 
 async def on_message(update: Update, context: Context) -> None:
@@ -146,7 +146,7 @@ async def on_message(update: Update, context: Context) -> None:
     user = update.effective_user
     assert message is not None and user is not None
     async with context.bot_data.storage.transaction() as repos:
-        record = await repos.applications.draft_of(user.id)
+        record = await repos.applications.active_form(user.id)
     if record is None:
         return
     draft = draft_of(record)
@@ -176,8 +176,11 @@ async def on_button(update: Update, context: Context) -> None:
     user = query.from_user
     _, app_id, action, *args = query.data.split(":")
     field, arg = ([*args, "", ""])[:2]
+    if action == "f":
+        await _start_fixing(update, context, app_id)
+        return
     async with context.bot_data.storage.transaction() as repos:
-        record = await repos.applications.draft_of(user.id)
+        record = await repos.applications.active_form(user.id)
     if record is None or str(record.id) != app_id:
         await query.answer(label(context, "stale_button"))
         await _drop_keyboard(query.message)
@@ -212,7 +215,7 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer()
         await _drop_keyboard(query.message)
         await ask(user.id, context, draft)
-    elif action in ("n", "x"):
+    elif action in ("n", "x") and not draft.fixing:
         await query.answer()
         await _drop_keyboard(query.message)
         await _discard(context, draft, user.id)
@@ -301,8 +304,12 @@ async def _commit(
             await apps.forget(draft.application_id, stale)
             for field in stale:
                 draft.answers.pop(field, None)
+        if draft.fixing and key in draft.to_fix:
+            await apps.mark_fixed(draft.application_id, key)
+            draft.to_fix.remove(key)
         if draft.editing == key:
-            await apps.set_editing(draft.application_id, None)
+            # A rejected application stays in fixing mode until it is resubmitted.
+            await apps.set_editing(draft.application_id, form.FIXING if draft.fixing else None)
             draft.editing = None
     chat = update.effective_chat
     assert chat is not None
@@ -310,18 +317,64 @@ async def _commit(
 
 
 async def _submit(update: Update, context: Context, draft: form.Draft) -> None:
-    """Number the application, mark it submitted and tell the merchant what happens next."""
+    """Number the application (or resubmit the fixed one), queue its card for the reviewers
+    in the same transaction, and tell the merchant what happens next."""
     user = update.effective_user
     assert user is not None
-    day = datetime.now(context.bot_data.settings.zone).strftime("%Y%m%d")
-    async with context.bot_data.storage.transaction() as repos:
+    data = context.bot_data
+    day = datetime.now(data.settings.zone).strftime("%Y%m%d")
+    async with data.storage.transaction() as repos:
         if not await repos.updates.claim(update.update_id):
             return
-        number = await repos.applications.submit(draft.application_id, actor=user.id, day=day)
-    log.info("application %s submitted by user %s", number, user.id)
-    await context.bot.send_message(
-        user.id, text(context, "apply/submitted", number=number), parse_mode=ParseMode.HTML
+        apps = repos.applications
+        if draft.fixing:
+            record = await apps.get(draft.application_id)
+            assert record is not None
+            fixed = ", ".join(record.flags)
+            if not await apps.resubmit(draft.application_id, actor=user.id, note=f"fixed: {fixed}"):
+                return
+            number = record.number or ""
+        else:
+            number = await apps.submit(draft.application_id, actor=user.id, day=day)
+        if data.settings.review_chat_id is not None:
+            await repos.outbox.put(
+                data.settings.review_chat_id,
+                "review_card",
+                {"application_id": draft.application_id},
+                dedupe_key=f"card:{draft.application_id}:{update.update_id}",
+            )
+    log.info(
+        "application %s %s by user %s",
+        number,
+        "resubmitted" if draft.fixing else "submitted",
+        user.id,
     )
+    template = "apply/resubmitted" if draft.fixing else "apply/submitted"
+    await context.bot.send_message(
+        user.id, text(context, template, number=number), parse_mode=ParseMode.HTML
+    )
+    data.kick_outbox()
+
+
+async def _start_fixing(update: Update, context: Context, app_id: str) -> None:
+    """The Fix button under a rejection: re-ask only the flagged fields."""
+    query = update.callback_query
+    assert query is not None
+    user = query.from_user
+    async with context.bot_data.storage.transaction() as repos:
+        record = await repos.applications.form_of(user.id)
+        if record is None or str(record.id) != app_id or record.state != "rejected":
+            record = None
+        elif record.editing is None:
+            await repos.applications.set_editing(record.id, form.FIXING)
+            record.editing = form.FIXING
+    if record is None:
+        await query.answer(label(context, "stale_button"))
+        await _drop_keyboard(query.message)
+        return
+    await query.answer()
+    await _drop_keyboard(query.message)
+    await ask(user.id, context, draft_of(record))
 
 
 async def _discard(context: Context, draft: form.Draft, actor: int) -> None:

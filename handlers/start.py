@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import Context
-from handlers import onboarding
+from handlers import faq, fulfilment, onboarding, reports
 from handlers.common import label, main_menu, reply
 
 
@@ -26,13 +26,22 @@ async def menu_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     item = query.data.removeprefix("menu:")
-    if item not in ("apply", "status"):
+    if item not in ("apply", "status", "code"):
         await query.answer()
     if item == "apply":
         await onboarding.apply_command(update, context)
         return
     if item == "status":
         await onboarding.status_command(update, context)
+        return
+    if item == "code":
+        await fulfilment.code_command(update, context)
+        return
+    if item == "faq":
+        await faq.faq_command(update, context)
+        return
+    if item == "summary":
+        await reports.report_menu(update, context)
         return
     if item == "back":
         await reply(
@@ -50,11 +59,18 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 
 async def private_message(update: Update, context: Context) -> None:
-    """Anything but a command in the private chat: a form answer if a form runs."""
+    """Anything but a command in the private chat: a form answer if a form runs, else a question."""
     user = update.effective_user
-    assert user is not None
+    message = update.effective_message
+    assert user is not None and message is not None
+    # order matters: a running form claims the text before the FAQ reads it as a question.
     if await onboarding.has_draft(user.id, context):
         await onboarding.on_message(update, context)
         return
-    # The FAQ answerer takes free text over when it lands.
+    if fulfilment.in_activation(context):
+        await fulfilment.on_activation_text(update, context)
+        return
+    if message.text:
+        await faq.answer_question(update, context)
+        return
     await reply(update, context, "not_understood", keyboard=main_menu(context))

@@ -14,10 +14,13 @@ from pathlib import Path
 from bot.keys import Keys
 from storage.applications import ApplicationRepository, UpdateLog
 from storage.db import Database, Tx
+from storage.faq import FaqQuestionRepository
 from storage.fulfilment import FulfilmentRepository
+from storage.merchants import MerchantRepository, SummaryDeliveryRepository
 from storage.outbox import OutboxRepository
 from storage.reviews import ReviewRepository
 from storage.staff import StaffRepository
+from storage.transactions import TransactionRepository
 from storage.users import UserRepository
 
 
@@ -33,6 +36,10 @@ class Repositories:
         self.outbox = OutboxRepository(tx)
         self.reviews = ReviewRepository(tx)
         self.fulfilment = FulfilmentRepository(tx, keys.cipher, keys.lookup_key)
+        self.merchants = MerchantRepository(tx)
+        self.transactions = TransactionRepository(tx)
+        self.summary_deliveries = SummaryDeliveryRepository(tx)
+        self.faq = FaqQuestionRepository(tx)
 
 
 class Storage:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,10 @@ from pydantic import BaseModel
 
 from bot.crypto import FieldCipher
 from bot.lifecycle import check
+from bot.onboarding import QUESTIONS
 from storage.db import Tx, utcnow
+
+FIELD_ORDER = tuple(q.key for q in QUESTIONS)
 
 
 class DocumentRecord(BaseModel):
@@ -80,8 +84,24 @@ class ApplicationRepository:
         }
         for slot, doc in docs.items():
             answers[slot] = doc.sha256
+        flags = await self.tx.fetchall(
+            "SELECT field, reason, fixed FROM application_flags WHERE application_id = ?"
+            " AND round = (SELECT MAX(round) FROM application_flags WHERE application_id = ?)",
+            (row["id"], row["id"]),
+        )
+        order = {key: i for i, key in enumerate(FIELD_ORDER)}
+        flags = sorted(flags, key=lambda f: order.get(f["field"], len(order)))
+        to_fix = (
+            [f["field"] for f in flags if not f["fixed"]] if row["state"] == "rejected" else None
+        )
         return ApplicationRecord.model_validate(
-            {**dict(row), "answers": answers, "documents": docs}
+            {
+                **dict(row),
+                "answers": answers,
+                "documents": docs,
+                "flags": {f["field"]: f["reason"] for f in flags},
+                "to_fix": to_fix,
+            }
         )
 
     async def get(self, application_id: int) -> ApplicationRecord | None:
@@ -104,6 +124,40 @@ class ApplicationRepository:
             (merchant_id,),
         )
         return await self._load(row) if row else None
+
+    async def active_form(self, merchant_id: int) -> ApplicationRecord | None:
+        """The form the merchant's messages answer: a draft, or a rejected one being fixed."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM applications WHERE merchant_id = ? AND (state = 'draft'"
+            " OR (state = 'rejected' AND editing IS NOT NULL)) ORDER BY id DESC LIMIT 1",
+            (merchant_id,),
+        )
+        return await self._load(row) if row else None
+
+    async def in_states(self, states: Sequence[str]) -> list[ApplicationRecord]:
+        """Applications in any of `states`, oldest submission first."""
+        marks = ", ".join("?" * len(states))
+        rows = await self.tx.fetchall(
+            f"SELECT * FROM applications WHERE state IN ({marks})"
+            " ORDER BY COALESCE(submitted_at, created_at), id",
+            tuple(states),
+        )
+        return [await self._load(r) for r in rows]
+
+    async def resubmit(self, application_id: int, *, actor: int, note: str) -> bool:
+        """A fixed application goes back to the reviewers (rejected -> submitted)."""
+        check("rejected", "submitted")
+        now = utcnow().isoformat()
+        changed = await self.tx.execute(
+            "UPDATE applications SET state = 'submitted', editing = NULL, reviewer_id = NULL,"
+            " submitted_at = ?, updated_at = ? WHERE id = ? AND state = 'rejected'",
+            (now, now, application_id),
+        )
+        if changed:
+            await self.add_event(
+                application_id, actor=actor, from_state="rejected", to_state="submitted", note=note
+            )
+        return changed == 1
 
     async def by_number(self, number: str) -> ApplicationRecord | None:
         """An application by its human-readable number (AP20261125-0001)."""

@@ -13,13 +13,14 @@ from pydantic import BaseModel
 
 from storage.db import Tx, utcnow
 
-FIRST_MERCHANT_NO = "M3301000001"
+# 商户号: 15 digits, sequential (prefix 8223301 + 8-digit serial).
+FIRST_MERCHANT_NO = "822330100000001"
 # How far back a missed summary is still sent (a restart after a weekend catches up).
 CATCH_UP_DAYS = 3
 # A claim this old without mark_sent/mark_failed belongs to a process that died mid-send.
 STALE_CLAIM = timedelta(minutes=15)
 _SUMMARY_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_MERCHANT_NO_GLOB = "M" + "[0-9]" * 10
+_MERCHANT_NO_GLOB = "[1-9]" + "[0-9]" * 14
 
 
 class Merchant(BaseModel):
@@ -141,13 +142,13 @@ class MerchantRepository:
         )
 
     async def next_merchant_no(self) -> str:
-        """The number after the highest one issued: M + 10 digits, sequential."""
+        """The number after the highest one issued: 15 digits, sequential."""
         row = await self.tx.fetchone(
             "SELECT MAX(merchant_no) FROM merchants WHERE merchant_no GLOB ?", (_MERCHANT_NO_GLOB,)
         )
         if row is None or row[0] is None:
             return FIRST_MERCHANT_NO
-        return f"M{int(row[0][1:]) + 1:010d}"
+        return f"{int(row[0]) + 1:015d}"
 
 
 class SummaryDeliveryRepository:

@@ -14,7 +14,8 @@ async def test_merchant_numbers_are_sequential(storage: Storage) -> None:
         first = await merchants.next_merchant_no()
         await merchants.create(first, "晨光咖啡", 10001, "Asia/Shanghai", application_id=7)
         second = await merchants.next_merchant_no()
-    assert (first, second) == ("M3301000001", "M3301000002")
+    assert (first, second) == ("822330100000001", "822330100000002")
+    assert len(first) == 15 and first.isdigit()
 
 
 async def test_one_telegram_user_can_own_several_shops(storage: Storage) -> None:

@@ -1,0 +1,342 @@
+"""The merchant after approval: sign the agreement, /code, /agreement and /activate."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from datetime import datetime, timedelta
+
+from babel.dates import format_datetime
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot.codes import CodeError, normalize_code
+from bot.context import Context
+from bot.lifecycle import State
+from handlers import approval, notify
+from handlers.common import label, locale_of, main_menu, reply
+from handlers.fulfilment_views import send_voucher, sign_keyboard
+from storage import Repositories
+from storage.db import utcnow
+
+log = logging.getLogger(__name__)
+
+# A POS serial number as printed on the device: letters and digits, 8-24 of them.
+_SERIAL = re.compile(r"^[A-Z0-9]{8,24}$")
+_ACTIVATION = "activation"  # key in user_data.extras: the serial typed, waiting for the code
+# Failed attempts older than this are forgotten even without a success in between.
+_ATTEMPT_MEMORY = timedelta(days=1)
+
+
+def normalize_serial(raw: str) -> str | None:
+    """'sn 8800-1234 5678' -> 'SN880012345678'; None unless it looks like a serial."""
+    compact = re.sub(r"[\s\-_./·]", "", raw).upper()
+    return compact if _SERIAL.match(compact) else None
+
+
+def lock_state(
+    failures: list[datetime], max_failures: int, lock: timedelta
+) -> tuple[int, datetime | None]:
+    """(failures counted now, when the current lock ends or None), from failed attempts.
+
+    Every `max_failures` failures lock activation for `lock`; the count starts again once a
+    lock has run out.
+    """
+    count, until = 0, None
+    for at in failures:
+        if until is not None:
+            if at < until:
+                continue
+            count, until = 0, None
+        count += 1
+        if count >= max_failures:
+            until = at + lock
+    return count, until
+
+
+async def _latest(context: Context, user_id: int):
+    async with context.bot_data.storage.transaction() as repos:
+        return await repos.applications.latest_of(user_id)
+
+
+# --- agreement -----------------------------------------------------------------------------
+
+
+async def on_sign(update: Update, context: Context) -> None:
+    """ag:<application id>:<version>:<hash prefix> — "I agree and sign"."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parts = query.data.split(":")
+    data = context.bot_data
+    outcome = "stale"
+    if len(parts) == 4 and parts[1].isdigit():
+        async with data.storage.transaction() as repos:
+            if not await repos.updates.claim(update.update_id):
+                return
+            record = await repos.applications.get(int(parts[1]))
+            if record is not None:
+                outcome = await approval.sign(
+                    repos, data, record, query.from_user.id, parts[2], parts[3]
+                )
+    if outcome == "stale":
+        await query.answer(label(context, "stale_button"), show_alert=True)
+    else:
+        await query.answer(label(context, "agreement_signed_toast"))
+    await _drop_keyboard(query.message)
+    if outcome == "ok":
+        log.info("agreement of application %s signed by %s", parts[1], query.from_user.id)
+        data.kick_outbox()
+
+
+async def _drop_keyboard(message: object) -> None:
+    if isinstance(message, Message) and message.reply_markup:
+        with contextlib.suppress(TelegramError):
+            await message.edit_reply_markup(None)
+
+
+async def agreement_command(update: Update, context: Context) -> None:
+    """/agreement: the signed text again, with when and what was signed."""
+    user = update.effective_user
+    assert user is not None
+    data = context.bot_data
+    record = await _latest(context, user.id)
+    async with data.storage.transaction() as repos:
+        signed = await repos.fulfilment.signature(record.id) if record else None
+    if record is None or (signed is None and record.state != State.APPROVED):
+        await reply(update, context, "fulfilment/no_agreement", keyboard=main_menu(context))
+        return
+    if signed is None:
+        # Approved but not signed yet: show it again with the button.
+        locale = locale_of(context)
+        body = approval.agreement_text(data, locale, record, approval.AGREEMENT_VERSION)
+        digest = approval.text_hash(body)[: approval.HASH_PREFIX]
+        await context.bot.send_message(
+            user.id,
+            body,
+            parse_mode=ParseMode.HTML,
+            reply_markup=sign_keyboard(
+                label(context, "btn_sign"),
+                f"ag:{record.id}:{approval.AGREEMENT_VERSION}:{digest}",
+            ),
+        )
+        return
+    body = approval.agreement_text(data, signed["locale"], record, signed["version"])
+    await context.bot.send_message(user.id, body, parse_mode=ParseMode.HTML)
+    when = format_datetime(
+        datetime.fromisoformat(signed["signed_at"]),
+        "yyyy-MM-dd HH:mm",
+        tzinfo=data.settings.zone,
+        locale=locale_of(context).replace("-", "_"),
+    )
+    await reply(
+        update,
+        context,
+        "fulfilment/agreement_signed_at",
+        signed_at=when,
+        version=signed["version"],
+        sha256=signed["text_sha256"],
+    )
+
+
+# --- code ----------------------------------------------------------------------------------
+
+
+async def code_command(update: Update, context: Context) -> None:
+    """/code and the My code button: the current code and voucher, to its owner only."""
+    user = update.effective_user
+    assert user is not None
+    if update.callback_query:
+        await update.callback_query.answer()
+    data = context.bot_data
+    record = await _latest(context, user.id)
+    async with data.storage.transaction() as repos:
+        issued = await repos.fulfilment.current_code(record.id) if record else None
+    if record is None or issued is None:
+        await reply(update, context, "fulfilment/no_code", keyboard=main_menu(context))
+        return
+    await send_voucher(context.bot, data, user.id, record.id, locale_of(context))
+
+
+# --- activation ----------------------------------------------------------------------------
+
+
+async def activate_command(update: Update, context: Context) -> None:
+    """/activate [serial code]: bind the POS to the merchant with the application code."""
+    user = update.effective_user
+    assert user is not None
+    args = context.args or []
+    extras = context.user_data.extras
+    extras.pop(_ACTIVATION, None)
+    record = await _latest(context, user.id)
+    if record is None or record.state not in (State.SHIPPED, State.ACTIVATED):
+        state = label(context, f"state_{record.state}") if record else None
+        await reply(update, context, "fulfilment/not_shipped", state=state)
+        return
+    if record.state == State.ACTIVATED:
+        await reply(update, context, "fulfilment/already_active", number=record.number)
+        return
+    if await _locked(update, context, user.id):
+        return
+    if len(args) >= 2:
+        serial = normalize_serial(args[0])
+        if serial is None:
+            await reply(update, context, "fulfilment/serial_bad")
+            return
+        await _try_code(update, context, serial, " ".join(args[1:]))
+        return
+    extras[_ACTIVATION] = {"serial": None}
+    await reply(update, context, "fulfilment/ask_serial")
+
+
+def in_activation(context: Context) -> bool:
+    """True while /activate waits for the serial or the code."""
+    return bool(context.user_data and _ACTIVATION in context.user_data.extras)
+
+
+async def on_activation_text(update: Update, context: Context) -> None:
+    """The serial number, then the code, typed after /activate."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    state = context.user_data.extras.get(_ACTIVATION)
+    assert isinstance(state, dict)
+    raw = (message.text or "").strip()
+    if not raw:
+        await reply(update, context, "fulfilment/text_expected")
+        return
+    if state.get("serial") is None:
+        serial = normalize_serial(raw)
+        if serial is None:
+            await reply(update, context, "fulfilment/serial_bad")
+            return
+        state["serial"] = serial
+        await reply(update, context, "fulfilment/ask_code", serial=serial)
+        return
+    if await _locked(update, context, user.id):
+        context.user_data.extras.pop(_ACTIVATION, None)
+        return
+    await _try_code(update, context, state["serial"], raw)
+
+
+async def _locked(update: Update, context: Context, user_id: int) -> bool:
+    settings = context.bot_data.settings
+    now = utcnow()
+    async with context.bot_data.storage.transaction() as repos:
+        until = await _lock_end(repos, context, user_id, now)
+    if until is None or until <= now:
+        return False
+    minutes = max(1, round((until - now).total_seconds() / 60 + 0.49))
+    await reply(
+        update,
+        context,
+        "fulfilment/locked",
+        minutes=minutes,
+        until=format_datetime(
+            until, "HH:mm", tzinfo=settings.zone, locale=locale_of(context).replace("-", "_")
+        ),
+    )
+    return True
+
+
+async def _lock_end(
+    repos: Repositories, context: Context, user_id: int, now: datetime
+) -> datetime | None:
+    settings = context.bot_data.settings
+    failures = await repos.fulfilment.failures_since(user_id, now - _ATTEMPT_MEMORY)
+    _, until = lock_state(
+        failures,
+        settings.activation_max_failures,
+        timedelta(minutes=settings.activation_lock_minutes),
+    )
+    return until
+
+
+async def _try_code(update: Update, context: Context, serial: str, raw_code: str) -> None:
+    user = update.effective_user
+    assert user is not None
+    data = context.bot_data
+    try:
+        canonical = normalize_code(raw_code)
+    except CodeError as exc:
+        # A typo is caught before any lookup and is not counted as a wrong code.
+        await reply(
+            update,
+            context,
+            "fulfilment/code_typo",
+            error=data.renderer.block(
+                locale_of(context),
+                "fulfilment/code_errors",
+                exc.code.replace(".", "_"),
+                **exc.params,
+            ),
+        )
+        return
+    now = utcnow()
+    outcome, params = "wrong_code", {}
+    async with data.storage.transaction() as repos:
+        if not await repos.updates.claim(update.update_id):
+            return
+        issued = await repos.fulfilment.find_code(canonical)
+        record = await repos.applications.get(issued.application_id) if issued else None
+        if (
+            issued is None
+            or issued.revoked_at is not None
+            or record is None
+            or record.merchant_id != user.id
+        ):
+            await repos.fulfilment.record_attempt(user.id, ok=False)
+            until = await _lock_end(repos, context, user.id, now)
+            if until is not None and until > now:
+                outcome = "locked_now"
+                params = {"minutes": round(data.settings.activation_lock_minutes)}
+                await notify.to_staff_chat(
+                    repos,
+                    data,
+                    data.settings.review_chat_id,
+                    "fulfilment/lock_alert",
+                    user_id=user.id,
+                    name=user.first_name,
+                    failures=data.settings.activation_max_failures,
+                    minutes=round(data.settings.activation_lock_minutes),
+                )
+            else:
+                failures = await repos.fulfilment.failures_since(user.id, now - _ATTEMPT_MEMORY)
+                count, _ = lock_state(
+                    failures,
+                    data.settings.activation_max_failures,
+                    timedelta(minutes=data.settings.activation_lock_minutes),
+                )
+                params = {"left": data.settings.activation_max_failures - count}
+        elif record.state != State.SHIPPED:
+            outcome = "already_active" if record.state == State.ACTIVATED else "not_shipped"
+            params = {"number": record.number, "state": label(context, f"state_{record.state}")}
+        elif await repos.fulfilment.terminal_owner(serial) is not None:
+            outcome = "serial_taken"
+            params = {"serial": serial}
+        else:
+            await repos.applications.transition(
+                record.id, State.SHIPPED, State.ACTIVATED, actor=user.id, note=serial
+            )
+            await repos.fulfilment.bind_terminal(serial, record.id)
+            await repos.fulfilment.record_attempt(user.id, ok=True)
+            await notify.to_user(
+                repos,
+                data,
+                user.id,
+                "fulfilment/activated",
+                serial=serial,
+                merchant_no=record.merchant_no,
+                number=record.number,
+            )
+            outcome = "ok"
+    if outcome in ("ok", "locked_now", "already_active", "not_shipped"):
+        context.user_data.extras.pop(_ACTIVATION, None)
+    if outcome == "ok":
+        log.info("terminal %s activated by %s", serial, user.id)
+        data.kick_outbox()
+        return
+    if outcome == "locked_now":
+        data.kick_outbox()
+    await reply(update, context, f"fulfilment/{outcome}", **params)

@@ -1,0 +1,225 @@
+"""Staff review in the review chat: Take, Approve, Reject with a reason per flagged field."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+
+from bot import onboarding as form
+from bot.context import BotData, Context
+from bot.lifecycle import State
+from handlers import approval
+from handlers.review_views import refresh_cards, staff_locale
+from handlers.staff import require_role
+from storage import Repositories
+from storage.applications import ApplicationRecord
+from storage.reviews import PendingRejection
+
+log = logging.getLogger(__name__)
+
+
+def _label(data: BotData, key: str, **values: object) -> str:
+    return data.renderer.plain_label(staff_locale(data), key, **values)
+
+
+async def on_card_button(update: Update, context: Context) -> None:
+    """Take / Approve / Reject pressed on an application card."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    data = context.bot_data
+    if not await require_role(update, context, "reviewer"):
+        return
+    _, app_id_text, action = query.data.split(":")
+    app_id = int(app_id_text)
+    actor = query.from_user.id
+    async with data.storage.transaction() as repos:
+        record = await repos.applications.get(app_id)
+        done = False
+        if record is not None and action == "take":
+            done = await approval.take(repos, data, record, actor)
+        elif record is not None and action == "approve":
+            done = await approval.approve(repos, data, record, actor)
+        elif record is not None and action == "reject":
+            done = await _start_rejection(repos, record, actor)
+    if not done:
+        # Someone else acted first, or the card is out of date.
+        await query.answer(_label(data, "review_too_late"), show_alert=True)
+        await refresh_cards(context.bot, data, app_id)
+        return
+    await query.answer()
+    data.kick_outbox()
+    if action == "reject":
+        await _send_picker(update, context, app_id)
+    else:
+        await refresh_cards(context.bot, data, app_id)
+
+
+async def _start_rejection(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
+    if record.state not in (State.SUBMITTED, State.UNDER_REVIEW):
+        return False
+    await repos.reviews.start(record.id, actor)
+    return True
+
+
+async def _pending(data: BotData, app_id: int) -> PendingRejection | None:
+    async with data.storage.transaction() as repos:
+        return await repos.reviews.get(app_id)
+
+
+async def _save(data: BotData, pending: PendingRejection) -> None:
+    async with data.storage.transaction() as repos:
+        await repos.reviews.save(pending)
+
+
+def _picker_keyboard(data: BotData, app_id: int, chosen: list[str]) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            ("☑️ " if q.key in chosen else "") + _label(data, f"field_{q.key}"),
+            callback_data=f"rj:{app_id}:t:{q.key}",
+        )
+        for q in form.QUESTIONS
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(
+        [
+            InlineKeyboardButton(_label(data, "btn_reject_next"), callback_data=f"rj:{app_id}:n"),
+            InlineKeyboardButton(_label(data, "btn_reject_abort"), callback_data=f"rj:{app_id}:a"),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+async def _send_picker(update: Update, context: Context, app_id: int) -> None:
+    data = context.bot_data
+    chat = update.effective_chat
+    assert chat is not None
+    async with data.storage.transaction() as repos:
+        record = await repos.applications.get(app_id)
+    assert record is not None
+    await context.bot.send_message(
+        chat.id,
+        data.renderer.render(staff_locale(data), "review/reject_pick", number=record.number),
+        parse_mode=ParseMode.HTML,
+        reply_markup=_picker_keyboard(data, app_id, []),
+    )
+
+
+async def on_reject_button(update: Update, context: Context) -> None:
+    """The rejection being put together: toggle a field, go on, abort or confirm."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and query.message is not None
+    data = context.bot_data
+    if not await require_role(update, context, "reviewer"):
+        return
+    parts = query.data.split(":")
+    app_id, action = int(parts[1]), parts[2]
+    pending = await _pending(data, app_id)
+    if pending is None or pending.reviewer_id != query.from_user.id:
+        await query.answer(_label(data, "review_too_late"), show_alert=True)
+        return
+    await query.answer()
+    if action == "t" and parts[3] in form.BY_KEY:
+        field = parts[3]
+        chosen = pending.fields
+        chosen = [f for f in chosen if f != field] if field in chosen else [*chosen, field]
+        chosen.sort(key=lambda f: form.step_number(form.BY_KEY[f]))
+        pending.fields = chosen
+        await _save(data, pending)
+        await query.edit_message_reply_markup(_picker_keyboard(data, app_id, chosen))
+    elif action == "n" and pending.fields:
+        await query.edit_message_reply_markup(None)
+        await _ask_next_reason(update, context, pending)
+    elif action == "a":
+        async with data.storage.transaction() as repos:
+            await repos.reviews.drop(app_id)
+        await query.edit_message_reply_markup(None)
+    elif action == "c":
+        await _confirm(update, context, app_id, pending)
+
+
+async def _ask_next_reason(update: Update, context: Context, pending: PendingRejection) -> None:
+    data = context.bot_data
+    chat = update.effective_chat
+    assert chat is not None
+    app_id = pending.application_id
+    missing = [f for f in pending.fields if not pending.reasons.get(f)]
+    if missing:
+        prompt = await context.bot.send_message(
+            chat.id,
+            data.renderer.render(
+                staff_locale(data),
+                "review/reason_prompt",
+                field=_label(data, f"field_{missing[0]}"),
+            ),
+            parse_mode=ParseMode.HTML,
+            reply_markup=ForceReply(selective=True),
+        )
+        pending.prompt_message = prompt.message_id
+        await _save(data, pending)
+        return
+    reasons = [
+        {"label": _label(data, f"field_{f}"), "reason": pending.reasons[f]} for f in pending.fields
+    ]
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    _label(data, "btn_reject_confirm"), callback_data=f"rj:{app_id}:c"
+                ),
+                InlineKeyboardButton(
+                    _label(data, "btn_reject_abort"), callback_data=f"rj:{app_id}:a"
+                ),
+            ]
+        ]
+    )
+    await context.bot.send_message(
+        chat.id,
+        data.renderer.render(staff_locale(data), "review/reject_summary", reasons=reasons),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+    )
+
+
+async def on_reason_reply(update: Update, context: Context) -> None:
+    """A reviewer's reply to a "reason for …" prompt."""
+    message = update.effective_message
+    assert message is not None and message.reply_to_message is not None
+    data = context.bot_data
+    async with data.storage.transaction() as repos:
+        pending = await repos.reviews.by_prompt(message.reply_to_message.message_id)
+    if pending is None or not message.text:
+        return
+    if not await require_role(update, context, "reviewer"):
+        return
+    missing = [f for f in pending.fields if not pending.reasons.get(f)]
+    if not missing:
+        return
+    pending.reasons[missing[0]] = message.text.strip()[:300]
+    pending.prompt_message = None
+    await _save(data, pending)
+    await _ask_next_reason(update, context, pending)
+
+
+async def _confirm(
+    update: Update, context: Context, app_id: int, pending: PendingRejection
+) -> None:
+    data = context.bot_data
+    query = update.callback_query
+    assert query is not None
+    async with data.storage.transaction() as repos:
+        record = await repos.applications.get(app_id)
+        done = record is not None and await approval.reject(
+            repos,
+            data,
+            record,
+            query.from_user.id,
+            {f: pending.reasons[f] for f in pending.fields},
+        )
+        await repos.reviews.drop(app_id)
+    await query.edit_message_reply_markup(None)
+    if not done:
+        log.info("rejection of application %s came too late", app_id)
+    data.kick_outbox()
+    await refresh_cards(context.bot, data, app_id)

@@ -1,0 +1,161 @@
+"""What staff see in the review chat: the application card, its documents and buttons."""
+
+from __future__ import annotations
+
+from babel.dates import format_datetime
+from markupsafe import Markup
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot import onboarding as form
+from bot.context import BotData
+from bot.settings import Locale
+from storage import Repositories
+from storage.applications import ApplicationRecord
+
+
+def staff_locale(data: BotData) -> Locale:
+    """Staff chats use the deployment's default language."""
+    return data.settings.default_locale
+
+
+def _label(data: BotData, key: str, **values: object) -> str:
+    return data.renderer.plain_label(staff_locale(data), key, **values)
+
+
+def card_rows(data: BotData, record: ApplicationRecord) -> list[dict[str, object]]:
+    """The fields as staff see them: ID, account and phone masked, fixed fields marked."""
+    locale = staff_locale(data)
+    rows = []
+    for q in form.QUESTIONS:
+        value = record.answers.get(q.key)
+        if q.kind is form.Kind.DOCUMENT:
+            shown: object = Markup(
+                data.renderer.label(
+                    locale, "doc_skipped" if value == form.SKIPPED else "doc_received"
+                )
+            )
+        elif q.kind is form.Kind.CHOICE:
+            shown = Markup(data.renderer.label(locale, f"choice_{q.key}_{value}"))
+        else:
+            shown = form.display_value(q.key, value) or ""
+        rows.append(
+            {
+                "label": data.renderer.label(locale, f"field_{q.key}"),
+                "value": shown,
+                "changed": record.state != "rejected" and q.key in record.flags,
+            }
+        )
+    return rows
+
+
+def card_keyboard(data: BotData, record: ApplicationRecord) -> InlineKeyboardMarkup | None:
+    """Take / Approve / Reject while the application waits for a decision."""
+    buttons = []
+    if record.state == "submitted":
+        buttons.append(("btn_take", "take"))
+    if record.state in ("submitted", "under_review"):
+        buttons += [("btn_approve", "approve"), ("btn_reject", "reject")]
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_label(data, key), callback_data=f"rv:{record.id}:{action}")
+                for key, action in buttons
+            ]
+        ]
+    )
+
+
+async def card_text(data: BotData, repos: Repositories, record: ApplicationRecord) -> str:
+    """The card's HTML text."""
+    reviewer = await repos.users.get(record.reviewer_id) if record.reviewer_id else None
+    locale = staff_locale(data)
+    submitted = record.submitted_at or record.created_at
+    return data.renderer.render(
+        locale,
+        "review/card",
+        number=record.number or "",
+        state=data.renderer.label(locale, f"state_{record.state}"),
+        state_key=record.state,
+        reviewer=reviewer.first_name if reviewer else None,
+        submitted_at=format_datetime(
+            submitted, "yyyy-MM-dd HH:mm", tzinfo=data.settings.zone, locale="zh_CN"
+        ),
+        rows=card_rows(data, record),
+        resubmitted=bool(record.flags) and record.state in ("submitted", "under_review"),
+        flags=[
+            {"label": data.renderer.label(locale, f"field_{f}"), "reason": r}
+            for f, r in record.flags.items()
+        ],
+        merchant_no=record.merchant_no,
+    )
+
+
+async def _load(data: BotData, application_id: int) -> tuple[ApplicationRecord | None, str]:
+    async with data.storage.transaction() as repos:
+        record = await repos.applications.get(application_id)
+        text = await card_text(data, repos, record) if record else ""
+    return record, text
+
+
+async def post_card(bot: Bot, data: BotData, application_id: int) -> None:
+    """Post the documents (as an album) and the card with its buttons to the review chat."""
+    chat_id = data.settings.review_chat_id
+    record, text = await _load(data, application_id)
+    if chat_id is None or record is None:
+        return
+    photos, files = [], []
+    for slot in form.DOCUMENT_SLOTS:
+        doc = record.documents.get(slot)
+        if doc is None:
+            continue
+        caption = _label(data, f"field_{slot}")
+        if doc.mime_type.startswith("image/"):
+            photos.append(InputMediaPhoto(doc.file_id, caption=caption))
+        else:
+            files.append(InputMediaDocument(doc.file_id, caption=caption))
+    # Telegram albums cannot mix photos and documents.
+    for group in (photos, files):
+        if len(group) == 1:
+            item = group[0]
+            if isinstance(item, InputMediaPhoto):
+                await bot.send_photo(chat_id, item.media, caption=item.caption)
+            else:
+                await bot.send_document(chat_id, item.media, caption=item.caption)
+        elif group:
+            await bot.send_media_group(chat_id, group)
+    message = await bot.send_message(
+        chat_id, text, parse_mode=ParseMode.HTML, reply_markup=card_keyboard(data, record)
+    )
+    async with data.storage.transaction() as repos:
+        await repos.staff.remember_message(chat_id, message.message_id, application_id, "card")
+
+
+async def refresh_cards(bot: Bot, data: BotData, application_id: int) -> None:
+    """Show the application's new state (and buttons) on every card already posted."""
+    record, text = await _load(data, application_id)
+    if record is None:
+        return
+    async with data.storage.transaction() as repos:
+        cards = await repos.staff.messages_of(application_id, "card")
+    for chat_id, message_id in cards:
+        try:
+            await bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=card_keyboard(data, record),
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc):
+                raise

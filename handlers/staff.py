@@ -1,0 +1,198 @@
+"""Staff roles and the staff commands: /staff, /queue, /ship, /revoke.
+
+Authorisation is checked on every staff action (command or button), never inferred from the
+chat a message came from: a button forwarded or replayed by someone else is refused too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from babel.dates import format_timedelta
+from telegram import Update
+from telegram.constants import ParseMode
+
+from bot.context import Context
+from bot.lifecycle import State
+from handlers import approval
+from handlers.common import label, locale_of, text
+from storage.db import utcnow
+from storage.staff import ROLES
+
+log = logging.getLogger(__name__)
+
+# The states /queue shows: everything submitted that is not finished yet.
+QUEUE_STATES = (
+    State.SUBMITTED,
+    State.UNDER_REVIEW,
+    State.REJECTED,
+    State.APPROVED,
+    State.AGREEMENT_SIGNED,
+    State.SHIPPED,
+)
+
+
+async def role_of(context: Context, user_id: int) -> str | None:
+    """The user's staff role; ADMIN_IDS are admins whatever the table says."""
+    if user_id in context.bot_data.settings.admin_ids:
+        return "admin"
+    async with context.bot_data.storage.transaction() as repos:
+        return await repos.staff.role_of(user_id)
+
+
+async def require_role(update: Update, context: Context, role: str) -> bool:
+    """True if the sender may act as `role` (admins may do anything); else say no and log it."""
+    user = update.effective_user
+    if user is None:
+        return False
+    have = await role_of(context, user.id)
+    if have == role or have == "admin":
+        return True
+    log.warning(
+        "user %s (role %s) tried a %s action: %s",
+        user.id,
+        have,
+        role,
+        update.callback_query.data if update.callback_query else "command",
+    )
+    refusal = label(context, "not_authorised")
+    if update.callback_query:
+        await update.callback_query.answer(refusal, show_alert=True)
+    elif update.effective_message:
+        await update.effective_message.reply_text(refusal)
+    return False
+
+
+async def _say(update: Update, context: Context, template: str, **values: object) -> None:
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(text(context, template, **values), parse_mode=ParseMode.HTML)
+
+
+async def staff_command(update: Update, context: Context) -> None:
+    """/staff add <telegram id> <role> | remove <telegram id> | list (admins only)."""
+    if not await require_role(update, context, "admin"):
+        return
+    user = update.effective_user
+    assert user is not None
+    args = context.args or []
+    sub = args[0].lower() if args else "list"
+    async with context.bot_data.storage.transaction() as repos:
+        if sub == "add" and len(args) == 3 and args[1].isdigit() and args[2] in ROLES:
+            await repos.staff.put(int(args[1]), args[2], added_by=user.id)
+            log.info("staff %s set to %s by %s", args[1], args[2], user.id)
+            result = (
+                "staff/added",
+                {"user_id": args[1], "role": label(context, f"role_{args[2]}")},
+            )
+        elif sub == "remove" and len(args) == 2 and args[1].isdigit():
+            removed = await repos.staff.remove(int(args[1]))
+            log.info("staff %s removed by %s (%s)", args[1], user.id, removed)
+            result = ("staff/removed" if removed else "staff/not_staff", {"user_id": args[1]})
+        elif sub == "list" and len(args) <= 1:
+            members = await repos.staff.all()
+            names = {m.telegram_id: await repos.users.get(m.telegram_id) for m in members}
+            rows = [
+                {
+                    "user_id": m.telegram_id,
+                    "name": names[m.telegram_id].first_name if names[m.telegram_id] else "",
+                    "role": label(context, f"role_{m.role}"),
+                }
+                for m in members
+            ]
+            admins = sorted(context.bot_data.settings.admin_ids)
+            result = ("staff/list", {"rows": rows, "admins": admins})
+        else:
+            result = ("staff/usage", {"roles": ", ".join(ROLES)})
+    await _say(update, context, result[0], **result[1])
+
+
+def _age(context: Context, delta) -> str:
+    return format_timedelta(
+        delta, threshold=1.1, format="short", locale=locale_of(context).replace("-", "_")
+    )
+
+
+async def queue_command(update: Update, context: Context) -> None:
+    """/queue: open applications grouped by state, oldest first, with their age."""
+    if not await require_role(update, context, "reviewer"):
+        return
+    now = utcnow()
+    async with context.bot_data.storage.transaction() as repos:
+        records = await repos.applications.in_states([s.value for s in QUEUE_STATES])
+        reviewers = {
+            r.reviewer_id: await repos.users.get(r.reviewer_id) for r in records if r.reviewer_id
+        }
+    groups = []
+    for state in QUEUE_STATES:
+        items = [
+            {
+                "number": r.number,
+                "merchant_name": r.answers.get("merchant_name", ""),
+                "age": _age(context, now - (r.submitted_at or r.created_at)),
+                "reviewer": (
+                    reviewers[r.reviewer_id].first_name
+                    if r.reviewer_id and reviewers.get(r.reviewer_id)
+                    else None
+                ),
+            }
+            for r in records
+            if r.state == state
+        ]
+        if items:
+            groups.append({"state": label(context, f"state_{state}"), "items": items})
+    await _say(update, context, "staff/queue", groups=groups)
+
+
+async def ship_command(update: Update, context: Context) -> None:
+    """/ship <application no> <carrier> <tracking no>."""
+    if not await require_role(update, context, "reviewer"):
+        return
+    user = update.effective_user
+    assert user is not None
+    args = context.args or []
+    if len(args) < 3:
+        await _say(update, context, "staff/ship_usage")
+        return
+    number, tracking = args[0], args[-1]
+    carrier = " ".join(args[1:-1])[:40]
+    data = context.bot_data
+    async with data.storage.transaction() as repos:
+        record = await repos.applications.by_number(number)
+        outcome = (
+            await approval.ship(repos, data, record, user.id, carrier, tracking[:40])
+            if record
+            else "unknown"
+        )
+    if outcome == "ok":
+        data.kick_outbox()
+    state = label(context, f"state_{record.state}") if record else ""
+    await _say(
+        update,
+        context,
+        f"staff/ship_{outcome}",
+        number=number.upper(),
+        carrier=carrier,
+        tracking=tracking,
+        state=state,
+    )
+
+
+async def revoke_command(update: Update, context: Context) -> None:
+    """/revoke <code> <reason>: the code stops working at once and a new one is issued."""
+    if not await require_role(update, context, "reviewer"):
+        return
+    user = update.effective_user
+    assert user is not None
+    args = context.args or []
+    if len(args) < 2:
+        await _say(update, context, "staff/revoke_usage")
+        return
+    data = context.bot_data
+    # The reason is what follows the code; a code typed with spaces is taken up to the reason.
+    raw_code, reason = args[0], " ".join(args[1:])[:200]
+    async with data.storage.transaction() as repos:
+        outcome, number = await approval.revoke(repos, data, raw_code, reason, user.id)
+    if outcome == "ok":
+        data.kick_outbox()
+    await _say(update, context, f"staff/revoke_{outcome}", number=number or "", reason=reason)

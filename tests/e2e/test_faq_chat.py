@@ -1,0 +1,218 @@
+"""The FAQ as a merchant meets it: /faq browsing, typed questions, honest "I don't know", votes."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot.sandbox.server import BotApiServer
+from bot.settings import Settings
+from faq.knowledge import load_knowledge_base
+from tests.e2e.harness import ChatUser
+
+CATEGORIES_ZH = ["申请办理", "使用指南", "注意事项", "常见问题"]
+CATEGORIES_EN = ["Applying", "Using the POS", "Good practice", "Common questions"]
+KB = load_knowledge_base()
+
+
+def votes(settings: Settings) -> list[tuple]:
+    with sqlite3.connect(settings.database_path) as db:
+        return db.execute(
+            "SELECT question, entry_id, vote FROM faq_questions WHERE vote IS NOT NULL"
+        ).fetchall()
+
+
+async def test_faq_browses_from_categories_to_an_answer_in_chinese(merchant: ChatUser) -> None:
+    await merchant.send("/faq")
+    menu = await merchant.reply()
+    assert merchant.buttons(menu) == CATEGORIES_ZH
+
+    await merchant.press("申请办理")
+    listing = await merchant.edited()
+    assert "申请办理" in listing["text"]
+    titles = merchant.buttons(listing)
+    assert "申请需要准备的资料" in titles and "⬅️ 全部分类" in titles
+    assert "开机与登录" not in titles  # a 使用指南 entry
+
+    await merchant.press("申请需要准备的资料")
+    answer = await merchant.reply()
+    assert "营业执照" in answer["text"] and "法人身份证" in answer["text"]
+    assert "这个回答解决您的问题了吗" in answer["text"]
+    buttons = merchant.buttons(answer)
+    assert buttons[:2] == ["👍 解决了", "👎 没解决"]
+    assert "📝 申请POS机" in buttons  # the entry's action
+    assert "办理POS机的完整流程" in buttons  # a related entry
+
+    await merchant.press("全部分类")
+    assert merchant.buttons(await merchant.edited()) == CATEGORIES_ZH
+
+
+async def test_faq_browses_to_an_answer_in_english(english_merchant: ChatUser) -> None:
+    user = english_merchant
+    await user.send("/faq")
+    assert user.buttons(await user.reply()) == CATEGORIES_EN
+    await user.press("Using the POS")
+    listing = await user.edited()
+    assert "Switching on and logging in" in user.buttons(listing)
+    await user.press("Switching on and logging in")
+    answer = await user.reply()
+    assert "power button" in answer["text"] and "Did this answer your question?" in answer["text"]
+    assert user.buttons(answer)[:2] == ["👍 Solved", "👎 Not solved"]
+
+
+async def test_menu_faq_button_opens_the_categories(merchant: ChatUser) -> None:
+    await merchant.send("/start")
+    await merchant.reply()
+    await merchant.press("❓ 常见问题")
+    assert merchant.buttons(await merchant.reply()) == CATEGORIES_ZH
+
+
+@pytest.mark.parametrize(
+    ("question", "title", "fragment"),
+    [
+        ("申请要带执照吗", "申请需要准备的资料", "营业执照"),  # 执照 = 营业执照
+        ("机器怎么开机", "开机与登录", "操作员号"),  # 机器 = POS机
+        ("怎么查流水", "查询交易明细", "商家服务平台"),  # 流水 = 交易明细
+    ],
+)
+async def test_chinese_question_in_merchants_words_gets_the_right_answer(
+    merchant: ChatUser, question: str, title: str, fragment: str
+) -> None:
+    await merchant.send(question)
+    answer = await merchant.reply()
+    assert answer["text"].startswith(title)
+    assert fragment in answer["text"]
+    assert merchant.buttons(answer)[:2] == ["👍 解决了", "👎 没解决"]
+
+
+async def test_english_question_gets_an_english_answer(english_merchant: ChatUser) -> None:
+    await english_merchant.send("How do I activate my POS?")
+    answer = await english_merchant.reply()
+    assert answer["text"].startswith("Activating the terminal")
+    assert "application code" in answer["text"] and "/code" in answer["text"]
+    assert "👍 Solved" in english_merchant.buttons(answer)
+
+
+async def test_question_is_answered_in_the_language_it_was_asked_in(merchant: ChatUser) -> None:
+    # 小王's Telegram is in Chinese, but he asks in English.
+    await merchant.send("what documents do I need")
+    answer = await merchant.reply()
+    assert answer["text"].startswith("Documents you need to apply")
+    assert merchant.buttons(answer)[:2] == ["👍 Solved", "👎 Not solved"]
+
+
+@pytest.mark.parametrize(
+    ("language_code", "question", "dont_know", "support"),
+    [
+        ("zh-hans", "天气怎么样", "答不上来", "💬 联系人工客服"),
+        ("en", "tell me a joke", "don't know", "💬 Contact support"),
+        ("en", "what's the stock price of Alibaba", "don't know", "💬 Contact support"),
+    ],
+)
+async def test_off_topic_question_gets_i_dont_know_with_three_topics_and_support(
+    server: BotApiServer,
+    bot: object,
+    language_code: str,
+    question: str,
+    dont_know: str,
+    support: str,
+) -> None:
+    user = ChatUser(server, 10010, "Sam", language_code=language_code)
+    await user.send(question)
+    message = await user.reply()
+    assert dont_know in message["text"]
+    buttons = user.buttons(message)
+    assert len(buttons) == 4 and buttons[-1] == support
+    titles = {e.title_for("zh-CN" if language_code == "zh-hans" else "en") for e in KB.entries}
+    assert set(buttons[:3]) <= titles
+    assert not any("👍" in b for b in buttons)  # nothing is presented as the answer
+
+
+async def test_pressing_a_candidate_shows_its_answer(english_merchant: ChatUser) -> None:
+    user = english_merchant
+    await user.send("what's the stock price of Alibaba")
+    offered = await user.reply()
+    first = user.buttons(offered)[0]
+    await user.press(first, offered)
+    answer = await user.reply()
+    assert answer["text"].startswith(first)
+    assert "Did this answer your question?" in answer["text"]
+
+
+async def test_contact_support_after_i_dont_know_explains_how_to_reach_a_person(
+    english_merchant: ChatUser,
+) -> None:
+    user = english_merchant
+    await user.send("tell me a joke")
+    await user.reply()
+    await user.press("Contact support")
+    text = (await user.reply())["text"]
+    assert "/support" in text and "a person will reply" in text
+
+
+async def test_thumbs_down_is_recorded_with_the_question_and_offers_support(
+    server: BotApiServer, merchant: ChatUser, bot_settings: Settings
+) -> None:
+    await merchant.send("机器怎么开机")
+    await merchant.reply()
+    await merchant.press("👎")
+    events = [await merchant.event(), await merchant.event()]
+    assert server.callback_answers()[-1]["text"] == "已记录，我们会改进这个回答。"
+    edited = next(e["message"] for e in events if e["kind"] == "edit")
+    offer = next(e["message"] for e in events if e["kind"] == "message")
+    # the answer stays; the vote buttons go
+    assert "开机与登录" in edited["text"] and "这个回答解决" not in edited["text"]
+    assert not any("👍" in b or "👎" in b for b in merchant.buttons(edited))
+    assert "抱歉没能帮到您" in offer["text"]
+    assert merchant.buttons(offer) == ["💬 联系人工客服"]
+    assert votes(bot_settings) == [("机器怎么开机", "usage.power_on", -1)]
+
+
+async def test_thumbs_up_is_recorded_and_thanked(
+    server: BotApiServer, english_merchant: ChatUser, bot_settings: Settings
+) -> None:
+    user = english_merchant
+    await user.send("/faq")
+    await user.reply()
+    await user.press("Common questions")
+    await user.edited()
+    await user.press("Changing the language")
+    await user.reply()
+    await user.press("👍")
+    edited = await user.edited()
+    assert "/language" in edited["text"] and "Did this answer" not in edited["text"]
+    assert not any("👍" in b for b in user.buttons(edited))
+    assert server.callback_answers()[-1]["text"] == "Thanks for your feedback!"
+    await user.silence()
+    assert votes(bot_settings) == [(None, "settings.language", 1)]
+
+
+async def test_greeting_invites_a_question_instead_of_guessing(merchant: ChatUser) -> None:
+    await merchant.send("你好")
+    message = await merchant.reply()
+    assert "有什么可以帮您" in message["text"]
+    assert "📝 申请POS机" in merchant.buttons(message)  # the main menu
+
+
+async def test_text_during_the_application_is_a_form_answer_not_a_question(
+    merchant: ChatUser,
+) -> None:
+    await merchant.send("/apply")
+    await merchant.reply()  # the introduction
+    await merchant.reply()  # step 1
+    await merchant.press("个体工商户")
+    await merchant.reply()  # step 2
+    await merchant.send("杭州西湖小王便利店")
+    await merchant.reply()  # step 3: the credit code
+    await merchant.send("营业执照要准备什么")
+    reply = await merchant.reply()
+    assert "第 3/17 步" in reply["text"] and "统一社会信用代码" in reply["text"]
+    assert "申请需要准备的资料" not in reply["text"]
+    assert not any("👍" in b for b in merchant.buttons(reply))
+
+
+def test_every_faq_button_fits_telegrams_callback_data_limit() -> None:
+    longest_record_id = str(2**63 - 1)
+    for entry in KB.entries:
+        assert len(f"fq:e:{entry.id}:{longest_record_id}".encode()) <= 64, entry.id
