@@ -19,7 +19,9 @@ from telegram.error import TelegramError
 from bot import onboarding as form
 from bot.context import Context
 from bot.documents import check_document
+from bot.lifecycle import State
 from bot.validation import FieldError
+from handlers import notify
 from handlers.application_views import (
     TOTAL,
     ask,
@@ -29,11 +31,20 @@ from handlers.application_views import (
     send_status,
 )
 from handlers.common import label, text
+from handlers.review_views import refresh_cards
 from storage.applications import DocumentRecord
 
 log = logging.getLogger(__name__)
 
 _MIB = 1024 * 1024
+# A submitted application may be withdrawn until the POS machine ships.
+WITHDRAWABLE = (
+    State.SUBMITTED,
+    State.UNDER_REVIEW,
+    State.REJECTED,
+    State.APPROVED,
+    State.AGREEMENT_SIGNED,
+)
 
 
 async def apply_command(update: Update, context: Context) -> None:
@@ -107,6 +118,30 @@ async def cancel_command(update: Update, context: Context) -> None:
     assert user is not None
     async with context.bot_data.storage.transaction() as repos:
         draft = await repos.applications.draft_of(user.id)
+        latest = None if draft else await repos.applications.latest_of(user.id)
+    if draft is None and latest is not None and latest.state in WITHDRAWABLE:
+        # Withdraw a submitted application (any state before shipping).
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        label(context, "btn_withdraw_yes"), callback_data=f"ap:{latest.id}:w"
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        label(context, "btn_cancel_no"), callback_data="menu:status"
+                    )
+                ],
+            ]
+        )
+        await context.bot.send_message(
+            user.id,
+            text(context, "apply/withdraw_confirm", number=latest.number),
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+        )
+        return
     if draft is None:
         await context.bot.send_message(
             user.id, text(context, "apply/nothing_to_cancel"), parse_mode=ParseMode.HTML
@@ -178,6 +213,9 @@ async def on_button(update: Update, context: Context) -> None:
     field, arg = ([*args, "", ""])[:2]
     if action == "f":
         await _start_fixing(update, context, app_id)
+        return
+    if action == "w":
+        await _withdraw(update, context, app_id)
         return
     async with context.bot_data.storage.transaction() as repos:
         record = await repos.applications.active_form(user.id)
@@ -354,6 +392,43 @@ async def _submit(update: Update, context: Context, draft: form.Draft) -> None:
         user.id, text(context, template, number=number), parse_mode=ParseMode.HTML
     )
     data.kick_outbox()
+
+
+async def _withdraw(update: Update, context: Context, app_id: str) -> None:
+    """The merchant confirmed withdrawing a submitted application (before shipping)."""
+    query = update.callback_query
+    assert query is not None
+    user = query.from_user
+    data = context.bot_data
+    async with data.storage.transaction() as repos:
+        record = await repos.applications.latest_of(user.id)
+        done = (
+            record is not None
+            and str(record.id) == app_id
+            and record.state in WITHDRAWABLE
+            and await repos.applications.transition(
+                record.id, record.state, State.CANCELLED, actor=user.id, note="withdrawn"
+            )
+        )
+        if done:
+            assert record is not None
+            issued = await repos.fulfilment.current_code(record.id)
+            if issued is not None:
+                await repos.fulfilment.revoke_code(issued.id, "application withdrawn")
+            await notify.to_staff_chat(
+                repos, data, data.settings.review_chat_id, "review/withdrawn", number=record.number
+            )
+    await _drop_keyboard(query.message)
+    if not done:
+        await query.answer(label(context, "stale_button"), show_alert=True)
+        return
+    await query.answer()
+    log.info("application %s withdrawn by user %s", app_id, user.id)
+    await context.bot.send_message(
+        user.id, text(context, "apply/withdrawn", number=record.number), parse_mode=ParseMode.HTML
+    )
+    data.kick_outbox()
+    await refresh_cards(context.bot, data, int(app_id))
 
 
 async def _start_fixing(update: Update, context: Context, app_id: str) -> None:
