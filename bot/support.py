@@ -1,0 +1,113 @@
+"""Support tickets as a domain: statuses, tiers, numbers and SLA targets. No Telegram types.
+
+Status model::
+
+    new ──take/reply──▶ open ──/pending──▶ pending ──merchant writes──▶ open
+     │                   │                  │
+     └──────────────/resolve────────────────┴──▶ resolved ──7 days──▶ closed
+                                                   │
+                                merchant writes ◀──┘ (reopen: back to open, or new if unassigned)
+
+The merchant can close their own ticket at any time. Escalation raises the tier
+(L1 → L2 → supervisor), makes the ticket urgent and puts it back to `new` for the next tier.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.settings import Settings
+
+
+class Status(StrEnum):
+    """Where a ticket is in its life."""
+
+    NEW = "new"  # nobody has taken it
+    OPEN = "open"  # assigned, staff working on it
+    PENDING = "pending"  # waiting on the merchant
+    RESOLVED = "resolved"  # staff consider it solved; the merchant may still reopen
+    CLOSED = "closed"
+
+
+class Tier(StrEnum):
+    """Who handles it: first line, second line, a supervisor."""
+
+    L1 = "l1"
+    L2 = "l2"
+    SUPERVISOR = "supervisor"
+
+
+TIERS: tuple[Tier, ...] = (Tier.L1, Tier.L2, Tier.SUPERVISOR)
+PRIORITIES: tuple[str, ...] = ("normal", "urgent")
+# Tickets staff still have to work on.
+ACTIVE: tuple[Status, ...] = (Status.NEW, Status.OPEN, Status.PENDING)
+# Tickets whose merchant may close them.
+CLOSABLE: tuple[Status, ...] = (*ACTIVE, Status.RESOLVED)
+# An unfinished description is forgotten after this long (so the FAQ gets the chat back).
+DRAFT_TTL = timedelta(hours=1)
+# Staff views cut a ticket's history to this many messages, each to this many characters.
+VIEW_MESSAGES = 12
+VIEW_CHARS = 300
+
+_NUMBER = re.compile(r"^#?T?-?0*(\d{1,9})$", re.IGNORECASE)
+
+
+def ticket_number(ticket_id: int) -> str:
+    """T-000123."""
+    return f"T-{ticket_id:06d}"
+
+
+def parse_ticket_number(text: str) -> int | None:
+    """The ticket id in 'T-000123', 't-123', 'T123' or '123'; None if it is not one."""
+    match = _NUMBER.match(text.strip())
+    return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+
+
+def next_tier(tier: Tier) -> Tier | None:
+    """The tier above, or None at the top."""
+    index = TIERS.index(tier)
+    return TIERS[index + 1] if index + 1 < len(TIERS) else None
+
+
+def response_target(settings: Settings, priority: str) -> timedelta:
+    """How soon staff must respond to a ticket of this priority."""
+    minutes = (
+        settings.support_sla_urgent_minutes
+        if priority == "urgent"
+        else settings.support_sla_normal_minutes
+    )
+    return timedelta(minutes=minutes)
+
+
+def reopen_window(settings: Settings) -> timedelta:
+    """How long after resolution a merchant's message reopens the ticket."""
+    return timedelta(days=settings.support_reopen_days)
+
+
+def escalation_chat(settings: Settings) -> int | None:
+    """Where escalated tickets are posted: ESCALATION_CHAT_ID, else the support chat."""
+    return settings.escalation_chat_id or settings.support_chat_id
+
+
+def sla_breach(
+    settings: Settings, priority: str, waiting_since: datetime | None, now: datetime
+) -> int:
+    """0 while within target, 1 once past it, 2 once past twice the target."""
+    if waiting_since is None:
+        return 0
+    waited, target = now - waiting_since, response_target(settings, priority)
+    return 2 if waited >= 2 * target else 1 if waited >= target else 0
+
+
+def sla_check_interval(settings: Settings) -> float:
+    """Seconds between SLA checks: a tenth of the shortest target, within 0.5 s to 60 s."""
+    shortest = min(settings.support_sla_normal_minutes, settings.support_sla_urgent_minutes)
+    return max(0.5, min(60.0, shortest * 60 / 10))
+
+
+def minutes(delta: timedelta) -> str:
+    """Minutes as people read them: 30, 2.5, 0.1 (tests use targets seconds long)."""
+    value = delta.total_seconds() / 60
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}".removesuffix(".0")

@@ -1,0 +1,109 @@
+"""Support tickets without Telegram: numbers, SLA levels, and the SLA job on a controlled clock."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.context import BotData
+from bot.i18n import Renderer
+from bot.keys import keys_from_master
+from bot.settings import Settings
+from bot.support import minutes, parse_ticket_number, sla_breach, ticket_number
+from handlers import support_flow
+from scheduler.support import check_sla
+from storage import Storage
+from storage.db import utcnow
+from storage.tickets import DraftPart
+
+SUPPORT_CHAT = -1001000000002
+
+
+@pytest.mark.parametrize(
+    ("typed", "ticket_id"),
+    [("T-000123", 123), ("t-123", 123), ("T123", 123), ("123", 123), ("#T-000007", 7)],
+)
+def test_ticket_numbers_are_read_as_staff_type_them(typed: str, ticket_id: int) -> None:
+    assert parse_ticket_number(typed) == ticket_id
+    assert ticket_number(ticket_id).startswith("T-0")
+
+
+@pytest.mark.parametrize("typed", ["T-", "abc", "0", "T-00A1", ""])
+def test_anything_else_is_not_a_ticket_number(typed: str) -> None:
+    assert parse_ticket_number(typed) is None
+
+
+def test_breach_levels_follow_the_target_and_twice_the_target(make_settings) -> None:
+    settings = make_settings()  # normal 30 min, urgent 10 min
+    start = utcnow()
+    assert sla_breach(settings, "normal", None, start) == 0
+    assert sla_breach(settings, "normal", start, start + timedelta(minutes=29)) == 0
+    assert sla_breach(settings, "normal", start, start + timedelta(minutes=30)) == 1
+    assert sla_breach(settings, "normal", start, start + timedelta(minutes=60)) == 2
+    assert sla_breach(settings, "urgent", start, start + timedelta(minutes=11)) == 1
+    assert minutes(timedelta(minutes=30)) == "30" and minutes(timedelta(seconds=3)) == "0.1"
+
+
+@pytest.fixture
+async def data(make_settings, tmp_path: Path) -> AsyncIterator[BotData]:
+    settings: Settings = make_settings(support_chat_id=SUPPORT_CHAT)
+    bot_data = BotData()
+    bot_data.settings = settings
+    bot_data.renderer = Renderer()
+    bot_data.storage = Storage(tmp_path / "t.sqlite3", keys_from_master(secrets.token_bytes(32)))
+    await bot_data.storage.open()
+    yield bot_data
+    await bot_data.storage.close()
+
+
+async def outbox(data: BotData) -> list[tuple[int, str, dict]]:
+    async with data.storage.transaction() as repos:
+        rows = await repos.tx.fetchall("SELECT chat_id, kind, payload FROM outbox ORDER BY id")
+    return [(r["chat_id"], r["kind"], json.loads(r["payload"])) for r in rows]
+
+
+async def test_sla_job_on_a_controlled_clock_reminds_once_and_escalates_once(
+    data: BotData,
+) -> None:
+    async with data.storage.transaction() as repos:
+        await repos.users.upsert_seen(10001, first_name="小王", username=None, language_code="zh")
+        await repos.tickets.start_draft(10001, None)
+        await repos.tickets.add_draft_part(
+            10001, DraftPart(kind="text", body="钱没到账", chat_id=10001, message_id=5)
+        )
+        ticket = await support_flow.create(repos, data, 10001)
+    assert ticket is not None and ticket.number == "T-000001"
+    start = ticket.created_at
+
+    def reminders(items: list) -> int:
+        return sum(1 for _, kind, p in items if kind == "ticket_post" and "⏰" in p["text"])
+
+    for offset in (29, 31, 45, 31):  # not yet; past the target; still the same breach ...
+        async with data.storage.transaction() as repos:
+            await check_sla(repos, data, start + timedelta(minutes=offset))
+    assert reminders(await outbox(data)) == 1
+
+    for _ in range(3):  # past twice the target, checked three times: one escalation
+        async with data.storage.transaction() as repos:
+            await check_sla(repos, data, start + timedelta(minutes=61))
+    async with data.storage.transaction() as repos:
+        escalated = await repos.tickets.get(ticket.id)
+        actions = [e.action for e in await repos.tickets.events(ticket.id)]
+    assert escalated is not None and escalated.tier == "l2" and escalated.priority == "urgent"
+    assert actions == ["create", "auto_escalate"]
+    items = await outbox(data)
+    assert reminders(items) == 1
+    assert sum(1 for _, kind, _ in items if kind == "ticket_card") == 2  # new + escalated
+
+    # The escalated ticket is urgent (10 min): its own breach is reminded once, then L2 -> top.
+    async with data.storage.transaction() as repos:
+        await check_sla(repos, data, start + timedelta(minutes=72))
+        await check_sla(repos, data, start + timedelta(minutes=82))
+        await check_sla(repos, data, start + timedelta(minutes=82))
+        top = await repos.tickets.get(ticket.id)
+    assert reminders(await outbox(data)) == 2 and top is not None and top.tier == "supervisor"
