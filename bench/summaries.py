@@ -1,26 +1,47 @@
-"""Benchmark: compute and render every merchant's daily summary for one business day.
+"""Benchmark: daily summaries for many merchants, and how fast they are pushed.
 
     .venv/bin/python -m bench.summaries [--merchants 10000] [--per-merchant 100] [--days 8]
+        [--runs 3] [--push-merchants 300] [--ceiling-merchants 1000]
 
-Fills a temporary SQLite file with merchants x transactions spread over `--days` days
-ending with the business day (so the previous-day and 7-day comparisons have data), then
-times compute_summaries + render_daily for all merchants. Prints figures; asserts nothing.
+1. Compute + render: fills a temporary SQLite file with merchants x transactions spread
+   over `--days` days ending with the business day (so the previous-day and 7-day
+   comparisons have data), then times compute_summaries + render_daily for all merchants.
+   Target (issue 7): < 5 s for 10,000 merchants x 100 transactions.
+2. Push rate: the real bot pushes one summary to each of `--push-merchants` merchants
+   through the local Bot API server, which enforces Telegram's flood limits (30 messages/s
+   per bot as a 30-message bucket refilled at 30/s, the model PTB's AIORateLimiter uses;
+   1 message/s per chat) and answers 429 beyond them. Target: >= 28 messages/s, no 429.
+   (The issue measures over 60 s: --push-merchants 1800.)
+3. Ceiling: the same push with no limit anywhere (server, bot pacing, PTB's limiter).
+
+Prints figures; asserts nothing. main() returns them for a collecting runner.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import random
 import resource
+import secrets
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.i18n import Renderer
+from bot.runner import start_bot, stop_bot
+from bot.sandbox.methods_misc import METHODS
+from bot.sandbox.params import ApiError
+from bot.sandbox.server import BotApiServer
+from bot.settings import Settings
 from bot.settlement import compute_summaries, render_daily
+from scheduler.summaries import JOB_NAME, SummaryPusher
 from storage.db import Database, utcnow
 from storage.transactions import utc_text
 
@@ -107,7 +128,10 @@ async def one_run(db: Database, renderer: Renderer) -> tuple[float, float, int]:
     return computed - started, time.perf_counter() - computed, len(summaries)
 
 
-async def main(merchants: int, per_merchant: int, days: int, runs: int) -> None:
+async def compute_and_render(
+    merchants: int, per_merchant: int, days: int, runs: int
+) -> dict[str, float]:
+    """Part 1: fill a database, then compute and render every summary `runs` times."""
     with tempfile.TemporaryDirectory() as folder:
         db = Database(Path(folder) / "bench.sqlite3")
         await db.connect()
@@ -117,6 +141,7 @@ async def main(merchants: int, per_merchant: int, days: int, runs: int) -> None:
         print(f"  over {days} day(s) in {seconds:.1f} s ({rows / seconds:,.0f} rows/s)")
         renderer = Renderer()
         totals, computes, renders = [], [], []
+        count = 0
         for _ in range(runs):
             compute, render, count = await one_run(db, renderer)
             computes.append(compute)
@@ -130,13 +155,133 @@ async def main(merchants: int, per_merchant: int, days: int, runs: int) -> None:
         )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"peak RSS {peak_mb:.0f} MB")
+    return {
+        "merchants": merchants,
+        "transactions": rows,
+        "compute_s": statistics.median(computes),
+        "render_s": statistics.median(renders),
+        "total_s": statistics.median(totals),
+        "peak_rss_mb": peak_mb,
+    }
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+class FloodLimit:
+    """Telegram's flood limits on sendMessage, enforced inside the bench's Bot API server."""
+
+    def __init__(self, per_second: float = 30, chat_gap: float = 1.0) -> None:
+        self.per_second = per_second
+        self.chat_gap = chat_gap
+        self.level = 0.0  # a bucket of `per_second` messages, leaking per_second a second
+        self.at = time.monotonic()
+        self.chat_last: dict[str, float] = {}
+        self.accepted: list[float] = []
+        self.rejected = 0
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Wrap the server's sendMessage for the duration of the block."""
+        original = METHODS["sendmessage"]
+
+        async def limited(state: Any, params: Any) -> Any:
+            now = time.monotonic()
+            self.level = max(0.0, self.level - (now - self.at) * self.per_second)
+            self.at = now
+            chat = str(params.get("chat_id"))
+            too_soon = now - self.chat_last.get(chat, -1e9) < self.chat_gap
+            if self.level + 1 > self.per_second or too_soon:
+                self.rejected += 1
+                raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+            self.level += 1
+            self.chat_last[chat] = now
+            result = await original(state, params)
+            self.accepted.append(time.monotonic())
+            return result
+
+        METHODS["sendmessage"] = limited
+        try:
+            yield
+        finally:
+            METHODS["sendmessage"] = original
+
+
+async def push(merchants: int, *, limited: bool) -> dict[str, float]:
+    """Parts 2 and 3: the real bot pushes one summary to each merchant via the sandbox."""
+    with tempfile.TemporaryDirectory() as folder:
+        flood = FloodLimit() if limited else FloodLimit(per_second=1e9, chat_gap=0)
+        server = BotApiServer("127.0.0.1", 0)
+        await server.start()
+        for m in range(merchants):
+            server.add_user(100000 + m, f"商户{m}", language_code="zh-hans")
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_path=Path(folder) / "push.sqlite3",
+            data_dir=Path(folder) / "data",
+            telegram_base_url=server.base_url,
+            telegram_file_base_url=server.file_base_url,
+            poll_timeout_seconds=1.0,
+            encryption_key=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        )
+        if not limited:
+            settings = settings.model_copy(update={"summary_messages_per_second": 1e9})
+        db = Database(settings.database_path)
+        await db.connect()
+        await fill(db, merchants, per_merchant=20, days=8)
+        async with db.transaction() as tx:
+            # created that morning: only the business day's summary is due, no catch-up
+            await tx.execute("UPDATE merchants SET created_at = ?", (f"{BUSINESS_DAY}T00:00:00Z",))
+        await db.close()
+        app = await start_bot(settings)
+        assert app.job_queue is not None
+        for job in app.job_queue.get_jobs_by_name(JOB_NAME):
+            job.schedule_removal()  # this bench drives the push itself, at a fixed moment
+        if not limited:
+            # PTB's own 30/s limiter (private, but this is a bench): measure the bot alone.
+            app.bot.rate_limiter._base_limiter = None  # type: ignore[union-attr]
+        at = datetime(2026, 11, 25, 13, 31, tzinfo=UTC)  # 21:31 in Shanghai and Hong Kong
+        with flood.installed():
+            started = time.perf_counter()
+            report = await SummaryPusher(settings).run(app.bot, app.bot_data, now=at)
+            seconds = time.perf_counter() - started
+        await stop_bot(app)
+        await server.stop()
+    stamps = flood.accepted
+    rate = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
+    kind = "limited to 30/s" if limited else "no limit"
+    print(
+        f"push ({kind}): {report.sent} of {merchants} summaries in {seconds:.1f} s,"
+        f" {rate:.1f} messages/s, {flood.rejected} answered 429"
+    )
+    return {
+        "merchants": merchants,
+        "sent": report.sent,
+        "seconds": seconds,
+        "messages_per_s": rate,
+        "rejected_429": flood.rejected,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """Run all three parts, print the figures and return them."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--merchants", type=int, default=10_000)
     parser.add_argument("--per-merchant", type=int, default=100)
     parser.add_argument("--days", type=int, default=8)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    asyncio.run(main(args.merchants, args.per_merchant, args.days, args.runs))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--push-merchants", type=int, default=300)
+    parser.add_argument("--ceiling-merchants", type=int, default=1000)
+    args = parser.parse_args(argv)
+
+    async def run_all() -> dict[str, dict[str, float]]:
+        return {
+            "compute_render": await compute_and_render(
+                args.merchants, args.per_merchant, args.days, args.runs
+            ),
+            "push_limited": await push(args.push_merchants, limited=True),
+            "push_ceiling": await push(args.ceiling_merchants, limited=False),
+        }
+
+    return asyncio.run(run_all())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""Reports on demand: /today, /summary [date], /week, /settings and the report buttons.
+
+Every report is for the shops linked to the Telegram user who asks (one person may own
+several); someone without a shop is told they need an approved application first.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+
+from bot.context import Context
+from bot.settlement import local_today, summary_for
+from handlers import report_views as views
+from handlers.common import label, locale_of, reply
+from storage import Repositories
+from storage.merchants import CATCH_UP_DAYS, Merchant, normalize_summary_time
+
+# 2026-11-25, 2026/11/25, 2026.11.25 and 2026年11月25日 all name the same day.
+_DAY = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def parse_day(given: str) -> date:
+    """A date as merchants type it; raises ValueError otherwise."""
+    match = _DAY.match(given.strip())
+    if not match:
+        raise ValueError(given)
+    return date(*(int(part) for part in match.groups()))
+
+
+async def _merchants_of(update: Update, context: Context) -> list[Merchant]:
+    """The user's shops; when there are none, explain how to get one and return []."""
+    user = update.effective_user
+    assert user is not None
+    async with context.bot_data.storage.transaction() as repos:
+        merchants = await repos.merchants.by_telegram(user.id)
+    if not merchants:
+        apply = InlineKeyboardButton(label(context, "menu_apply"), callback_data="menu:apply")
+        await reply(
+            update, context, "reports/no_merchant", keyboard=InlineKeyboardMarkup([[apply]])
+        )
+    return merchants
+
+
+def _chat_id(update: Update) -> int:
+    chat = update.effective_chat
+    assert chat is not None
+    return chat.id
+
+
+async def _send_day(update: Update, context: Context, merchant: Merchant, day: date) -> None:
+    data = context.bot_data
+    async with data.storage.transaction() as repos:
+        summary = await summary_for(
+            repos.tx, merchant.merchant_no, day, settlement_days=data.settings.settlement_days
+        )
+    assert summary is not None
+    await views.send_daily(
+        context.bot, data.renderer, _chat_id(update), locale_of(context), summary
+    )
+
+
+async def today_command(update: Update, context: Context) -> None:
+    """/today: today's summary so far, for each of the user's shops."""
+    for merchant in await _merchants_of(update, context):
+        await _send_day(update, context, merchant, local_today(merchant, views.now()))
+
+
+async def summary_command(update: Update, context: Context) -> None:
+    """/summary YYYY-MM-DD: that day's settlement; without a date, the report menu."""
+    if not context.args:
+        await report_menu(update, context)
+        return
+    merchants = await _merchants_of(update, context)
+    if not merchants:
+        return
+    given = " ".join(context.args)
+    today = local_today(merchants[0], views.now())
+    try:
+        day = parse_day(given)
+    except ValueError:
+        example = str(today - timedelta(days=1))
+        await reply(update, context, "reports/bad_date", given=given, example=example)
+        return
+    for merchant in merchants:
+        if day > local_today(merchant, views.now()):
+            await reply(update, context, "reports/future_date", day=str(day))
+            return
+        await _send_day(update, context, merchant, day)
+
+
+async def week_command(update: Update, context: Context) -> None:
+    """/week: the 7-day net settlement chart of each shop."""
+    data = context.bot_data
+    for merchant in await _merchants_of(update, context):
+        today = local_today(merchant, views.now())
+        await views.send_week(
+            context.bot, data, _chat_id(update), locale_of(context), merchant, today
+        )
+
+
+async def report_menu(update: Update, context: Context) -> None:
+    """The report menu (main-menu button, /summary without a date), one per shop."""
+    renderer = context.bot_data.renderer
+    for merchant in await _merchants_of(update, context):
+        today = local_today(merchant, views.now())
+        keyboard = views.menu_keyboard(renderer, locale_of(context), merchant.merchant_no, today)
+        await reply(
+            update,
+            context,
+            "reports/menu",
+            keyboard=keyboard,
+            merchant_name=merchant.name,
+            merchant_no=merchant.merchant_no,
+            summary_time=merchant.summary_time,
+            enabled=merchant.summaries_enabled,
+        )
+
+
+async def settings_command(update: Update, context: Context) -> None:
+    """/settings shows the summary settings; /settings HH:MM sets the time (and turns it on)."""
+    merchants = await _merchants_of(update, context)
+    if not merchants:
+        return
+    if context.args:
+        given = " ".join(context.args)
+        try:
+            summary_time = normalize_summary_time(given)
+        except ValueError:
+            await reply(update, context, "reports/bad_time", given=given)
+            return
+        async with context.bot_data.storage.transaction() as repos:
+            for merchant in merchants:
+                await _set(repos, merchant, summary_time=summary_time, enabled=True)
+        for merchant in merchants:
+            await reply(
+                update,
+                context,
+                "reports/time_saved",
+                merchant_name=merchant.name,
+                summary_time=summary_time,
+            )
+        return
+    for merchant in merchants:
+        await _send_settings(update, context, merchant)
+
+
+async def _send_settings(update: Update, context: Context, merchant: Merchant) -> None:
+    renderer, locale = context.bot_data.renderer, locale_of(context)
+    await context.bot.send_message(
+        _chat_id(update),
+        views.settings_text(renderer, locale, merchant),
+        parse_mode=ParseMode.HTML,
+        reply_markup=views.settings_keyboard(renderer, locale, merchant),
+    )
+
+
+async def _set(
+    repos: Repositories,
+    merchant: Merchant,
+    *,
+    summary_time: str | None = None,
+    enabled: bool | None = None,
+) -> Merchant:
+    """Store new summary settings; returns the merchant as stored."""
+    if summary_time is not None:
+        await repos.merchants.set_summary_time(merchant.merchant_no, summary_time)
+    if enabled is not None:
+        if enabled and not merchant.summaries_enabled:
+            # The days while pushes were off are not owed: without this, turning pushes
+            # back on would "catch up" on up to CATCH_UP_DAYS of summaries.
+            today = local_today(merchant, views.now())
+            for back in range(1, CATCH_UP_DAYS + 1):
+                day = today - timedelta(days=back)
+                if await repos.summary_deliveries.claim(merchant.merchant_no, day):
+                    await repos.summary_deliveries.mark_failed(merchant.merchant_no, day)
+        await repos.merchants.set_summaries_enabled(merchant.merchant_no, enabled)
+    stored = await repos.merchants.get(merchant.merchant_no)
+    assert stored is not None
+    return stored
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """rp:<action>:<merchant_no>[:<value>] buttons under reports, menus and settings."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, action, merchant_no, value = [*query.data.split(":"), "", "", ""][:4]
+    data, locale = context.bot_data, locale_of(context)
+    async with data.storage.transaction() as repos:
+        merchant = await repos.merchants.get(merchant_no)
+    if merchant is None or merchant.telegram_id != query.from_user.id:
+        # A button from before the shop was unlinked from this account.
+        await query.answer(label(context, "stale_button"))
+        return
+    if action in ("on", "off", "time"):
+        try:
+            summary_time = f"{value[:2]}:{value[2:]}" if action == "time" else None
+            async with data.storage.transaction() as repos:
+                merchant = await _set(
+                    repos, merchant, summary_time=summary_time, enabled=action != "off"
+                )
+        except ValueError:
+            await query.answer(label(context, "stale_button"))
+            return
+        await query.answer(views.button(data.renderer, locale, "saved"))
+        await query.edit_message_text(
+            views.settings_text(data.renderer, locale, merchant),
+            parse_mode=ParseMode.HTML,
+            reply_markup=views.settings_keyboard(data.renderer, locale, merchant),
+        )
+        return
+    if action == "set":
+        await query.answer()
+        await _send_settings(update, context, merchant)
+        return
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is None or action not in ("day", "csv", "week"):
+        await query.answer(label(context, "stale_button"))
+        return
+    await query.answer()
+    chat_id = _chat_id(update)
+    if action == "day":
+        await _send_day(update, context, merchant, day)
+    elif action == "csv":
+        await views.send_details(context.bot, data, chat_id, locale, merchant, day)
+    else:
+        await views.send_week(context.bot, data, chat_id, locale, merchant, day)

@@ -1,0 +1,268 @@
+"""The daily summary push: every tick, send each summary that is due exactly once, paced.
+
+Once: a summary is claimed in the database (one row per merchant and business day) just
+before it is sent and marked sent just after, so overlapping ticks, a restart or a second
+bot process on the same database never send it twice. A process that dies between claim
+and mark leaves a claim that SummaryDeliveryRepository takes as abandoned after
+STALE_CLAIM and sends again: only a crash in the moment between Telegram accepting the
+message and the mark being committed can make a merchant see it twice. A stop (Ctrl-C,
+restart) is not a crash: no new claims are made, the sends in flight finish and are
+marked, and the next process carries on with the rest.
+
+Pace: evenly spaced at settings.summary_messages_per_second (Telegram allows 30/s per
+bot), one message per second per chat (Telegram's limit for a chat, which PTB's
+AIORateLimiter does not apply), at most summary_push_concurrency sends in flight, so that
+replies to people never queue behind thousands of summaries in the rate limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import ContextTypes
+
+from bot.context import BotData
+from bot.i18n import locale_for
+from bot.settings import Locale, Settings
+from bot.settlement import SettlementDay, compute_summaries
+from handlers import report_views as views
+from storage.merchants import DueSummary, SummaryDeliveryRepository
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "daily-summaries"
+CHUNK = 200  # summaries computed per database transaction: short enough not to block others
+CHAT_GAP = 1.0  # seconds between two messages to the same chat
+
+Outcome = Literal["sent", "blocked", "failed", "deferred"]
+
+
+@dataclass
+class PushReport:
+    """What one push did."""
+
+    sent: int = 0
+    blocked: int = 0  # the merchant blocked the bot (now or earlier): marked, not retried
+    failed: int = 0  # Telegram refused it or the outcome is unknown: not resent
+    deferred: int = 0  # Telegram busy or unreachable: due again at the next tick
+    taken: int = 0  # another tick or process claimed it first
+    busy: bool = False  # a push was already running in this process; this one did nothing
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A summary ready to send."""
+
+    due: DueSummary
+    chat_id: int
+    locale: Locale
+    summary: SettlementDay
+    reachable: bool
+
+
+class Pacer:
+    """Hands out send slots at most `rate` per second, evenly spaced: no bursts."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1 / rate
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        """Wait for the next free slot (slots are taken in call order)."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class SummaryPusher:
+    """Sends the due summaries; one push at a time per process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.concurrency = settings.summary_push_concurrency
+        self.pacer = Pacer(settings.summary_messages_per_second)
+        self._running = asyncio.Lock()
+        self._chat_free: dict[int, float] = {}  # loop time when a chat may get the next one
+
+    async def run(
+        self,
+        bot: Bot,
+        data: BotData,
+        *,
+        now: datetime | None = None,
+        keep_going: Callable[[], bool] = lambda: True,
+    ) -> PushReport:
+        """Send everything due at `now`; stop claiming new ones once keep_going() is False."""
+        if self._running.locked():
+            return PushReport(busy=True)
+        async with self._running:
+            now = now or views.now()
+            async with data.storage.transaction() as repos:
+                due = await repos.summary_deliveries.due(now)
+            report = PushReport()
+            if due:
+                await self._push(bot, data, due, report, keep_going)
+            loop_time = asyncio.get_running_loop().time()
+            self._chat_free = {c: t for c, t in self._chat_free.items() if t > loop_time}
+            return report
+
+    async def _push(
+        self,
+        bot: Bot,
+        data: BotData,
+        due: Sequence[DueSummary],
+        report: PushReport,
+        keep_going: Callable[[], bool],
+    ) -> None:
+        # A producer computes chunk after chunk while workers send: sending never waits
+        # for the database, and at most two chunks are held in memory.
+        queue: asyncio.Queue[Outgoing | None] = asyncio.Queue(maxsize=CHUNK)
+        chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+        async def worker() -> None:
+            while (item := await queue.get()) is not None:
+                if not keep_going():
+                    continue  # stopping: leave it unclaimed for the next tick or process
+                try:
+                    async with chat_locks[item.chat_id]:
+                        await self._deliver(bot, data, item, report)
+                except Exception:
+                    # A worker that died would leave the producer waiting on a full queue.
+                    log.exception("summary for %s", item.due.merchant.merchant_no)
+
+        workers = [asyncio.create_task(worker()) for _ in range(self.concurrency)]
+        try:
+            for start in range(0, len(due), CHUNK):
+                if not keep_going():
+                    break
+                for item in await _prepare(data, due[start : start + CHUNK]):
+                    await queue.put(item)
+            for _ in workers:
+                await queue.put(None)
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+
+    async def _deliver(self, bot: Bot, data: BotData, item: Outgoing, report: PushReport) -> None:
+        """Claim, send, mark: one summary, at most once."""
+        loop = asyncio.get_running_loop()
+        wait = self._chat_free.get(item.chat_id, 0.0) - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        merchant_no, day = item.due.merchant.merchant_no, item.due.business_day
+        async with data.storage.transaction() as repos:
+            deliveries = repos.summary_deliveries
+            # Stamped with the time of the claim, not of the tick: in a push longer than
+            # STALE_CLAIM the last claims would otherwise look abandoned to other processes.
+            if not await deliveries.claim(merchant_no, day, late=item.due.late, now=views.now()):
+                report.taken += 1
+                return
+            if not item.reachable:
+                await deliveries.mark_failed(merchant_no, day)
+                report.blocked += 1
+                return
+        await self.pacer.wait()
+        outcome = await _send(bot, data, item)
+        self._chat_free[item.chat_id] = loop.time() + CHAT_GAP
+        async with data.storage.transaction() as repos:
+            await _record(repos.summary_deliveries, merchant_no, day, outcome)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+
+
+async def _prepare(data: BotData, chunk: Sequence[DueSummary]) -> list[Outgoing]:
+    """Compute (one aggregation per business day) and address a chunk of due summaries."""
+    settings = data.settings
+    by_day: defaultdict[date, list[str]] = defaultdict(list)
+    for due in chunk:
+        by_day[due.business_day].append(due.merchant.merchant_no)
+    summaries: dict[tuple[str, date], SettlementDay] = {}
+    async with data.storage.transaction() as repos:
+        users = {}
+        for telegram_id in {due.merchant.telegram_id for due in chunk}:
+            assert telegram_id is not None  # due() only returns linked merchants
+            users[telegram_id] = await repos.users.get(telegram_id)
+        for day, merchant_nos in by_day.items():
+            for summary in await compute_summaries(
+                repos.tx, day, merchant_nos=merchant_nos, settlement_days=settings.settlement_days
+            ):
+                summaries[summary.merchant_no, day] = summary
+    out = []
+    for due in chunk:
+        chat_id = due.merchant.telegram_id
+        assert chat_id is not None
+        user = users[chat_id]
+        locale = (user.locale if user else None) or locale_for(
+            user.language_code if user else None, settings.default_locale
+        )
+        out.append(
+            Outgoing(
+                due=due,
+                chat_id=chat_id,
+                locale=locale,
+                summary=summaries[due.merchant.merchant_no, due.business_day],
+                reachable=user is None or user.unreachable_at is None,
+            )
+        )
+    return out
+
+
+async def _send(bot: Bot, data: BotData, item: Outgoing) -> Outcome:
+    """Send one summary; what happened, as far as Telegram lets us know."""
+    merchant_no = item.due.merchant.merchant_no
+    try:
+        await views.send_daily(
+            bot, data.renderer, item.chat_id, item.locale, item.summary, late=item.due.late
+        )
+    except Forbidden:
+        return "blocked"  # DeliveryPolicy has marked the user unreachable
+    except RetryAfter:
+        return "deferred"  # still flooded after DeliveryPolicy's retries
+    except TimedOut:
+        # Telegram may have delivered it: sending again risks a duplicate.
+        log.warning("summary for %s timed out; not resent", merchant_no)
+        return "failed"
+    except BadRequest as exc:
+        log.warning("summary for %s refused: %s", merchant_no, exc)
+        return "failed"
+    except NetworkError as exc:
+        log.warning("summary for %s not sent (%s); retried next tick", merchant_no, exc)
+        return "deferred"
+    except TelegramError as exc:
+        log.warning("summary for %s failed: %r", merchant_no, exc)
+        return "failed"
+    except Exception:
+        # A bug must not stop the other merchants' summaries, nor be retried every minute.
+        log.exception("summary for %s could not be sent", merchant_no)
+        return "failed"
+    return "sent"
+
+
+async def _record(
+    deliveries: SummaryDeliveryRepository, merchant_no: str, day: date, outcome: Outcome
+) -> None:
+    if outcome == "sent":
+        await deliveries.mark_sent(merchant_no, day, views.now())
+    else:
+        await deliveries.mark_failed(merchant_no, day, retry=outcome == "deferred")
+
+
+async def push_due_summaries(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """JobQueue tick: send the daily summaries that are due; stop claiming when the bot stops."""
+    assert context.job is not None
+    pusher: SummaryPusher = context.job.data  # type: ignore[assignment]
+    data: BotData = context.bot_data  # type: ignore[assignment]
+    application = context.application
+    report = await pusher.run(context.bot, data, keep_going=lambda: application.running)
+    if report.sent or report.blocked or report.failed or report.deferred:
+        log.info("daily summaries: %s", report)
