@@ -1,5 +1,6 @@
 """The one place that maps Telegram errors on outgoing calls to what the bot does about them.
 
+- An expired callback query (answered too late, e.g. after a restart) is not an error.
 - RetryAfter (429): AIORateLimiter waits `retry_after` and retries, so the message still arrives.
 - Forbidden (403, bot blocked): the chat is marked unreachable and the error is re-raised.
 - Network errors and 5xx: retried with exponential backoff. A timed-out *send* is not
@@ -61,7 +62,12 @@ class DeliveryPolicy(AIORateLimiter):
                 if self.on_forbidden is not None and isinstance(chat_id, int) and chat_id > 0:
                     await self.on_forbidden(chat_id)
                 raise
-            except BadRequest:
+            except BadRequest as exc:
+                if endpoint == "answerCallbackQuery" and "query is too old" in str(exc).lower():
+                    # The spinner on the user's button has already gone; the press itself is
+                    # still handled (e.g. an update delivered again after a restart).
+                    log.info("callback query expired before it was answered")
+                    return True
                 raise
             except NetworkError as exc:
                 retriable = not isinstance(exc, TimedOut) or endpoint.startswith(

@@ -169,6 +169,17 @@ class DocumentStore:
         """Tell whether a blob is stored."""
         return self.path_for(sha256).is_file()
 
+    def all_hashes(self) -> list[str]:
+        """The sha256 of every stored blob."""
+        return sorted(
+            p.name for p in self.root.glob("*/*/*") if p.is_file() and _SHA256_RE.fullmatch(p.name)
+        )
+
+    def reencrypt(self, sha256: str) -> None:
+        """Encrypt a stored blob again under the current key (atomically replaced)."""
+        data = self.get(sha256)
+        _atomic_write(self.path_for(sha256), self._cipher.encrypt_bytes(data, context=sha256))
+
     def delete(self, sha256: str) -> bool:
         """Delete a blob; return False if it was not stored."""
         try:

@@ -212,8 +212,26 @@ def _show(chars: list[str]) -> str:
     )
 
 
+# Markup and template characters: no name, address or product list needs them, and refusing
+# them keeps "<b>", "{{7*7}}" and "{% raw %}" out of what staff and documents show.
+_MARKUP_CHARS = frozenset("<>{}\\")
+# Names on a licence or a bank's name never contain these either (nor "--").
+_NAME_SYMBOLS = frozenset(';"=|`^~')
+
+
+def _double_dash(text: str) -> list[str]:
+    return ["-"] if "--" in text else []
+
+
 def _bad_free_text_chars(text: str) -> list[str]:
-    return [c for c in text if unicodedata.category(c) in _INVISIBLE_CATEGORIES or _is_emoji(c)]
+    return [
+        c
+        for c in text
+        if unicodedata.category(c) in _INVISIBLE_CATEGORIES
+        or _is_emoji(c)
+        or c in _MARKUP_CHARS
+        or c in "=|"
+    ] + _double_dash(text)
 
 
 def _bad_name_chars(text: str) -> list[str]:
@@ -224,7 +242,9 @@ def _bad_name_chars(text: str) -> list[str]:
         if unicodedata.category(c) in _INVISIBLE_CATEGORIES
         or unicodedata.category(c) in ("So", "Sk")
         or _is_emoji(c)
-    ]
+        or c in _MARKUP_CHARS
+        or c in _NAME_SYMBOLS
+    ] + _double_dash(text)
 
 
 def _check_length(value: str, prefix: str, lo: int, hi: int) -> None:

@@ -1,7 +1,8 @@
-"""`merchant-bot faq check` and `merchant-bot faq eval [FILE]`: print, return an exit code."""
+"""`merchant-bot faq check|eval|ask`: print, return an exit code."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -46,4 +47,25 @@ def run_eval(path: Path | None) -> int:
         return 1
     print(f"questions: {questions}")
     print(format_report(report))
+    return 0
+
+
+def run_ask(question: str, lang: str | None, as_json: bool) -> int:
+    """Answer one question with the index the chat uses, by the chat's decision."""
+    locale = {"zh": "zh-CN", "en": "en"}.get(lang or "")
+    result = FaqIndex.build(load_knowledge_base()).ask(question, locale)
+    payload = {
+        "answer": result.entry.id if result.entry else None,
+        "candidates": [
+            {"id": entry.id, "score": score}
+            for entry, score in zip(result.candidates, result.candidate_scores, strict=True)
+        ],
+    }
+    if as_json:
+        print(json.dumps(payload, ensure_ascii=False))
+    elif result.entry is not None:
+        print(f"{result.entry.id} (score {result.score:.3f})")
+    else:
+        ids = ", ".join(c["id"] for c in payload["candidates"]) or "none"
+        print(f"no confident answer ({result.reason}); candidates: {ids}")
     return 0

@@ -53,6 +53,7 @@ class FaqAnswer(BaseModel):
 
     entry: FaqEntry | None
     candidates: list[FaqEntry]
+    candidate_scores: list[float] = []  # the candidates' blended scores, same order
     language: Locale
     score: float  # blended, normalised score of the best entry
     margin: float  # best score minus the runner-up's
@@ -186,6 +187,9 @@ class FaqIndex:
         return FaqAnswer(
             entry=index.entries[best] if reason == "confident" else None,
             candidates=[index.entries[i] for i in order[:3] if scores[i] >= cal.candidate_floor],
+            candidate_scores=[
+                round(float(scores[i]), 4) for i in order[:3] if scores[i] >= cal.candidate_floor
+            ],
             language=language,
             score=top,
             margin=margin,

@@ -182,11 +182,18 @@ async def on_message(update: Update, context: Context) -> None:
     assert message is not None and user is not None
     async with context.bot_data.storage.transaction() as repos:
         record = await repos.applications.active_form(user.id)
+        repeated = await repos.updates.seen(update.update_id)
     if record is None:
         return
     draft = draft_of(record)
+    if repeated:
+        # Delivered again after a crash: the answer is stored already; show where the form is.
+        await ask(user.id, context, draft)
+        return
     q = form.next_field(draft)
     try:
+        if message.forward_origin is not None:
+            raise FieldError("text.forwarded")
         if q is None:
             raise FieldError("choice.expected")
         if q.kind is form.Kind.DOCUMENT:
@@ -329,7 +336,7 @@ async def _commit(
     q = form.BY_KEY[key]
     async with context.bot_data.storage.transaction() as repos:
         if not await repos.updates.claim(update.update_id):
-            return  # delivered twice after a crash: the answer is already stored
+            return  # handled concurrently by another delivery of the same update
         apps = repos.applications
         if isinstance(value, DocumentRecord):
             await apps.save_document(draft.application_id, value)

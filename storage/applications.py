@@ -324,6 +324,40 @@ class ApplicationRepository:
         await self.tx.execute("DELETE FROM applications WHERE id = ?", (application_id,))
         return [r["sha256"] for r in rows]
 
+    async def purgeable(self, before: datetime) -> list[ApplicationRecord]:
+        """Cancelled or rejected applications untouched since `before` that still hold files."""
+        rows = await self.tx.fetchall(
+            "SELECT * FROM applications AS a WHERE state IN ('cancelled', 'rejected')"
+            " AND updated_at < ? AND EXISTS (SELECT 1 FROM application_documents AS d"
+            " WHERE d.application_id = a.id) ORDER BY id",
+            (before.isoformat(),),
+        )
+        return [await self._load(r) for r in rows]
+
+    async def drop_documents(self, application_id: int) -> list[str]:
+        """Forget the application's documents; return their blobs' sha256."""
+        rows = await self.tx.fetchall(
+            "SELECT sha256 FROM application_documents WHERE application_id = ?", (application_id,)
+        )
+        await self.tx.execute(
+            "DELETE FROM application_documents WHERE application_id = ?", (application_id,)
+        )
+        return [r["sha256"] for r in rows]
+
+    async def reencrypt_answers(self) -> int:
+        """Encrypt every encrypted answer again under the current key; return how many."""
+        rows = await self.tx.fetchall(
+            "SELECT application_id, field, value FROM application_answers WHERE encrypted = 1"
+        )
+        for r in rows:
+            context = f"answer:{r['field']}"
+            plain = self.cipher.decrypt_str(r["value"], context=context)
+            await self.tx.execute(
+                "UPDATE application_answers SET value = ? WHERE application_id = ? AND field = ?",
+                (self.cipher.encrypt_str(plain, context=context), r["application_id"], r["field"]),
+            )
+        return len(rows)
+
     async def blob_in_use(self, sha256: str) -> bool:
         """True if any application still references the stored file."""
         row = await self.tx.fetchone(
@@ -387,3 +421,10 @@ class UpdateLog:
             (update_id, utcnow().isoformat()),
         )
         return changed == 1
+
+    async def seen(self, update_id: int) -> bool:
+        """True if the update was handled (claimed) before."""
+        row = await self.tx.fetchone(
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+        )
+        return row is not None

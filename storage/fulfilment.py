@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -31,13 +32,13 @@ class Shipment(BaseModel):
 class FulfilmentRepository:
     """Plain-SQL access to codes, agreements, shipments and terminals."""
 
-    def __init__(self, tx: Tx, cipher: FieldCipher, lookup_key: bytes) -> None:
+    def __init__(self, tx: Tx, cipher: FieldCipher, lookup_keys: Sequence[bytes]) -> None:
         self.tx = tx
         self.cipher = cipher
-        self.lookup_key = lookup_key
+        self.lookup_keys = tuple(lookup_keys)  # the first (current) one hashes new codes
 
     def _hash(self, canonical_code: str) -> str:
-        return blind_index(canonical_code, self.lookup_key)
+        return blind_index(canonical_code, self.lookup_keys[0])
 
     async def issue_code(self, application_id: int, canonical: str, display: str) -> None:
         """Store a new code for the application (encrypted; found again by keyed hash)."""
@@ -63,8 +64,11 @@ class FulfilmentRepository:
 
     async def find_code(self, canonical: str) -> IssuedCode | None:
         """The code record matching the typed code, revoked or not."""
+        # Any lookup key: codes hashed before a key rotation are found too.
+        hashes = [blind_index(canonical, key) for key in self.lookup_keys]
         row = await self.tx.fetchone(
-            "SELECT * FROM application_codes WHERE code_hash = ?", (self._hash(canonical),)
+            f"SELECT * FROM application_codes WHERE code_hash IN ({', '.join('?' * len(hashes))})",
+            hashes,
         )
         return self._code(row) if row else None
 
@@ -148,3 +152,22 @@ class FulfilmentRepository:
             (merchant_id, since.isoformat(), merchant_id),
         )
         return [datetime.fromisoformat(r["at"]) for r in rows]
+
+    async def all_codes(self) -> list[tuple[int, str]]:
+        """(row id, decrypted display code) of every code, for re-encryption."""
+        rows = await self.tx.fetchall("SELECT id, code_encrypted FROM application_codes")
+        return [
+            (r["id"], self.cipher.decrypt_str(r["code_encrypted"], context="application_code"))
+            for r in rows
+        ]
+
+    async def rewrite_code(self, code_id: int, canonical: str, display: str) -> None:
+        """Store the code again under the current keys."""
+        await self.tx.execute(
+            "UPDATE application_codes SET code_hash = ?, code_encrypted = ? WHERE id = ?",
+            (
+                self._hash(canonical),
+                self.cipher.encrypt_str(display, context="application_code"),
+                code_id,
+            ),
+        )

@@ -44,11 +44,16 @@ class OutboxRepository:
         )
 
     async def lease_due(self, limit: int, now: datetime | None = None) -> list[OutboxItem]:
-        """Take up to `limit` due messages, leasing them so no other sender takes them too."""
+        """Take up to `limit` due messages (at most one per chat, the oldest), leasing them so
+        no other sender takes them too."""
         now = now or utcnow()
         rows = await self.tx.fetchall(
-            "SELECT id, chat_id, kind, payload, attempts FROM outbox"
+            "SELECT id, chat_id, kind, payload, attempts FROM outbox AS o"
             " WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
+            # A chat's messages go out in the order they were queued: nothing overtakes an
+            # earlier message to the same chat that is still waiting for a retry.
+            " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.chat_id = o.chat_id"
+            " AND e.id < o.id AND e.sent_at IS NULL AND e.failed_at IS NULL)"
             " ORDER BY id LIMIT ?",
             (now.isoformat(), limit),
         )

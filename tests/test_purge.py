@@ -1,0 +1,73 @@
+"""`merchant-bot purge` deletes old documents of cancelled and rejected applications only."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import timedelta
+
+import pytest
+
+from bot.__main__ import main
+from bot.documents import DocumentStore
+from bot.keys import keys_for
+from bot.settings import Settings
+from storage import Storage
+from storage.applications import DocumentRecord
+from storage.db import utcnow
+from tests.e2e.files import png
+
+
+async def _application(settings: Settings, user: int, state: str, age_days: int, seed: int):
+    keys = keys_for(settings)
+    store = DocumentStore(settings.data_dir / "documents", keys.cipher)
+    blob = store.put(png(seed), "image/png")
+    storage = Storage(settings.database_path, keys)
+    await storage.open()
+    async with storage.transaction() as repos:
+        await repos.users.upsert_seen(user, first_name="m", username=None, language_code="zh")
+        app_id = await repos.applications.create_draft(user)
+        await repos.applications.save_document(
+            app_id,
+            DocumentRecord(
+                slot="licence",
+                sha256=blob.sha256,
+                mime_type="image/png",
+                size=blob.size,
+                file_id=f"f{user}",
+                file_unique_id=f"u{user}",
+            ),
+        )
+        await repos.tx.execute(
+            "UPDATE applications SET state = ?, updated_at = ? WHERE id = ?",
+            (state, (utcnow() - timedelta(days=age_days)).isoformat(), app_id),
+        )
+    await storage.close()
+    return store.path_for(blob.sha256)
+
+
+def test_purge_deletes_only_old_cancelled_and_rejected_documents(
+    make_settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings()
+    old_cancelled = asyncio.run(_application(settings, 1, "cancelled", 120, 1))
+    old_rejected = asyncio.run(_application(settings, 2, "rejected", 95, 2))
+    recent_cancelled = asyncio.run(_application(settings, 3, "cancelled", 10, 3))
+    old_approved = asyncio.run(_application(settings, 4, "approved", 200, 4))
+    assert all(p.exists() for p in (old_cancelled, old_rejected, recent_cancelled, old_approved))
+
+    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    assert main(["purge"]) == 0
+    out = capsys.readouterr().out
+    assert "2 cancelled or rejected application(s) older than 90 days" in out
+    assert not old_cancelled.exists() and not old_rejected.exists()
+    assert recent_cancelled.exists() and old_approved.exists()
+    with sqlite3.connect(settings.database_path) as db:
+        left = {r[0] for r in db.execute("SELECT file_id FROM application_documents")}
+        notes = [r[0] for r in db.execute("SELECT note FROM application_events")]
+    assert left == {"f3", "f4"}
+    assert sum("documents purged" in (n or "") for n in notes) == 2
+
+    assert main(["purge", "--older-than-days", "5"]) == 0  # a shorter age catches the recent one
+    assert not recent_cancelled.exists() and old_approved.exists()

@@ -1,0 +1,94 @@
+"""`merchant-bot rotate-key`: everything re-encrypted under a new key, the old one retired."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+
+import pytest
+
+from bot.__main__ import main
+from bot.codes import generate_code, normalize_code
+from bot.crypto import DecryptionError
+from bot.documents import DocumentStore
+from bot.keys import KEY_FILE, keys_for, keys_from_master, read_key_file
+from bot.settings import Settings
+from storage import Storage
+from tests.e2e.files import png
+
+
+async def _fill(settings: Settings) -> tuple[str, str]:
+    keys = keys_for(settings)
+    blob = DocumentStore(settings.data_dir / "documents", keys.cipher).put(png(1), "image/png")
+    storage = Storage(settings.database_path, keys)
+    await storage.open()
+    code = generate_code()
+    async with storage.transaction() as repos:
+        await repos.users.upsert_seen(1, first_name="m", username=None, language_code="zh")
+        app_id = await repos.applications.create_draft(1)
+        await repos.applications.save_answer(
+            app_id, "legal_rep_id", "11010519491231002X", sensitive=True
+        )
+        await repos.fulfilment.issue_code(app_id, normalize_code(code), code)
+    await storage.close()
+    return code, blob.sha256
+
+
+async def _read(settings: Settings, keys, code: str) -> tuple[str, str | None]:
+    storage = Storage(settings.database_path, keys)
+    await storage.open()
+    async with storage.transaction() as repos:
+        record = await repos.applications.draft_of(1)
+        found = await repos.fulfilment.find_code(normalize_code(code))
+    await storage.close()
+    assert record is not None
+    return record.answers["legal_rep_id"], found.code if found else None
+
+
+def test_rotate_with_the_key_file(
+    make_settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = make_settings()
+    code, sha = asyncio.run(_fill(settings))
+    old = read_key_file(settings.data_dir / KEY_FILE)
+    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+
+    assert main(["rotate-key"]) == 0
+    assert "re-encrypted 1 answers, 1 codes and 1 documents" in capsys.readouterr().out
+    new = read_key_file(settings.data_dir / KEY_FILE)
+    assert len(new) == 1 and new != old
+    assert (settings.data_dir / KEY_FILE).stat().st_mode & 0o777 == 0o600
+
+    # Everything reads with the new key alone, the code is still found by its hash ...
+    assert asyncio.run(_read(settings, keys_for(settings), code)) == ("11010519491231002X", code)
+    store = DocumentStore(settings.data_dir / "documents", keys_for(settings).cipher)
+    assert store.get(sha) == png(1)
+    # ... and nothing is readable with the old key any more.
+    with pytest.raises(DecryptionError):
+        DocumentStore(settings.data_dir / "documents", keys_from_master(old[0]).cipher).get(sha)
+    with pytest.raises(DecryptionError):
+        asyncio.run(_read(settings, keys_from_master(old[0]), code))
+
+
+def _key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def test_rotate_with_encryption_key_setting(
+    make_settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = _key(), _key()
+    settings = make_settings(encryption_key=old)
+    code, _ = asyncio.run(_fill(settings))
+    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("ENCRYPTION_KEY", old)
+    assert main(["rotate-key"]) == 2  # one key: says how to add the new one first
+    assert "ENCRYPTION_KEY=<new>,<old>" in capsys.readouterr().out
+
+    monkeypatch.setenv("ENCRYPTION_KEY", f"{new},{old}")
+    assert main(["rotate-key"]) == 0
+    only_new = make_settings(encryption_key=new)
+    assert asyncio.run(_read(only_new, keys_for(only_new), code)) == ("11010519491231002X", code)
