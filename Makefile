@@ -3,7 +3,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean browser
+# The browser tests drive Debian's chromium: Playwright's own browser download is not
+# reachable from these machines. Override with `make test CHROMIUM=/path/to/chromium`.
+CHROMIUM ?= /usr/bin/chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/merchant-bot run
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
@@ -26,3 +29,16 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV)
+
+# Installs chromium where it is missing (CI: a fresh Debian machine, as root).
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium for the browser tests (apt-get)"; \
+		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "warning: no chromium at $(CHROMIUM) and no apt-get to install it;" \
+			"the browser tests will fail until CHROMIUM=/path/to/chromium is set" >&2; \
+	fi

@@ -35,6 +35,8 @@ from handlers import (
     review,
     staff,
     start,
+    support,
+    support_staff,
     users,
 )
 from scheduler import register_jobs
@@ -64,6 +66,7 @@ def build_application(settings: Settings, *, renderer: Renderer | None = None) -
         .rate_limiter(DeliveryPolicy(on_forbidden=mark_unreachable))
         .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=30))
         .get_updates_request(HTTPXRequest(read_timeout=settings.poll_timeout_seconds + 10))
+        .updater(None)  # bot.polling.DurablePoller confirms updates only once handled
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -113,9 +116,26 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("queue", staff.queue_command))
     app.add_handler(CommandHandler("ship", staff.ship_command))
     app.add_handler(CommandHandler("revoke", staff.revoke_command))
+    app.add_handler(CommandHandler("support", support.support_command, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("tickets", support_staff.tickets_command))
+    app.add_handler(CommandHandler("reply", support_staff.reply_command))
+    app.add_handler(CommandHandler("take", support_staff.take_command))
+    app.add_handler(CommandHandler("pending", support_staff.pending_command))
+    app.add_handler(CommandHandler("resolve", support_staff.resolve_command))
+    app.add_handler(CommandHandler("escalate", support_staff.escalate_command))
+    app.add_handler(CommandHandler("note", support_staff.note_command))
+    app.add_handler(CallbackQueryHandler(support.on_button, pattern=r"^tk:"))
     app.add_handler(CallbackQueryHandler(review.on_card_button, pattern=r"^rv:\d+:\w+$"))
     app.add_handler(CallbackQueryHandler(review.on_reject_button, pattern=r"^rj:"))
     app.add_handler(CallbackQueryHandler(fulfilment.on_sign, pattern=r"^ag:"))
+    # order matters: a reply in a group to a ticket's message answers the merchant (text,
+    # photo, document); replies to anything else go on to review.on_reason_reply from there.
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.REPLY & ~filters.COMMAND,
+            support_staff.on_group_reply,
+        )
+    )
     # A reviewer's reply to a "reason for …" prompt, in a group.
     app.add_handler(
         MessageHandler(

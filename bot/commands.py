@@ -19,6 +19,8 @@ COMMANDS: tuple[str, ...] = (
     "week",
     "settings",
     "faq",
+    "support",
+    "tickets",
     "language",
     "cancel",
     "help",

@@ -14,6 +14,7 @@ from bot.settings import Locale, Settings
 from storage import Storage
 
 if TYPE_CHECKING:
+    from bot.polling import DurablePoller
     from faq.knowledge import KnowledgeBase
     from faq.retrieval import FaqIndex
     from scheduler.outbox import OutboxSender
@@ -28,6 +29,7 @@ class BotData:
     documents: DocumentStore
     outbox: OutboxSender
     kick_outbox: Callable[[], None]
+    poller: DurablePoller  # set by bot.runner.start_bot
     knowledge: KnowledgeBase  # the FAQ entries, for browsing
     faq: FaqIndex  # built once at start-up (jieba's first load takes ~0.5 s)
 

@@ -6,13 +6,18 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 
-from telegram import Update
+from aiohttp import web
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application
 from bot.i18n import Renderer
-from bot.settings import Settings
+from bot.ingest_api import build_ingest_app, start_ingest_server
+from bot.polling import DurablePoller
+from bot.settings import ConfigError, Settings
+from storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +25,7 @@ SANDBOX_MERCHANT = (10001, "小王")
 SANDBOX_STAFF = (20001, "审核员 李")
 SANDBOX_REVIEW_CHAT = -1001000000001
 SANDBOX_SUPPORT_CHAT = -1001000000002
+HEALTH_TIMEOUT = 5.0  # seconds /healthz waits for the database and for Telegram
 
 
 async def start_bot(settings: Settings, *, renderer: Renderer | None = None) -> Application:
@@ -31,17 +37,17 @@ async def start_bot(settings: Settings, *, renderer: Renderer | None = None) -> 
     if app.post_init:
         await app.post_init(app)
     await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(
-        timeout=settings.poll_timeout_seconds, allowed_updates=Update.ALL_TYPES
-    )
+    poller = DurablePoller(app, timeout=settings.poll_timeout_seconds)
+    app.bot_data.poller = poller
+    poller.start()
     return app
 
 
 async def stop_bot(app: Application) -> None:
     """Stop polling and shut down cleanly (pending handler tasks finish first)."""
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
+    poller: DurablePoller | None = getattr(app.bot_data, "poller", None)
+    if poller is not None and poller.running:
+        await poller.stop()
     if app.running:
         await app.stop()
     await app.shutdown()
@@ -62,13 +68,20 @@ async def run(settings: Settings) -> None:
     """Run until Ctrl-C: against Telegram with a token, else in the local sandbox."""
     if not settings.sandbox:
         app = await start_bot(settings)
-        print("merchant-bot is running (polling Telegram). Press Ctrl-C to stop.", flush=True)
+        ingest: web.AppRunner | None = None
         try:
+            ingest = await start_ingest(settings, app)
+            print("merchant-bot is running (polling Telegram). Press Ctrl-C to stop.", flush=True)
+            if ingest is not None:
+                print(f"  ingest API  {_ingest_url(settings)}", flush=True)
             await _wait_for_stop_signal()
         finally:
+            if ingest is not None:
+                await ingest.cleanup()
             await stop_bot(app)
         return
 
+    from bot.sandbox.demo_switch import DemoSwitch
     from bot.sandbox.server import BotApiServer
 
     server = BotApiServer(settings.sandbox_host, settings.sandbox_port)
@@ -89,17 +102,63 @@ async def run(settings: Settings) -> None:
         }
     )
     app = await start_bot(settings)
-    print(
-        "merchant-bot sandbox is running:\n"
-        f"  local Bot API server  {server.base_url}<token>/<method>\n"
-        f"  database              {settings.database_path}\n"
-        f"  chat page             {server.url}\n"
-        "Open the chat page in a browser and send /start. Press Ctrl-C to stop.",
-        flush=True,
-    )
+    server.demo = DemoSwitch(app.bot_data.storage, settings.timezone)  # the page's demo switch
+    ingest = None
     try:
+        ingest = await start_ingest(settings, app)
+        print(
+            "merchant-bot sandbox is running:\n"
+            f"  local Bot API server  {server.base_url}<token>/<method>\n"
+            f"  database              {settings.database_path}\n"
+            f"  chat page             {server.url}\n"
+            + (f"  ingest API            {_ingest_url(settings)}\n" if ingest else "")
+            + "Open the chat page in a browser and send /start. Press Ctrl-C to stop.",
+            flush=True,
+        )
         await _wait_for_stop_signal()
     finally:
         print("stopping…", flush=True)
+        if ingest is not None:
+            await ingest.cleanup()
         await stop_bot(app)
         await server.stop()
+
+
+async def start_ingest(settings: Settings, app: Application) -> web.AppRunner | None:
+    """Serve POST /api/transactions and /healthz beside the bot, if INGEST_SECRET is set."""
+    secret = settings.ingest_secret.get_secret_value() if settings.ingest_secret else ""
+    if not secret:
+        return None
+    storage = app.bot_data.storage
+
+    async def health() -> dict[str, object]:
+        return {"database": await _database_ok(storage), "telegram": await _telegram_ok(app)}
+
+    ingest = build_ingest_app(storage, secret, health)
+    try:
+        return await start_ingest_server(ingest, settings.ingest_host, settings.ingest_port)
+    except OSError as exc:
+        where = f"{settings.ingest_host}:{settings.ingest_port}"
+        raise ConfigError(f"INGEST_PORT: cannot listen on {where}: {exc.strerror}") from None
+
+
+def _ingest_url(settings: Settings) -> str:
+    return f"http://{settings.ingest_host}:{settings.ingest_port}/api/transactions"
+
+
+async def _database_ok(storage: Storage) -> bool:
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT), storage.transaction() as repos:
+            await repos.tx.fetchone("SELECT 1")
+    except (sqlite3.Error, RuntimeError, TimeoutError):
+        return False
+    return True
+
+
+async def _telegram_ok(app: Application) -> bool:
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            await app.bot.get_me()
+    except (TelegramError, TimeoutError):
+        return False
+    return True

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # URL-safe base64 of 32 bytes; unset = a key file generated under DATA_DIR.
     encryption_key: SecretStr | None = None
     max_document_mb: float = Field(default=10.0, gt=0, le=20)
+    # `merchant-bot purge` deletes documents of cancelled/rejected applications after this.
+    purge_after_days: float = Field(default=90, gt=0)
     review_reminder_hours: float = Field(default=24, gt=0)
     activation_max_failures: int = Field(default=5, ge=1)
     activation_lock_minutes: float = Field(default=15, gt=0)
@@ -49,6 +51,14 @@ class Settings(BaseSettings):
     ingest_secret: SecretStr | None = None
     ingest_host: str = "127.0.0.1"
     ingest_port: int = Field(default=8090, ge=0, le=65535)
+    # Support tickets: escalations go to ESCALATION_CHAT_ID (unset = the support chat, marked
+    # ESCALATED); first-response targets per priority; how long a resolved ticket can reopen.
+    escalation_chat_id: int | None = None
+    support_sla_normal_minutes: float = Field(default=30, gt=0)
+    support_sla_urgent_minutes: float = Field(default=10, gt=0)
+    support_reopen_days: float = Field(default=7, gt=0)
+    # Merchants see "Support" on replies; true = they see the staff member's first name.
+    support_show_staff_names: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Long-poll timeout for getUpdates; tests shorten it so shutdown is quick.
     poll_timeout_seconds: float = Field(default=10.0, gt=0, le=50)

@@ -10,6 +10,7 @@ from bot.context import Context
 from bot.settings import Locale
 from faq.knowledge import CATEGORIES
 from handlers import faq_views as views
+from handlers import support
 from handlers.common import locale_of, main_menu, reply
 from storage.faq import FaqQuestion
 
@@ -120,23 +121,15 @@ async def _vote(update: Update, context: Context, record_id: int | None, *, solv
 
 
 async def _to_support(update: Update, context: Context, record_id: int | None) -> None:
-    """Contact support about a question.
-
-    Until support tickets exist this explains how to reach a person (the support.contact
-    entry); the ticket flow takes over here and attaches `record.question`.
-    """
+    """Contact support about a question: a ticket is started with the question attached."""
     query = update.callback_query
     assert query is not None
-    data = context.bot_data
     record = await _own_record(context, query, record_id)
-    entry = data.knowledge.get(views.SUPPORT_ENTRY)
-    if record is None or entry is None:
+    if record is None:
         await _stale(query, context)
         return
     await query.answer()
-    await _send(
-        update, context, views.answer(data, record.language, entry, None, ask_feedback=False)
-    )
+    await support.open_draft(update, context, faq_question_id=record.id)
 
 
 async def _own_record(

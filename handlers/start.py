@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import Context
-from handlers import faq, fulfilment, onboarding, reports
-from handlers.common import label, main_menu, reply
+from handlers import faq, fulfilment, onboarding, reports, support
+from handlers.common import MENU_ITEMS, label, main_menu, reply
 
 
 async def start(update: Update, context: Context) -> None:
@@ -26,6 +26,9 @@ async def menu_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     item = query.data.removeprefix("menu:")
+    if item not in (*MENU_ITEMS, "back"):
+        await query.answer(label(context, "stale_button"))  # not a button we ever made
+        return
     if item not in ("apply", "status", "code"):
         await query.answer()
     if item == "apply":
@@ -43,12 +46,16 @@ async def menu_button(update: Update, context: Context) -> None:
     if item == "summary":
         await reports.report_menu(update, context)
         return
+    if item == "support":
+        await support.support_command(update, context)
+        return
     if item == "back":
         await reply(
             update, context, "start", name=query.from_user.first_name, keyboard=main_menu(context)
         )
         return
-    await reply(update, context, "coming_soon", feature=label(context, f"menu_{item}"))
+    if item in MENU_ITEMS:
+        await reply(update, context, "coming_soon", feature=label(context, f"menu_{item}"))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -69,6 +76,10 @@ async def private_message(update: Update, context: Context) -> None:
         return
     if fulfilment.in_activation(context):
         await fulfilment.on_activation_text(update, context)
+        return
+    # order matters: an open ticket (or one being described) takes the merchant's words,
+    # photos and documents before the FAQ reads them as a question.
+    if await support.take_message(update, context):
         return
     if message.text:
         await faq.answer_question(update, context)

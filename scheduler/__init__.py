@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application, ContextTypes
 
 from bot.context import BotData
+from bot.support import sla_check_interval
 
 OUTBOX_INTERVAL_SECONDS = 2.0
 
@@ -18,6 +19,7 @@ async def deliver_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
 def register_jobs(app: Application) -> None:
     """Schedule every recurring job and give handlers a way to wake the outbox sender now."""
     from scheduler import reminders, summaries
+    from scheduler import support as support_jobs
 
     queue = app.job_queue
     assert queue is not None, "python-telegram-bot[job-queue] is required"
@@ -41,6 +43,14 @@ def register_jobs(app: Application) -> None:
         # A big push outlasts a tick; the pusher skips the overlap quietly (no APScheduler
         # "maximum number of running instances reached" warning every minute).
         job_kwargs={"max_instances": 2},
+    )
+
+    sla_every = sla_check_interval(data.settings)
+    queue.run_repeating(
+        support_jobs.check_tickets,
+        interval=sla_every,
+        first=min(5.0, sla_every),
+        name=support_jobs.JOB_NAME,
     )
 
     def kick() -> None:

@@ -51,6 +51,11 @@ class OutboxSender:
             await self._send(bot, data, item)
         except Forbidden as exc:
             await self._finish(data, item, give_up=str(exc))
+            if item.chat_id > 0 and item.payload.get("ticket_id") is not None:
+                # A support reply the merchant cannot receive: the ticket and staff must know.
+                from scheduler.support import undeliverable_reply
+
+                await undeliverable_reply(bot, data, item)
             return 0
         except BadRequest as exc:
             log.error("outbox %s to chat %s refused: %s", item.id, item.chat_id, exc)
@@ -104,5 +109,17 @@ class OutboxSender:
             from handlers.review_views import post_card
 
             await post_card(bot, data, payload["application_id"])
+        elif item.kind == "ticket_card":
+            from handlers.support_views import post_card as post_ticket_card
+
+            await post_ticket_card(bot, data, item.chat_id, payload["ticket_id"])
+        elif item.kind == "ticket_post":
+            from handlers.support_views import post_to_staff
+
+            await post_to_staff(bot, data, item.chat_id, payload)
+        elif item.kind == "copy":
+            from handlers.support_views import copy_to
+
+            await copy_to(bot, data, item.chat_id, payload)
         else:
             raise BadRequest(f"unknown outbox kind {item.kind!r}")

@@ -20,6 +20,7 @@ from storage.merchants import MerchantRepository, SummaryDeliveryRepository
 from storage.outbox import OutboxRepository
 from storage.reviews import ReviewRepository
 from storage.staff import StaffRepository
+from storage.tickets import TicketRepository
 from storage.transactions import TransactionRepository
 from storage.users import UserRepository
 
@@ -35,11 +36,12 @@ class Repositories:
         self.staff = StaffRepository(tx)
         self.outbox = OutboxRepository(tx)
         self.reviews = ReviewRepository(tx)
-        self.fulfilment = FulfilmentRepository(tx, keys.cipher, keys.lookup_key)
+        self.fulfilment = FulfilmentRepository(tx, keys.cipher, keys.lookup_keys)
         self.merchants = MerchantRepository(tx)
         self.transactions = TransactionRepository(tx)
         self.summary_deliveries = SummaryDeliveryRepository(tx)
         self.faq = FaqQuestionRepository(tx)
+        self.tickets = TicketRepository(tx)
 
 
 class Storage:

@@ -70,3 +70,12 @@ class FaqQuestionRepository:
             "UPDATE faq_questions SET vote = ?, voted_at = ? WHERE id = ?",
             (1 if solved else -1, utcnow().isoformat(), question_id),
         )
+
+    async def recent_of(self, telegram_id: int, limit: int = 5) -> list[FaqQuestion]:
+        """What the merchant typed most recently (newest first), for support staff."""
+        rows = await self.tx.fetchall(
+            "SELECT * FROM faq_questions WHERE telegram_id = ? AND question IS NOT NULL"
+            " AND source = 'asked' ORDER BY id DESC LIMIT ?",
+            (telegram_id, limit),
+        )
+        return [FaqQuestion.model_validate(dict(r)) for r in rows]

@@ -22,6 +22,11 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         "REVIEW_CHAT_ID",
         "SUPPORT_CHAT_ID",
         "DEFAULT_LOCALE",
+        "ESCALATION_CHAT_ID",
+        "SUPPORT_SLA_NORMAL_MINUTES",
+        "SUPPORT_SLA_URGENT_MINUTES",
+        "SUPPORT_REOPEN_DAYS",
+        "SUPPORT_SHOW_STAFF_NAMES",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

@@ -18,7 +18,7 @@ import json
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -30,7 +30,7 @@ from bot.sandbox.methods_misc import scope_key
 from bot.sandbox.state import SandboxState
 from bot.sandbox.web import add_web_routes
 
-__all__ = ["BotApiServer"]
+__all__ = ["BotApiServer", "DemoData"]
 
 _dumps = partial(json.dumps, ensure_ascii=False)
 _MAX_UPLOAD = 60 * 1024 * 1024  # Telegram allows 50 MB bot uploads; leave headroom
@@ -44,6 +44,18 @@ def _text_fields(text: str, key: str = "text") -> dict[str, Any]:
     if entities:
         fields["entities" if key == "text" else "caption_entities"] = entities
     return fields
+
+
+class DemoData(Protocol):
+    """The page's demo switch; only a sandbox running with the real bot has one."""
+
+    async def status(self, user_id: int) -> dict[str, Any]:
+        """{"on": bool, ...} for this user."""
+        ...
+
+    async def turn(self, user_id: int, on: bool) -> dict[str, Any]:
+        """Switch on or off for this user; returns the new status."""
+        ...
 
 
 class BotApiServer:
@@ -70,6 +82,7 @@ class BotApiServer:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.latency: float = 0.0
         self.faults = FaultQueue()
+        self.demo: DemoData | None = None
         self._runner: web.AppRunner | None = None
         self.app = web.Application(client_max_size=_MAX_UPLOAD)
         add_bot_api_routes(self.app, self)

@@ -7,6 +7,7 @@ import contextlib
 import copy
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,8 @@ class SandboxState:
         self.updates_pulse = Pulse()
         self.feed: list[dict[str, Any]] = []
         self.feed_pulse = Pulse()
+        # Called with every new feed entry, synchronously (the benchmarks time replies here).
+        self.observers: list[Callable[[dict[str, Any]], None]] = []
         self.closing = False
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.callback_query_ttl = 900.0
@@ -286,6 +289,8 @@ class SandboxState:
         entry = {"seq": len(self.feed) + 1, "kind": kind, "chat_id": chat_id, "actor": actor}
         entry.update(data)
         self.feed.append(entry)
+        for observer in self.observers:
+            observer(entry)
         self.feed_pulse.fire()
         return entry
 

@@ -23,6 +23,7 @@ DEFAULT_STAFF: dict[str, Any] = {"id": 20001, "first_name": "审核员 李", "la
 _STATIC = Path(__file__).with_name("static")
 _dumps = partial(json.dumps, ensure_ascii=False)
 _KEEPALIVE_SECONDS = 15.0
+_NO_DEMO = "demo data needs the bot's database: start the sandbox with `make run`"
 
 
 def _page() -> str:
@@ -82,6 +83,7 @@ class _Routes:
                 "keyboards": {str(cid): kb for cid, kb in state.reply_keyboards.items()},
                 "seq": len(state.feed),
                 "defaults": {"merchant": DEFAULT_MERCHANT, "staff": DEFAULT_STAFF},
+                "demo_available": self.server.demo is not None,
             }
         )
 
@@ -169,6 +171,27 @@ class _Routes:
             )
         return _ok(message)
 
+    async def demo_status(self, request: web.Request) -> web.Response:
+        demo = self.server.demo
+        if demo is None:
+            return _fail(_NO_DEMO, 404)
+        user_id = int(request.query.get("user_id") or DEFAULT_MERCHANT["id"])
+        return _ok(await demo.status(user_id))
+
+    async def demo_turn(self, request: web.Request) -> web.Response:
+        demo = self.server.demo
+        if demo is None:
+            return _fail(_NO_DEMO, 404)
+        body = await request.json()
+        user_id = int(body.get("user_id") or DEFAULT_MERCHANT["id"])
+        on = body.get("on", True)
+        if not isinstance(on, bool):
+            return _fail("on must be true or false")
+        result = await demo.turn(user_id, on)
+        # Other open pages move their switch too.
+        self.state.emit("demo", user_id, "system", demo=result)
+        return _ok(result)
+
     async def file(self, request: web.Request) -> web.Response:
         record = self.state.files.get(request.match_info["file_id"])
         if record is None:
@@ -244,4 +267,6 @@ def add_web_routes(app: web.Application, server: BotApiServer) -> None:
     app.router.add_post(f"{api}/send_raw", routes.send_raw)
     app.router.add_post(f"{api}/press", routes.press)
     app.router.add_post(f"{api}/upload", routes.upload)
+    app.router.add_get(f"{api}/demo", routes.demo_status)
+    app.router.add_post(f"{api}/demo", routes.demo_turn)
     app.router.add_get("/sandbox/files/{file_id}", routes.file)

@@ -551,6 +551,37 @@
     pane.status.textContent = pane.role === "merchant" ? `机器人 @${S.bot.username || ""}` : "员工群";
   }
 
+  // ---------------------------------------------------------------- demo data switch
+  const demoSwitch = $(document, "demo-switch");
+  const demoToggle = $(document, "demo-toggle");
+  function showDemo(status) {
+    demoToggle.checked = Boolean(status && status.on);
+    demoSwitch.dataset.state = demoToggle.checked ? "on" : "off";
+  }
+  async function loadDemo(available) {
+    demoSwitch.hidden = !available;
+    if (!available) return;
+    try { showDemo(await api(`/demo?user_id=${S.merchantId}`)); } catch (err) { demoSwitch.hidden = true; }
+  }
+  demoToggle.addEventListener("change", async () => {
+    const on = demoToggle.checked;
+    demoSwitch.classList.add("busy");
+    demoToggle.disabled = true;
+    try {
+      const status = await api("/demo", { user_id: S.merchantId, on });
+      showDemo(status);
+      toast(panes.merchant, status.on
+        ? `演示数据已载入：「${status.name}」(${status.merchant_no}) 已关联到你，发送 /today 或 /week 看看`
+        : `已取消关联演示商户「${status.name || ""}」`, 4000);
+    } catch (err) {
+      demoToggle.checked = !on;
+      toast(panes.merchant, `演示数据：${err.message}`, 4000);
+    } finally {
+      demoSwitch.classList.remove("busy");
+      demoToggle.disabled = false;
+    }
+  });
+
   // ---------------------------------------------------------------- live feed
   function onFeed(entry) {
     if (entry.seq <= S.seq) return;
@@ -597,6 +628,9 @@
         }
         break;
       }
+      case "demo":
+        if (entry.chat_id === S.merchantId) showDemo(entry.demo);
+        break;
       case "chat_action":
         targets.forEach((pane) => showAction(pane, entry.action));
         break;
@@ -638,6 +672,7 @@
     if (!langSelect.value) langSelect.value = "zh-hans";
     refreshGroups();
     Object.values(panes).forEach((pane) => { renderPane(pane); resetStatus(pane); });
+    loadDemo(Boolean(state.demo_available));
     connect();
   }
 

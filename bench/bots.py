@@ -1,0 +1,137 @@
+"""The bots the benchmarks measure, each in its own process polling a local Bot API server.
+
+    python -m bench.bots merchant BASE_URL WORKDIR   # the real bot, as bot.runner starts it
+    python -m bench.bots echo BASE_URL               # a bare python-telegram-bot echo bot
+
+Either runs until SIGTERM or SIGINT, then prints one JSON line: {"peak_rss_mb": ...}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import resource
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.logs import configure_logging
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+BENCH_REVIEW_CHAT = -1001000000001
+BENCH_SUPPORT_CHAT = -1001000000002
+ECHO_TOKEN = "7000000002:bench-echo-bot"
+# A throwaway database needs no secret key; a fixed one lets this process and the bench share it.
+BENCH_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+# The echo bot's replies carry one button, so the simulated merchants have something to press.
+ECHO_KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="echo")]])
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (ru_maxrss is KiB on Linux)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+def merchant_settings(base_url: str, workdir: Path) -> Settings:
+    """The bot's settings for a bench: its own database and data folder, the bench's groups."""
+    from bot.settings import Settings
+
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_base_url=f"{base_url}/bot",
+        telegram_file_base_url=f"{base_url}/file/bot",
+        database_path=workdir / "bot.sqlite3",
+        data_dir=workdir / "data",
+        review_chat_id=BENCH_REVIEW_CHAT,
+        support_chat_id=BENCH_SUPPORT_CHAT,
+        encryption_key=BENCH_KEY,
+        poll_timeout_seconds=1.0,
+    )
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve_merchant_bot(base_url: str, workdir: Path) -> None:
+    """The real bot, started and stopped by the same functions `merchant-bot run` uses."""
+    # Imported here: the echo bot's memory must not include the merchant bot's modules.
+    from bot.runner import start_bot, stop_bot
+
+    app = await start_bot(merchant_settings(base_url, workdir))
+    # Telegram's flood limits (AIORateLimiter: 30 messages/s, 20 per minute per group) would
+    # measure Telegram, not the bot; the echo bot has none either. Private, but a bench.
+    limiter = app.bot.rate_limiter
+    limiter._base_limiter = None  # type: ignore[union-attr]
+    limiter._group_max_rate = 0  # type: ignore[union-attr]
+    try:
+        await _until_signalled()
+    finally:
+        await stop_bot(app)
+
+
+async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Echo the text (or say what arrived), with one button."""
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(message.text or "📎", reply_markup=ECHO_KEYBOARD)
+
+
+async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer the button press."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+
+
+async def serve_echo_bot(base_url: str) -> None:
+    """The framework's floor: a minimal Application with PTB's defaults."""
+    app = (
+        Application.builder()
+        .token(ECHO_TOKEN)
+        .base_url(f"{base_url}/bot")
+        .base_file_url(f"{base_url}/file/bot")
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.ALL, _echo))
+    app.add_handler(CallbackQueryHandler(_answer))
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=1)
+        try:
+            await _until_signalled()
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run one bot until signalled, then print its peak RSS as JSON."""
+    args = sys.argv[1:] if argv is None else argv
+    kind, base_url = args[0], args[1].rstrip("/")
+    configure_logging("INFO")  # as in production; the parent sends stderr to a file
+    with contextlib.suppress(KeyboardInterrupt):
+        if kind == "merchant":
+            asyncio.run(serve_merchant_bot(base_url, Path(args[2])))
+        elif kind == "echo":
+            asyncio.run(serve_echo_bot(base_url))
+        else:
+            raise SystemExit(f"unknown bot {kind!r}: merchant or echo")
+    print(json.dumps({"peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
