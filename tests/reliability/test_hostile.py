@@ -198,3 +198,31 @@ async def test_strangers_in_the_review_group_are_ignored_or_refused(
         await stranger.send(command)
         assert "没有权限" in (await _answered_or_silent(stranger) or "")
     assert _errors(caplog) == []
+
+
+async def _hostile_round(merchant: ChatUser) -> None:
+    """Every hostile text and message once, each answered clearly or ignored."""
+    for text in HOSTILE_TEXTS:
+        await merchant.send(text)
+        reply = await _answered_or_silent(merchant, wait=2.0)
+        assert reply is None or "出错" not in reply
+    for fields in HOSTILE_MESSAGES:
+        await merchant.send_raw(dict(fields))
+        reply = await _answered_or_silent(merchant, wait=1.0)
+        assert reply is None or "出错" not in reply
+
+
+async def test_questions_and_support_descriptions_shrug_off_hostile_input(
+    server: BotApiServer, bot: Application, merchant: ChatUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    # Outside any flow every text is a question for the FAQ.
+    await _hostile_round(merchant)
+    # While a support request is being described, the same input is taken or refused calmly,
+    # and markup never reaches the staff chat as markup.
+    await merchant.send("/support")
+    await merchant.reply()
+    await _hostile_round(merchant)
+    async with bot.bot_data.storage.transaction() as repos:
+        assert await repos.applications.latest_of(merchant.user_id) is None
+    assert _errors(caplog) == []
