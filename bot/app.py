@@ -56,6 +56,8 @@ def build_application(settings: Settings, *, renderer: Renderer | None = None) -
     async def mark_unreachable(chat_id: int) -> None:
         async with storage.transaction() as repos:
             await repos.users.mark_unreachable(chat_id)
+        # Their next message must clear the mark again: don't skip writing their row.
+        users.forget_profile(app.user_data.get(chat_id))
         log.info("chat %s blocked the bot; marked unreachable", chat_id)
 
     token = settings.bot_token.get_secret_value() if not settings.sandbox else SANDBOX_TOKEN

@@ -8,15 +8,8 @@ import io
 from collections.abc import Sequence
 from datetime import date, tzinfo
 
-import matplotlib
-
-# Agg renders to memory without a display; select it before anything imports pyplot.
-matplotlib.use("Agg")
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from bot.i18n import Renderer
 from bot.money import babel_locale, yuan_text
@@ -30,6 +23,12 @@ LABELS = "summary/labels"
 
 def week_chart_png(days: Sequence[tuple[date, int]], locale: Locale) -> bytes:
     """A ~800x450 PNG bar chart of net settlement per day; all words belong in the caption."""
+    # matplotlib costs ~30 MB: loaded on the first chart, not at start-up. Agg renders to
+    # memory without a display.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     bl = babel_locale(locale)
     # A Figure without pyplot: no global figure registry to leak in a long-running bot.
     fig = Figure(figsize=(8, 4.5), dpi=100)

@@ -36,10 +36,13 @@ class BotData:
 
 @dataclass
 class UserData:
-    """Per-user facts refreshed from the database at the start of every update."""
+    """Per-user facts loaded from the database (and refreshed when the profile changes)."""
 
     locale: Locale = "zh-CN"
     extras: dict[str, object] = field(default_factory=dict)
+    # The Telegram profile last written to the users table, and when (time.monotonic()).
+    profile: tuple[str, str | None, str | None] | None = None
+    profile_at: float = 0.0
 
 
 Context = CallbackContext[ExtBot[None], UserData, dict, BotData]

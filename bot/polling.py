@@ -1,13 +1,16 @@
-"""Long polling that confirms an update only after it was handled.
+"""Long polling that loses no update and handles none twice, whatever moment the process dies.
 
 PTB's Updater confirms a batch (by asking for the next offset) as soon as the updates are
-queued, so a crash before they are handled loses them. Here a batch is handled first and
-confirmed after, so a crash at any moment means the batch is delivered again; handlers with
-side effects claim the update id in the same transaction as the effect (storage UpdateLog),
-which makes the repeat harmless.
+queued, so a crash before they are handled loses them. Here every batch is first written to
+the database inbox (storage/inbox.py) and only then confirmed; each update is marked done
+once handled. At start-up the updates left undone by a crash are handled first. A batch that
+Telegram delivers again (received, but the confirming call never made) is recognised in the
+inbox and not handled twice; handlers with side effects also claim the update id in the same
+transaction as the effect (storage UpdateLog).
 
-Within a batch, updates of one chat are handled in order and different chats concurrently,
-so a slow download for one merchant does not hold up the others.
+Updates of one chat are handled in order, different chats concurrently, and fetching goes on
+while earlier updates are being handled, so a slow download for one merchant holds up no one
+else.
 """
 
 from __future__ import annotations
@@ -16,15 +19,20 @@ import asyncio
 import contextlib
 import logging
 import warnings
-from collections import defaultdict
+from datetime import timedelta
+from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from storage.db import utcnow
+
 log = logging.getLogger(__name__)
 
 _MAX_BACKOFF = 30.0
+_KEEP_DONE = timedelta(days=1)  # handled updates are remembered this long (redeliveries)
+_STOP_GRACE = 30.0  # seconds stop() waits for handlers still running
 
 
 def _key(update: Update) -> int:
@@ -36,7 +44,7 @@ def _key(update: Update) -> int:
 
 
 class DurablePoller:
-    """getUpdates in a loop; handle the batch; only then move the offset past it."""
+    """getUpdates in a loop; store, confirm, then handle each chat's updates in order."""
 
     def __init__(self, app: Application, *, timeout: float, limit: int = 100) -> None:
         self.app = app
@@ -45,7 +53,8 @@ class DurablePoller:
         self._offset: int | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self._handling: asyncio.Task[None] | None = None
+        self._tails: dict[int, asyncio.Task[None]] = {}
+        self._running: set[asyncio.Task[None]] = set()
 
     @property
     def running(self) -> bool:
@@ -53,30 +62,40 @@ class DurablePoller:
         return self._task is not None and not self._task.done()
 
     def start(self) -> None:
-        """Begin polling in a background task."""
+        """Handle what a crash left undone, then poll, in a background task."""
         self._stopping.clear()
         self._task = asyncio.create_task(self._loop(), name="durable-poller")
 
     async def stop(self) -> None:
-        """Stop fetching; a batch being handled is finished (and confirmed) first."""
+        """Stop fetching; let running handlers finish; confirm what was received."""
         self._stopping.set()
-        if self._handling is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._handling)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=_STOP_GRACE)
         await self._confirm()
 
     async def _confirm(self) -> None:
-        # Tell the server the handled updates may be forgotten (a zero-timeout call).
+        # Everything received is in the inbox: tell the server it may forget it.
         if self._offset is None:
             return
         with contextlib.suppress(TelegramError):
             await self.app.bot.get_updates(offset=self._offset, timeout=0, limit=1)
 
+    @property
+    def _storage(self):
+        return self.app.bot_data.storage
+
     async def _loop(self) -> None:
+        async with self._storage.transaction() as repos:
+            await repos.inbox.prune(utcnow() - _KEEP_DONE)
+            left = await repos.inbox.pending()
+        if left:
+            log.info("handling %d update(s) received before a restart", len(left))
+        for _, payload in left:
+            self._dispatch(Update.de_json(payload, self.app.bot))
         backoff = 1.0
         while not self._stopping.is_set():
             try:
@@ -105,10 +124,38 @@ class DurablePoller:
             backoff = 1.0
             if not updates:
                 continue
-            self._handling = asyncio.create_task(self._handle(updates))
-            await asyncio.shield(self._handling)
-            self._handling = None
-            self._offset = updates[-1].update_id + 1
+            await self._receive(updates)
+
+    async def _receive(self, updates: list[Update]) -> None:
+        payloads: list[tuple[int, dict[str, Any]]] = [(u.update_id, u.to_dict()) for u in updates]
+        async with self._storage.transaction() as repos:
+            fresh = set(await repos.inbox.receive(payloads))
+        # Stored: the next getUpdates may confirm them.
+        self._offset = updates[-1].update_id + 1
+        for update in updates:
+            if update.update_id in fresh:
+                self._dispatch(update)
+
+    def _dispatch(self, update: Update) -> None:
+        key = _key(update)
+        task = asyncio.create_task(self._handle(self._tails.get(key), update))
+        self._tails[key] = task
+        self._running.add(task)
+
+        def finished(done: asyncio.Task[None]) -> None:
+            self._running.discard(done)
+            if self._tails.get(key) is done:
+                del self._tails[key]
+
+        task.add_done_callback(finished)
+
+    async def _handle(self, before: asyncio.Task[None] | None, update: Update) -> None:
+        if before is not None:
+            await asyncio.wait([before])  # the chat's earlier update first, whatever it did
+        # process_update hands handler errors to the error handler itself.
+        await self.app.process_update(update)
+        async with self._storage.autocommit() as repos:
+            await repos.inbox.done(update.update_id)
 
     async def _skip_unparsable(self, exc: Exception) -> None:
         try:
@@ -124,15 +171,3 @@ class DurablePoller:
             update_id = int(raw[0]["update_id"])
             log.error("skipping update %s that cannot be parsed: %r", update_id, exc)
             self._offset = update_id + 1
-
-    async def _handle(self, updates: list[Update]) -> None:
-        by_chat: dict[int, list[Update]] = defaultdict(list)
-        for update in updates:
-            by_chat[_key(update)].append(update)
-
-        async def in_order(chat_updates: list[Update]) -> None:
-            for update in chat_updates:
-                # process_update hands handler errors to the error handler itself.
-                await self.app.process_update(update)
-
-        await asyncio.gather(*(in_order(u) for u in by_chat.values()))

@@ -171,8 +171,8 @@ async def cancel_command(update: Update, context: Context) -> None:
 
 async def has_draft(user_id: int, context: Context) -> bool:
     """True if the merchant is in the middle of the form (their messages are answers)."""
-    async with context.bot_data.storage.transaction() as repos:
-        return await repos.applications.active_form(user_id) is not None
+    async with context.bot_data.storage.autocommit() as repos:
+        return await repos.applications.has_active_form(user_id)
 
 
 async def on_message(update: Update, context: Context) -> None:
@@ -180,7 +180,7 @@ async def on_message(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
-    async with context.bot_data.storage.transaction() as repos:
+    async with context.bot_data.storage.autocommit() as repos:
         record = await repos.applications.active_form(user.id)
         repeated = await repos.updates.seen(update.update_id)
     if record is None:
@@ -224,7 +224,7 @@ async def on_button(update: Update, context: Context) -> None:
     if action == "w":
         await _withdraw(update, context, app_id)
         return
-    async with context.bot_data.storage.transaction() as repos:
+    async with context.bot_data.storage.autocommit() as repos:
         record = await repos.applications.active_form(user.id)
     if record is None or str(record.id) != app_id:
         await query.answer(label(context, "stale_button"))

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import Context
+from bot.context import Context, UserData
 from bot.i18n import locale_for
+
+# How long an unchanged profile goes without being written again (it refreshes updated_at and
+# clears unreachable_at, which forget_profile() also forces when a user blocks the bot).
+PROFILE_REFRESH = 600.0
 
 
 async def remember_user(update: Update, context: Context) -> None:
@@ -26,13 +32,22 @@ async def remember_user(update: Update, context: Context) -> None:
     if user is None or user.is_bot or context.user_data is None:
         return
     settings = context.bot_data.settings
-    async with context.bot_data.storage.transaction() as repos:
+    data = context.user_data
+    profile = (user.first_name, user.username, user.language_code)
+    if data.profile == profile and time.monotonic() - data.profile_at < PROFILE_REFRESH:
+        return  # known, unchanged, written recently: no database round trip for this update
+    async with context.bot_data.storage.autocommit() as repos:
         stored = await repos.users.upsert_seen(
             user.id,
             first_name=user.first_name,
             username=user.username,
             language_code=user.language_code,
         )
-    context.user_data.locale = stored.locale or locale_for(
-        user.language_code, settings.default_locale
-    )
+    data.locale = stored.locale or locale_for(user.language_code, settings.default_locale)
+    data.profile, data.profile_at = profile, time.monotonic()
+
+
+def forget_profile(user_data: UserData | None) -> None:
+    """Make the next update write the user row again (e.g. after they blocked the bot)."""
+    if user_data is not None:
+        user_data.profile = None

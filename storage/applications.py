@@ -134,6 +134,15 @@ class ApplicationRepository:
         )
         return await self._load(row) if row else None
 
+    async def has_active_form(self, merchant_id: int) -> bool:
+        """Whether active_form would find one (a single cheap query)."""
+        row = await self.tx.fetchone(
+            "SELECT 1 FROM applications WHERE merchant_id = ? AND (state = 'draft'"
+            " OR (state = 'rejected' AND editing IS NOT NULL)) LIMIT 1",
+            (merchant_id,),
+        )
+        return row is not None
+
     async def in_states(self, states: Sequence[str]) -> list[ApplicationRecord]:
         """Applications in any of `states`, oldest submission first."""
         marks = ", ".join("?" * len(states))

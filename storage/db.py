@@ -65,6 +65,19 @@ class Database:
         return self._conn
 
     @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[Tx]:
+        """Statements that each stand alone (reads, one-statement writes), without the
+        BEGIN/COMMIT round trips; inside a transaction they simply join it.
+
+        The lock is held for the whole block, so no other task's statements interleave.
+        """
+        if self._depth.get() > 0:
+            yield Tx(self.conn)
+            return
+        async with self._lock:
+            yield Tx(self.conn)
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """Run the block atomically; nested calls in the same task become SAVEPOINTs."""
         depth = self._depth.get()
