@@ -23,6 +23,9 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates ship with the code: no stat() of the file on every message rendered.
+        auto_reload=False,
+        cache_size=1000,
     )
     return env
 
