@@ -21,7 +21,7 @@ from storage.merchants import MerchantRepository
 from storage.transactions import Channel, NewTransaction, TransactionRepository, TxType
 
 DEFAULT_SEED = 20261125
-FIRST_NUMBER = 822330100000001  # 商户号 are 15 digits
+FIRST_NUMBER = 822330900000001  # 商户号 are 15 digits; 8223309… is the demo range
 FEE_RATES: dict[Channel, Decimal] = {
     "card": Decimal("0.0038"),
     "alipay": Decimal("0.006"),

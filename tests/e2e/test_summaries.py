@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from telegram.ext import Application
 
 from bot.context import BotData
+from bot.demo import FIRST_NUMBER
 from bot.ingest_api import sign
 from bot.keys import keys_for
 from bot.runner import start_ingest, stop_bot
@@ -434,14 +435,15 @@ def test_import_command_reports_bad_rows_by_line_and_counts(
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.sqlite3"))
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     assert main(["demo-data", "--merchants", "1", "--days", "1", "--telegram-id", "10001"]) == 0
-    assert f"{SHOP} is linked to Telegram user 10001" in capsys.readouterr().out
+    demo_shop = f"{FIRST_NUMBER:015d}"
+    assert f"{demo_shop} is linked to Telegram user 10001" in capsys.readouterr().out
     csv = tmp_path / "batch.csv"
     csv.write_text(
         "external_id,merchant_no,terminal_sn,type,amount,fee,channel,occurred_at\n"
-        f"CLI1,{SHOP},SN01,sale,12.50,0.08,wechat,2026-11-25T12:00:00+08:00\n"
-        f"CLI2,{SHOP},SN01,sale,-3,0,wechat,2026-11-25T12:01:00+08:00\n"
+        f"CLI1,{demo_shop},SN01,sale,12.50,0.08,wechat,2026-11-25T12:00:00+08:00\n"
+        f"CLI2,{demo_shop},SN01,sale,-3,0,wechat,2026-11-25T12:01:00+08:00\n"
         "CLI3,999999999999999,SN01,sale,3.00,0,wechat,2026-11-25T12:02:00+08:00\n"
-        f"CLI4,{SHOP},SN01,gift,3.00,0,wechat,2026-11-25T12:03:00+08:00\n",
+        f"CLI4,{demo_shop},SN01,gift,3.00,0,wechat,2026-11-25T12:03:00+08:00\n",
         encoding="utf-8",
     )
     assert main(["import-transactions", str(csv)]) == 0

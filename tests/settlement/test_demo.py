@@ -25,7 +25,7 @@ async def test_demo_data_twice_adds_nothing_the_second_time(storage: Storage) ->
     numbers, added = await fill_demo_data(storage, timezone="Asia/Shanghai", now=NOW)
     before = await _facts(storage)
     again, added_again = await fill_demo_data(storage, timezone="Asia/Shanghai", now=NOW)
-    assert numbers == again == [f"82233010000000{n}" for n in range(1, 6)]
+    assert numbers == again == [f"82233090000000{n}" for n in range(1, 6)]
     assert added > 1000 and added_again == 0
     assert await _facts(storage) == before
 
@@ -53,7 +53,7 @@ async def test_demo_data_has_the_patterns_summaries_need(storage: Storage) -> No
     async with storage.transaction() as repos:
         linked = await MerchantRepository(repos.tx).by_telegram(10001)
         names = {m.name for m in await MerchantRepository(repos.tx).many()}
-    assert [m.merchant_no for m in linked] == ["822330100000001"]
+    assert [m.merchant_no for m in linked] == ["822330900000001"]
     assert "西湖畔精品酒店" in names
 
 
@@ -63,4 +63,4 @@ def test_demo_command_fills_the_configured_database(make_settings, capsys) -> No
     assert run_demo_data(settings, merchants=2, days=2, telegram_ids=[10001]) == 0
     out = capsys.readouterr().out
     assert "0 transactions added" in out.splitlines()[-2]
-    assert "822330100000001 is linked to Telegram user 10001" in out
+    assert "822330900000001 is linked to Telegram user 10001" in out

@@ -42,3 +42,10 @@ async def test_summary_preferences_are_kept_and_bad_values_refused(storage: Stor
         merchant = await merchants.get("M3301000001")
     assert merchant is not None
     assert (merchant.summary_time, merchant.summaries_enabled) == ("08:05", False)
+
+
+async def test_demo_shops_do_not_move_the_numbers_given_on_approval(storage: Storage) -> None:
+    async with storage.transaction() as repos:
+        merchants = MerchantRepository(repos.tx)
+        await merchants.create("822330900000001", "演示面馆", None, "Asia/Shanghai")
+        assert await merchants.next_merchant_no() == "822330100000001"
