@@ -118,12 +118,21 @@ def settings_text(renderer: Renderer, locale: Locale, merchant: Merchant) -> str
 
 
 def daily_text(
-    renderer: Renderer, locale: Locale, summary: SettlementDay, *, late: bool = False
+    renderer: Renderer,
+    locale: Locale,
+    summary: SettlementDay,
+    *,
+    late: bool = False,
+    as_of: datetime | None = None,
 ) -> str:
-    """The daily summary; a catch-up after downtime says it comes late."""
+    """The daily summary; a catch-up after downtime says it comes late, a day not over yet
+    says up to when it counts."""
     text = render_daily(renderer, locale, summary)
     if late:
         text = f"{renderer.block(locale, LABELS, 'late_note')}\n\n{text}"
+    if as_of is not None:
+        note = renderer.block(locale, LABELS, "so_far_note", time=as_of.strftime("%H:%M"))
+        text = f"{text}\n\n{note}"
     return text
 
 
@@ -135,11 +144,12 @@ async def send_daily(
     summary: SettlementDay,
     *,
     late: bool = False,
+    as_of: datetime | None = None,
 ) -> Message:
     """Send one daily summary with its Details and 7-day chart buttons."""
     return await bot.send_message(
         chat_id,
-        daily_text(renderer, locale, summary, late=late),
+        daily_text(renderer, locale, summary, late=late, as_of=as_of),
         parse_mode=ParseMode.HTML,
         reply_markup=summary_keyboard(renderer, locale, summary.merchant_no, summary.business_day),
     )

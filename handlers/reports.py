@@ -58,8 +58,11 @@ async def _send_day(update: Update, context: Context, merchant: Merchant, day: d
             repos.tx, merchant.merchant_no, day, settlement_days=data.settings.settlement_days
         )
     assert summary is not None
+    now = views.now()
+    # The day is not over yet: say up to when, so the comparisons are read as partial.
+    as_of = now.astimezone(merchant.zone) if day == local_today(merchant, now) else None
     await views.send_daily(
-        context.bot, data.renderer, _chat_id(update), locale_of(context), summary
+        context.bot, data.renderer, _chat_id(update), locale_of(context), summary, as_of=as_of
     )
 
 

@@ -153,6 +153,9 @@ async def test_today_and_week_show_the_totals_in_chinese(
     await shop.send("/today")
     today = await shop.reply()
     assert "2026年11月25日" in today["text"] and "净结算：¥1,309.27" in today["text"]
+    assert "截至 18:00" in today["text"]  # the day is not over: the figures are partial
+    await shop.send("/summary 2026-11-24")
+    assert "截至" not in await shop.reply_text()  # a past day is complete
 
     await shop.send("/week")
     chart = await shop.reply()
