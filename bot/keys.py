@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.crypto import FieldCipher, derive_key, key_from_setting, load_or_create_key
+from bot.crypto import KEY_SIZE, FieldCipher, derive_key, key_from_setting, load_or_create_key
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def keys_for(settings: Settings) -> Keys:
     if settings.encryption_key is not None:
         return keys_from_masters(masters_from_setting(settings.encryption_key.get_secret_value()))
     path = settings.data_dir / KEY_FILE
-    if path.exists() and path.stat().st_size != 32:  # 32 bytes = one raw key
+    if path.exists() and path.stat().st_size != KEY_SIZE:  # KEY_SIZE bytes = one raw key
         return keys_from_masters(read_key_file(path))
     master, created = load_or_create_key(path)
     if created:

@@ -166,20 +166,24 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def agreement_to_sign(
+    data: BotData, locale: Locale, record: ApplicationRecord
+) -> tuple[str, notify.Buttons]:
+    """The current agreement's text and its "I agree and sign" button, whose data names the
+    exact text shown (by hash), so signing records what the merchant saw."""
+    text = agreement_text(data, locale, record, AGREEMENT_VERSION)
+    digest = text_hash(text)[:HASH_PREFIX]
+    return text, [[("btn_sign", f"ag:{record.id}:{AGREEMENT_VERSION}:{digest}")]]
+
+
 async def queue_agreement(repos: Repositories, data: BotData, record: ApplicationRecord) -> None:
     """The agreement with its "I agree and sign" button."""
     locale = await notify.locale_of_user(repos, data, record.merchant_id)
-    text = agreement_text(data, locale, record, AGREEMENT_VERSION)
-    digest = text_hash(text)[:HASH_PREFIX]
+    text, buttons = agreement_to_sign(data, locale, record)
     await repos.outbox.put(
         record.merchant_id,
         "text",
-        {
-            "text": text,
-            "buttons": notify.button_rows(
-                data, locale, [[("btn_sign", f"ag:{record.id}:{AGREEMENT_VERSION}:{digest}")]]
-            ),
-        },
+        {"text": text, "buttons": notify.button_rows(data, locale, buttons)},
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
 from bot.context import Context
 from bot.settings import Locale
@@ -57,3 +60,11 @@ async def reply(
         reply_markup=keyboard,
         disable_web_page_preview=True,
     )
+
+
+async def drop_keyboard(message: object) -> None:
+    """Remove the buttons of a message the user has acted on (old buttons only confuse);
+    a failure here (the message is too old to edit) does not matter."""
+    if isinstance(message, Message) and message.reply_markup:
+        with contextlib.suppress(TelegramError):
+            await message.edit_reply_markup(None)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 from datetime import datetime, timedelta
 
 from babel.dates import format_datetime
-from telegram import Message, Update
+from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 
 from bot.codes import CodeError, normalize_code
 from bot.context import Context
 from bot.lifecycle import State
 from handlers import approval, notify
-from handlers.common import label, locale_of, main_menu, reply
-from handlers.fulfilment_views import send_voucher, sign_keyboard
+from handlers.common import drop_keyboard, label, locale_of, main_menu, reply
+from handlers.fulfilment_views import send_voucher
+from scheduler.outbox import keyboard
 from storage import Repositories
 from storage.db import utcnow
 
@@ -84,16 +83,10 @@ async def on_sign(update: Update, context: Context) -> None:
         await query.answer(label(context, "stale_button"), show_alert=True)
     else:
         await query.answer(label(context, "agreement_signed_toast"))
-    await _drop_keyboard(query.message)
+    await drop_keyboard(query.message)
     if outcome == "ok":
         log.info("agreement of application %s signed by %s", parts[1], query.from_user.id)
         data.kick_outbox()
-
-
-async def _drop_keyboard(message: object) -> None:
-    if isinstance(message, Message) and message.reply_markup:
-        with contextlib.suppress(TelegramError):
-            await message.edit_reply_markup(None)
 
 
 async def agreement_command(update: Update, context: Context) -> None:
@@ -110,16 +103,12 @@ async def agreement_command(update: Update, context: Context) -> None:
     if signed is None:
         # Approved but not signed yet: show it again with the button.
         locale = locale_of(context)
-        body = approval.agreement_text(data, locale, record, approval.AGREEMENT_VERSION)
-        digest = approval.text_hash(body)[: approval.HASH_PREFIX]
+        body, buttons = approval.agreement_to_sign(data, locale, record)
         await context.bot.send_message(
             user.id,
             body,
             parse_mode=ParseMode.HTML,
-            reply_markup=sign_keyboard(
-                label(context, "btn_sign"),
-                f"ag:{record.id}:{approval.AGREEMENT_VERSION}:{digest}",
-            ),
+            reply_markup=keyboard(notify.button_rows(data, locale, buttons)),
         )
         return
     body = approval.agreement_text(data, signed["locale"], record, signed["version"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.constants import ParseMode
 
 from bot.context import BotData
@@ -42,8 +42,3 @@ async def send_voucher(
         parse_mode=ParseMode.HTML,
         filename=f"voucher-{record.number}.png",
     )
-
-
-def sign_keyboard(label: str, callback_data: str) -> InlineKeyboardMarkup:
-    """The single "I agree and sign" button."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=callback_data)]])

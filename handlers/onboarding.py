@@ -7,7 +7,6 @@ derived from the stored draft, so a restart at any step loses nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from datetime import datetime
@@ -30,7 +29,7 @@ from handlers.application_views import (
     send_review,
     send_status,
 )
-from handlers.common import label, text
+from handlers.common import drop_keyboard, label, text
 from handlers.review_views import refresh_cards
 from storage.applications import DocumentRecord
 
@@ -228,7 +227,7 @@ async def on_button(update: Update, context: Context) -> None:
         record = await repos.applications.active_form(user.id)
     if record is None or str(record.id) != app_id:
         await query.answer(label(context, "stale_button"))
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         return
     draft = draft_of(record)
     q = form.next_field(draft)
@@ -240,11 +239,11 @@ async def on_button(update: Update, context: Context) -> None:
         except FieldError as exc:
             await ask(user.id, context, draft, error_text(context, exc))
             return
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         await _commit(update, context, draft, q.key, value)
     elif action == "skip" and q is not None and q.optional and field == current:
         await query.answer()
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         await _commit(update, context, draft, q.key, form.SKIPPED)
     elif action == "e" and q is None and field in form.BY_KEY:
         await query.answer()
@@ -254,15 +253,15 @@ async def on_button(update: Update, context: Context) -> None:
         await ask(user.id, context, draft)
     elif action == "s" and q is None and draft.complete:
         await query.answer()
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         await _submit(update, context, draft)
     elif action == "r":
         await query.answer()
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         await ask(user.id, context, draft)
     elif action in ("n", "x") and not draft.fixing:
         await query.answer()
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         await _discard(context, draft, user.id)
         if action == "n":
             await _start_new(user.id, context)
@@ -278,13 +277,6 @@ async def on_button(update: Update, context: Context) -> None:
 
 def _done(draft: form.Draft) -> int:
     return sum(1 for q in form.QUESTIONS if draft.has(q.key))
-
-
-async def _drop_keyboard(message: object) -> None:
-    # Old buttons would only confuse; failures here (message too old) don't matter.
-    if isinstance(message, Message) and message.reply_markup:
-        with contextlib.suppress(TelegramError):
-            await message.edit_reply_markup(None)
 
 
 async def _receive_document(
@@ -425,7 +417,7 @@ async def _withdraw(update: Update, context: Context, app_id: str) -> None:
             await notify.to_staff_chat(
                 repos, data, data.settings.review_chat_id, "review/withdrawn", number=record.number
             )
-    await _drop_keyboard(query.message)
+    await drop_keyboard(query.message)
     if not done:
         await query.answer(label(context, "stale_button"), show_alert=True)
         return
@@ -452,10 +444,10 @@ async def _start_fixing(update: Update, context: Context, app_id: str) -> None:
             record.editing = form.FIXING
     if record is None:
         await query.answer(label(context, "stale_button"))
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         return
     await query.answer()
-    await _drop_keyboard(query.message)
+    await drop_keyboard(query.message)
     await ask(user.id, context, draft_of(record))
 
 

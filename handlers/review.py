@@ -11,17 +11,13 @@ from bot import onboarding as form
 from bot.context import BotData, Context
 from bot.lifecycle import State
 from handlers import approval
-from handlers.review_views import refresh_cards, staff_locale
+from handlers.review_views import refresh_cards, staff_keyboard, staff_label, staff_locale
 from handlers.staff import require_role
 from storage import Repositories
 from storage.applications import ApplicationRecord
 from storage.reviews import PendingRejection
 
 log = logging.getLogger(__name__)
-
-
-def _label(data: BotData, key: str, **values: object) -> str:
-    return data.renderer.plain_label(staff_locale(data), key, **values)
 
 
 async def on_card_button(update: Update, context: Context) -> None:
@@ -45,7 +41,7 @@ async def on_card_button(update: Update, context: Context) -> None:
             done = await _start_rejection(repos, record, actor)
     if not done:
         # Someone else acted first, or the card is out of date.
-        await query.answer(_label(data, "review_too_late"), show_alert=True)
+        await query.answer(staff_label(data, "review_too_late"), show_alert=True)
         await refresh_cards(context.bot, data, app_id)
         return
     await query.answer()
@@ -76,16 +72,17 @@ async def _save(data: BotData, pending: PendingRejection) -> None:
 def _picker_keyboard(data: BotData, app_id: int, chosen: list[str]) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            ("☑️ " if q.key in chosen else "") + _label(data, f"field_{q.key}"),
+            ("☑️ " if q.key in chosen else "") + staff_label(data, f"field_{q.key}"),
             callback_data=f"rj:{app_id}:t:{q.key}",
         )
         for q in form.QUESTIONS
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    navigation = (("btn_reject_next", "n"), ("btn_reject_abort", "a"))
     rows.append(
         [
-            InlineKeyboardButton(_label(data, "btn_reject_next"), callback_data=f"rj:{app_id}:n"),
-            InlineKeyboardButton(_label(data, "btn_reject_abort"), callback_data=f"rj:{app_id}:a"),
+            InlineKeyboardButton(staff_label(data, key), callback_data=f"rj:{app_id}:{action}")
+            for key, action in navigation
         ]
     )
     return InlineKeyboardMarkup(rows)
@@ -117,7 +114,7 @@ async def on_reject_button(update: Update, context: Context) -> None:
     app_id, action = int(parts[1]), parts[2]
     pending = await _pending(data, app_id)
     if pending is None or pending.reviewer_id != query.from_user.id:
-        await query.answer(_label(data, "review_too_late"), show_alert=True)
+        await query.answer(staff_label(data, "review_too_late"), show_alert=True)
         return
     await query.answer()
     if action == "t" and parts[3] in form.BY_KEY:
@@ -151,7 +148,7 @@ async def _ask_next_reason(update: Update, context: Context, pending: PendingRej
             data.renderer.render(
                 staff_locale(data),
                 "review/reason_prompt",
-                field=_label(data, f"field_{missing[0]}"),
+                field=staff_label(data, f"field_{missing[0]}"),
             ),
             parse_mode=ParseMode.HTML,
             reply_markup=ForceReply(selective=True),
@@ -160,20 +157,13 @@ async def _ask_next_reason(update: Update, context: Context, pending: PendingRej
         await _save(data, pending)
         return
     reasons = [
-        {"label": _label(data, f"field_{f}"), "reason": pending.reasons[f]} for f in pending.fields
+        {"label": staff_label(data, f"field_{f}"), "reason": pending.reasons[f]}
+        for f in pending.fields
     ]
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    _label(data, "btn_reject_confirm"), callback_data=f"rj:{app_id}:c"
-                ),
-                InlineKeyboardButton(
-                    _label(data, "btn_reject_abort"), callback_data=f"rj:{app_id}:a"
-                ),
-            ]
-        ]
+    keyboard = staff_keyboard(
+        data, [[("btn_reject_confirm", f"rj:{app_id}:c"), ("btn_reject_abort", f"rj:{app_id}:a")]]
     )
+
     await context.bot.send_message(
         chat.id,
         data.renderer.render(staff_locale(data), "review/reject_summary", reasons=reasons),

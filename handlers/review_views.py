@@ -6,7 +6,6 @@ from babel.dates import format_datetime
 from markupsafe import Markup
 from telegram import (
     Bot,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaDocument,
     InputMediaPhoto,
@@ -17,6 +16,8 @@ from telegram.error import BadRequest
 from bot import onboarding as form
 from bot.context import BotData
 from bot.settings import Locale
+from handlers.notify import Buttons, button_rows
+from scheduler.outbox import keyboard
 from storage import Repositories
 from storage.applications import ApplicationRecord
 
@@ -26,7 +27,8 @@ def staff_locale(data: BotData) -> Locale:
     return data.settings.default_locale
 
 
-def _label(data: BotData, key: str, **values: object) -> str:
+def staff_label(data: BotData, key: str, **values: object) -> str:
+    """A button label or short text for the staff chats."""
     return data.renderer.plain_label(staff_locale(data), key, **values)
 
 
@@ -65,14 +67,12 @@ def card_keyboard(data: BotData, record: ApplicationRecord) -> InlineKeyboardMar
         buttons += [("btn_approve", "approve"), ("btn_reject", "reject")]
     if not buttons:
         return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(_label(data, key), callback_data=f"rv:{record.id}:{action}")
-                for key, action in buttons
-            ]
-        ]
-    )
+    return staff_keyboard(data, [[(key, f"rv:{record.id}:{action}") for key, action in buttons]])
+
+
+def staff_keyboard(data: BotData, rows: Buttons) -> InlineKeyboardMarkup | None:
+    """Inline buttons labelled in the staff chats' language: rows of (label key, data)."""
+    return keyboard(button_rows(data, staff_locale(data), rows))
 
 
 async def card_text(data: BotData, repos: Repositories, record: ApplicationRecord) -> str:
@@ -118,7 +118,7 @@ async def post_card(bot: Bot, data: BotData, application_id: int) -> None:
         doc = record.documents.get(slot)
         if doc is None:
             continue
-        caption = _label(data, f"field_{slot}")
+        caption = staff_label(data, f"field_{slot}")
         if doc.mime_type.startswith("image/"):
             photos.append(InputMediaPhoto(doc.file_id, caption=caption))
         else:
