@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean browser
+.PHONY: run test lint bench clean browser fonts
 # The browser tests drive Debian's chromium: Playwright's own browser download is not
 # reachable from these machines. Override with `make test CHROMIUM=/path/to/chromium`.
 CHROMIUM ?= /usr/bin/chromium
@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) fonts
 	$(BIN)/merchant-bot run
 
-test: $(STAMP) browser
+test: $(STAMP) browser fonts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
@@ -41,4 +41,19 @@ browser:
 	else \
 		echo "warning: no chromium at $(CHROMIUM) and no apt-get to install it;" \
 			"the browser tests will fail until CHROMIUM=/path/to/chromium is set" >&2; \
+	fi
+
+# The QR voucher prints the merchant's Chinese name: it needs a font with CJK glyphs.
+# Installs WenQuanYi Micro Hei (1.6 MB) where fontconfig knows no Chinese font.
+fonts:
+	@if command -v fc-list >/dev/null 2>&1 && [ -n "$$(fc-list :lang=zh-cn family)" ]; then :; \
+	elif [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		echo "installing a Chinese font for the QR voucher (apt-get)"; \
+		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
+	else \
+		echo "warning: no Chinese font and no apt-get to install one;" \
+			"vouchers will omit Chinese merchant names" >&2; \
 	fi
