@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from faq.evaluate import EvalQuestion, load_questions
+from faq.knowledge import KnowledgeBase
 from faq.retrieval import Calibration, FaqIndex
 
 TESTS_DIR = Path(__file__).resolve().parents[1] / "tests" / "faq"
@@ -24,6 +25,7 @@ _HINTS = {"zh": "zh-CN", "en": "en"}
 # Reasons that abstain whatever the thresholds.
 _ALWAYS_ABSTAIN = frozenset({"no_terms", "out_of_scope", "no_concept"})
 
+UNKNOWN_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
 CHAR_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5)
 MIN_SCORES = tuple(round(0.16 + 0.02 * i, 2) for i in range(15))
 MIN_COVERAGES = tuple(round(0.2 + 0.05 * i, 2) for i in range(8))
@@ -46,6 +48,15 @@ class CalibrationResult(NamedTuple):
     top1: float
     abstention: float
     questions: int
+
+
+def calibrate_all(kb: KnowledgeBase, files: list[Path]) -> CalibrationResult:
+    """Also choose unknown_weight, which changes the index itself: one build per value."""
+    results = [
+        calibrate(FaqIndex.build(kb, calibration=Calibration(unknown_weight=weight)), files)
+        for weight in UNKNOWN_WEIGHTS
+    ]
+    return max(results, key=lambda r: r.top1 + r.abstention)
 
 
 def calibrate(index: FaqIndex, files: list[Path]) -> CalibrationResult:

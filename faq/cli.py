@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from faq.calibrate import CALIBRATION_FILES, calibrate
+from faq.calibrate import CALIBRATION_FILES, calibrate_all
 from faq.check import check_knowledge_base
 from faq.evaluate import evaluate, format_report
 from faq.knowledge import load_knowledge_base
@@ -57,17 +57,18 @@ def run_eval(path: Path | None) -> int:
 
 def run_calibrate() -> int:
     """Choose the abstention thresholds on the calibration questions and print them."""
-    index = FaqIndex.build(load_knowledge_base())
+    kb = load_knowledge_base()
     files = [DEFAULT_QUESTIONS, *CALIBRATION_FILES]
-    result = calibrate(index, [f for f in files if f.is_file()])
+    result = calibrate_all(kb, [f for f in files if f.is_file()])
     cal = result.calibration
     print(f"calibration questions: {result.questions} ({', '.join(f.name for f in files)})")
     print(
-        f"chosen: char_weight={cal.char_weight} min_score={cal.min_score} "
+        f"chosen: unknown_weight={cal.unknown_weight} char_weight={cal.char_weight} "
+        f"min_score={cal.min_score} "
         f"min_coverage={cal.min_coverage} min_margin={cal.min_margin}"
     )
     print(f"on them: top-1 {result.top1:.1%}, off-topic abstained {result.abstention:.1%}")
-    held = evaluate(FaqIndex.build(load_knowledge_base(), calibration=cal), HELD_OUT)
+    held = evaluate(FaqIndex.build(kb, calibration=cal), HELD_OUT)
     print(
         f"held-out (not used to choose): top-1 {held.top1_accuracy:.1%}, "
         f"off-topic abstained {held.abstention_recall:.1%}"
