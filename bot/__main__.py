@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     faq = sub.add_parser("faq", help="knowledge base tools")
     faq_sub = faq.add_subparsers(dest="faq_command", required=True)
     faq_sub.add_parser("check", help="validate the knowledge base files")
+    faq_sub.add_parser("calibrate", help="choose the abstention thresholds from data")
     evaluate = faq_sub.add_parser("eval", help="measure answers on a question set")
     evaluate.add_argument("file", nargs="?", type=Path)
     ask = faq_sub.add_parser("ask", help="answer one question as the chat would")
@@ -96,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.faq_command == "ask":
             return cli.run_ask(args.question, args.lang, args.as_json)
+        if args.faq_command == "calibrate":
+            return cli.run_calibrate()
         return cli.run_check() if args.faq_command == "check" else cli.run_eval(args.file)
     try:
         settings = load_settings()

@@ -35,6 +35,15 @@ _CONTRACTIONS = (
     (re.compile(r"n['’]t\b"), " not"),
     (re.compile(r"['’](s|m|re|ve|ll|d)\b"), ""),
 )
+# British spellings meet American ones: "authorisation" and "authorization" are one word.
+_BRITISH = (
+    (re.compile(r"\b(\w{3,})is(e|ed|es|ing|ation|ations)\b"), r"\1iz\2"),
+    (re.compile(r"\b(col|hon|fav|behavi|lab|neighb)our"), r"\1or"),
+    (re.compile(r"\bcentre"), "center"),
+    (re.compile(r"\blicence"), "license"),
+    (re.compile(r"\bcheque"), "check"),
+    (re.compile(r"\b(cancel|travel|label)l(ed|ing)\b"), r"\1\2"),
+)
 _UNDOUBLE_EXCEPT = frozenset("lsz")
 _VOWELS = frozenset("aeiou")
 _MAX_PHRASE = 5
@@ -83,6 +92,7 @@ class Lexicon:
     stopwords: dict[Locale, frozenset[str]]
     generic: dict[Locale, frozenset[str]]  # canonicals that are not evidence on their own
     words: tuple[str, ...]  # Chinese words jieba must keep whole
+    simplified: dict[int, str]  # traditional character -> simplified, for str.translate
 
     def concepts(self, locale: Locale) -> frozenset[str]:
         """Canonical terms that name a topic (not generic, not the out-of-scope marker)."""
@@ -123,7 +133,15 @@ class Lexicon:
         words = tuple(
             normalize(line.strip()) for line in lines if line.strip()[:1] not in {"", "#"}
         )
-        return cls(synonyms=synonyms, stopwords=stopwords, generic=generic, words=words)
+        pairs = (directory / "traditional.txt").read_text(encoding="utf-8").splitlines()
+        simplified = {ord(p[0]): p[1] for p in pairs if len(p) == 2 and not p.startswith("#")}
+        return cls(
+            synonyms=synonyms,
+            stopwords=stopwords,
+            generic=generic,
+            words=words,
+            simplified=simplified,
+        )
 
 
 @lru_cache(maxsize=4)
@@ -192,7 +210,7 @@ class Analyzer:
 
     def raw_terms(self, text: str, locale: Locale) -> list[str]:
         """Segment (Chinese) or split and stem (English), before any synonym mapping."""
-        text = normalize(text)
+        text = self.normalize(text, locale)
         if locale == "zh-CN":
             text = _ZH_DURATION.sub(" 多久 ", _ZH_CLOCK.sub(" 几点 ", text))
             return [t for t in self._tokenizer.cut(text, HMM=False) if _WORD.search(t)]
@@ -200,6 +218,33 @@ class Analyzer:
         for pattern, replacement in _CONTRACTIONS:
             text = pattern.sub(replacement, text)
         return [stem(t) for t in _EN_TOKEN.findall(text)]
+
+    def normalize(self, text: str, locale: Locale) -> str:
+        """Width, case, traditional characters (zh) and British spellings (en) folded."""
+        text = normalize(text)
+        if locale == "zh-CN":
+            return text.translate(self.lexicon.simplified)
+        for pattern, replacement in _BRITISH:
+            text = pattern.sub(replacement, text)
+        return text
+
+    def char_grams(self, text: str, locale: Locale) -> list[str]:
+        """Character n-grams of a text: bigrams of Chinese, trigrams inside English words.
+
+        They match what word analysis misses: a typo in one character, a compound jieba
+        splits differently, a word form the stemmer does not join.
+        """
+        text = self.normalize(text, locale)
+        if locale == "zh-CN":
+            chars = "".join(_CJK.findall(text))
+            return [chars[i : i + 2] for i in range(len(chars) - 1)]
+        grams: list[str] = []
+        for word in _EN_TOKEN.findall(text):
+            if word in self._stopwords["en"] or len(word) < 3:
+                continue
+            padded = f"#{word}#"
+            grams += [padded[i : i + 3] for i in range(len(padded) - 2)]
+        return grams
 
     def analyze(self, text: str, locale: Locale, speller: Speller | None = None) -> list[str]:
         """Index terms of a text: canonical synonyms, no stop-words, optionally spell-corrected."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from bot.sandbox.telegram_html import HtmlParseError, parse_html
-from faq.knowledge import ACTIONS, CATEGORIES, LOCALES, FaqEntry, KnowledgeBase
+from faq.knowledge import ACTIONS, CATEGORIES, FACTS, LOCALES, FaqEntry, KnowledgeBase
 
 MAX_MESSAGE_CHARS = 4096  # Telegram's limit for one text message
 MIN_QUESTIONS = 5  # fewer phrasings and retrieval misses the ways people really ask
@@ -55,6 +56,8 @@ def _entry_problems(entry: FaqEntry, kb: KnowledgeBase) -> list[str]:
 
 def _answer_problems(answer: str) -> list[str]:
     problems: list[str] = []
+    for name in sorted(set(re.findall(r"\{(\w+)\}", answer)) - FACTS):
+        problems.append(f"quotes unknown fact {{{name}}} (one of {', '.join(sorted(FACTS))})")
     if len(answer) > MAX_MESSAGE_CHARS:
         problems.append(f"is {len(answer)} characters, Telegram allows {MAX_MESSAGE_CHARS}")
     try:

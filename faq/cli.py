@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from faq.calibrate import CALIBRATION_FILES, calibrate_all
 from faq.check import check_knowledge_base
 from faq.evaluate import evaluate, format_report
 from faq.knowledge import load_knowledge_base
@@ -15,6 +16,8 @@ from faq.retrieval import FaqIndex
 
 # shared/ sits beside the repository checkout (for developers and in CI alike).
 DEFAULT_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "faq" / "dev-questions.yaml"
+# Our own held-out set: measured, never tuned on (see its header).
+HELD_OUT = Path(__file__).resolve().parent / "eval" / "heldout.yaml"
 
 
 def run_check() -> int:
@@ -35,18 +38,41 @@ def run_check() -> int:
 
 
 def run_eval(path: Path | None) -> int:
-    """Evaluate on a question set (default: shared/faq/dev-questions.yaml); 1 if unreadable."""
-    questions = path or DEFAULT_QUESTIONS
-    if not questions.is_file():
-        print(f"question file not found: {questions}")
-        return 1
-    try:
-        report = evaluate(FaqIndex.build(load_knowledge_base()), questions)
-    except (yaml.YAMLError, ValidationError) as error:
-        print(f"cannot read {questions}: {error}")
-        return 1
-    print(f"questions: {questions}")
-    print(format_report(report))
+    """Evaluate on a question set; by default the shared dev set and our held-out set."""
+    files = [path] if path else [DEFAULT_QUESTIONS, HELD_OUT]
+    index = FaqIndex.build(load_knowledge_base())
+    for n, questions in enumerate(files):
+        if not questions.is_file():
+            print(f"question file not found: {questions}")
+            return 1
+        try:
+            report = evaluate(index, questions)
+        except (yaml.YAMLError, ValidationError) as error:
+            print(f"cannot read {questions}: {error}")
+            return 1
+        print(("\n" if n else "") + f"questions: {questions}")
+        print(format_report(report))
+    return 0
+
+
+def run_calibrate() -> int:
+    """Choose the abstention thresholds on the calibration questions and print them."""
+    kb = load_knowledge_base()
+    files = [DEFAULT_QUESTIONS, *CALIBRATION_FILES]
+    result = calibrate_all(kb, [f for f in files if f.is_file()])
+    cal = result.calibration
+    print(f"calibration questions: {result.questions} ({', '.join(f.name for f in files)})")
+    print(
+        f"chosen: unknown_weight={cal.unknown_weight} char_weight={cal.char_weight} "
+        f"min_score={cal.min_score} "
+        f"min_coverage={cal.min_coverage} min_margin={cal.min_margin}"
+    )
+    print(f"on them: top-1 {result.top1:.1%}, off-topic abstained {result.abstention:.1%}")
+    held = evaluate(FaqIndex.build(kb, calibration=cal), HELD_OUT)
+    print(
+        f"held-out (not used to choose): top-1 {held.top1_accuracy:.1%}, "
+        f"off-topic abstained {held.abstention_recall:.1%}"
+    )
     return 0
 
 

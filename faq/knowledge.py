@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +26,10 @@ ACTIONS: frozenset[str] = frozenset(
 )
 
 DEFAULT_KB_PATH = Path(__file__).resolve().parent / "kb"
+# Provider facts an answer may quote as {name}; the operator sets them (bot.settings), so
+# an answer never carries an invented number. faq.check rejects any other placeholder.
+FACTS: frozenset[str] = frozenset({"settlement_days"})
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class FaqEntry(BaseModel):
@@ -45,9 +51,12 @@ class FaqEntry(BaseModel):
         """Title in the locale, falling back to the other one."""
         return _pick(self.title, locale)
 
-    def answer_for(self, locale: Locale) -> str:
-        """Answer (Telegram HTML) in the locale, falling back to the other one."""
-        return _pick(self.answer, locale).strip()
+    def answer_for(self, locale: Locale, facts: Mapping[str, object] | None = None) -> str:
+        """Answer (Telegram HTML) in the locale, falling back to the other one, facts filled in."""
+        text = _pick(self.answer, locale).strip()
+        if facts is None:
+            return text
+        return _PLACEHOLDER.sub(lambda m: str(facts.get(m.group(1), m.group(0))), text)
 
     def category_title(self, locale: Locale) -> str:
         """The category's display name, e.g. 申请办理 / Applying."""

@@ -6,11 +6,12 @@ from telegram import CallbackQuery, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot import faq_personal as personal
 from bot.context import Context
 from bot.settings import Locale
 from faq.knowledge import CATEGORIES
 from handlers import faq_views as views
-from handlers import support
+from handlers import onboarding, support
 from handlers.common import locale_of, main_menu, reply
 from storage.faq import FaqQuestion
 
@@ -42,10 +43,40 @@ async def answer_question(update: Update, context: Context) -> None:
             score=result.score,
         )
     if result.entry is not None:
-        view = views.answer(data, result.language, result.entry, record_id, ask_feedback=True)
+        if result.entry.id == personal.STATUS and await _has_application(context, user.id):
+            # "我的申请到哪一步了" from someone who applied: their status card, as /status.
+            await onboarding.status_command(update, context)
+            return
+        lead = await _personal_lead(context, user.id, result.language, result.entry.id)
+        view = views.answer(
+            data, result.language, result.entry, record_id, ask_feedback=True, lead=lead
+        )
     else:
         view = views.unknown(data, result.language, result.candidates, record_id)
     await _send(update, context, view)
+
+
+async def _has_application(context: Context, telegram_id: int) -> bool:
+    async with context.bot_data.storage.transaction() as repos:
+        return await personal.application_state(repos, telegram_id) is not None
+
+
+async def _personal_lead(
+    context: Context, telegram_id: int, locale: Locale, entry_id: str
+) -> str | None:
+    """The asker's own facts above a general answer (payouts, a ready code), or None."""
+    data = context.bot_data
+    if entry_id == personal.PAYOUT:
+        async with data.storage.transaction() as repos:
+            payouts = await personal.upcoming_payouts(
+                repos, telegram_id, data.settings.settlement_days
+            )
+        return None if payouts is None else views.payout_lead(data, locale, payouts)
+    if entry_id in personal.CODE_TOPICS:
+        async with data.storage.transaction() as repos:
+            state = await personal.application_state(repos, telegram_id)
+        return views.code_lead(data, locale) if personal.has_code(state) else None
+    return None
 
 
 async def on_button(update: Update, context: Context) -> None:

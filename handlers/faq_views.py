@@ -14,10 +14,13 @@ from __future__ import annotations
 import html
 from typing import NamedTuple
 
+from babel.dates import format_date
 from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import BotData
+from bot.faq_personal import Payout
+from bot.money import babel_locale, format_fen
 from bot.settings import Locale
 from faq.knowledge import CATEGORIES, FaqEntry
 
@@ -70,7 +73,13 @@ def entries(data: BotData, locale: Locale, category: str) -> View:
 
 
 def answer(
-    data: BotData, locale: Locale, entry: FaqEntry, record_id: int | None, *, ask_feedback: bool
+    data: BotData,
+    locale: Locale,
+    entry: FaqEntry,
+    record_id: int | None,
+    *,
+    ask_feedback: bool,
+    lead: str | None = None,
 ) -> View:
     """The answer; then 👍/👎 (when asked for), the entry's action, related entries, more."""
     rows: list[list[InlineKeyboardButton]] = []
@@ -92,11 +101,39 @@ def answer(
         locale,
         "faq/answer",
         title=entry.title_for(locale),
-        # Knowledge-base answers are Telegram HTML already, checked by `merchant-bot faq check`.
-        answer=Markup(entry.answer_for(locale)),
+        # Knowledge-base answers are Telegram HTML already, checked by `merchant-bot faq check`;
+        # provider facts such as {settlement_days} come from the operator's settings.
+        answer=Markup(entry.answer_for(locale, facts(data))),
+        lead=Markup(lead) if lead else None,
         ask_feedback=ask_feedback and record_id is not None,
     )
     return View(body, InlineKeyboardMarkup(rows))
+
+
+def facts(data: BotData) -> dict[str, object]:
+    """The operator's settings an answer may quote (see faq.knowledge.FACTS)."""
+    return {"settlement_days": data.settings.settlement_days}
+
+
+def payout_lead(data: BotData, locale: Locale, payouts: list[Payout]) -> str:
+    """The merchant's own next payouts, shown above the general payout answer."""
+    bl = babel_locale(locale)
+    rows = [
+        {
+            "payout_date": format_date(p.payout_date, "medium", locale=bl),
+            "business_day": format_date(p.business_day, "MMM d", locale=bl),
+            "amount": format_fen(p.net, locale),
+            "merchant_name": p.merchant_name,
+            "partial": p.partial,
+        }
+        for p in payouts
+    ]
+    return data.renderer.render(locale, "faq/payout", payouts=rows)
+
+
+def code_lead(data: BotData, locale: Locale) -> str:
+    """The asker's code exists: offer /code."""
+    return data.renderer.render(locale, "faq/code_ready")
 
 
 def unknown(data: BotData, locale: Locale, close: list[FaqEntry], record_id: int) -> View:

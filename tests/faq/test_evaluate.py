@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from faq.cli import HELD_OUT
 from faq.evaluate import evaluate, format_report
 from faq.retrieval import FaqIndex
 
@@ -39,3 +40,11 @@ def test_report_counts_hits_misses_and_abstentions(index: FaqIndex, tmp_path: Pa
     assert "50.0%  (1/2 answerable questions)" in text
     assert "expected code.lost, got device.activate" in text
     assert "expected abstain, got transactions.query" in text
+
+
+def test_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
+    report = evaluate(index, HELD_OUT)
+    # Issue 16 targets top-1 >= 0.95; measured 81/137 (59.1%) so far, so this is a floor
+    # against regressions, to be raised as the target is approached.
+    assert report.top1_accuracy >= 0.55, format_report(report)
+    assert report.abstention_recall >= 0.90, format_report(report)

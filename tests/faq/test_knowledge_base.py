@@ -7,7 +7,9 @@ from pathlib import Path
 
 import yaml
 
+from bot.commands import COMMANDS
 from faq.check import check_knowledge_base
+from faq.cli import HELD_OUT
 from faq.knowledge import CATEGORIES, KnowledgeBase
 from tests.faq.conftest import PARAPHRASES
 
@@ -18,8 +20,12 @@ REQUIRED_TOPICS = {
     "usage.transaction", "usage.settlement", "usage.maintenance", "device.update",
     "notes.security", "notes.reconciliation", "notes.compliance", "notes.safekeeping",
     "support.fault", "support.contact", "transactions.query", "summary.settings", "status.query",
+    # issue 16: the usage guide in depth
+    "usage.sale", "usage.void", "usage.refund", "usage.preauth", "usage.scan_pay",
+    "usage.card_declined", "usage.receipt", "settlement.payout_time", "device.network",
+    "device.relocate", "device.lost", "device.return", "support.dispute",
 }  # fmt: skip
-BOT_COMMANDS = {"apply", "status", "code", "faq", "support", "summary", "settings", "language"}
+BOT_COMMANDS = set(COMMANDS)
 
 
 def _key(text: str) -> str:
@@ -73,3 +79,21 @@ def test_dev_questions_are_not_copied_into_the_phrasings(
 
 def test_our_paraphrases_stay_held_out(kb: KnowledgeBase) -> None:
     assert _copied(kb, PARAPHRASES) == []
+
+
+def test_held_out_questions_stay_held_out(kb: KnowledgeBase) -> None:
+    assert _copied(kb, HELD_OUT) == []
+
+
+def test_answers_speak_with_one_voice(kb: KnowledgeBase) -> None:
+    for entry in kb.entries:
+        zh, en = entry.answer["zh-CN"], entry.answer["en"]
+        assert "你" not in zh, entry.id  # 您 throughout, as the rest of the bot
+        assert not zh.lstrip().startswith(("需要。", "可以。")), entry.id
+        assert not en.lstrip().startswith(("Yes.", "No.")), entry.id
+        assert (
+            "本指南" not in zh
+            and "这份指南" not in zh
+            and "the guide" not in en.lower()
+            and "this guide" not in en.lower()
+        ), entry.id
