@@ -3,7 +3,8 @@
     python -m bench.bots merchant BASE_URL WORKDIR   # the real bot, as bot.runner starts it
     python -m bench.bots echo BASE_URL               # a bare python-telegram-bot echo bot
 
-Either runs until SIGTERM or SIGINT, then prints one JSON line: {"peak_rss_mb": ...}.
+Both use the server's bot token from $BOT_TOKEN (the sandbox answers no other). Either runs
+until SIGTERM or SIGINT, then prints one JSON line: {"peak_rss_mb": ...}.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import os
 import resource
 import signal
 import sys
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
 
 BENCH_REVIEW_CHAT = -1001000000001
 BENCH_SUPPORT_CHAT = -1001000000002
-ECHO_TOKEN = "7000000002:bench-echo-bot"
 # A throwaway database needs no secret key; a fixed one lets this process and the bench share it.
 BENCH_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
 # The echo bot's replies carry one button, so the simulated merchants have something to press.
@@ -41,12 +42,13 @@ def peak_rss_mb() -> float:
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
 
 
-def merchant_settings(base_url: str, workdir: Path) -> Settings:
+def merchant_settings(base_url: str, workdir: Path, token: str | None = None) -> Settings:
     """The bot's settings for a bench: its own database and data folder, the bench's groups."""
     from bot.settings import Settings
 
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
+        bot_token=token,
         telegram_base_url=f"{base_url}/bot",
         telegram_file_base_url=f"{base_url}/file/bot",
         database_path=workdir / "bot.sqlite3",
@@ -66,12 +68,12 @@ async def _until_signalled() -> None:
     await stop.wait()
 
 
-async def serve_merchant_bot(base_url: str, workdir: Path) -> None:
+async def serve_merchant_bot(base_url: str, workdir: Path, token: str) -> None:
     """The real bot, started and stopped by the same functions `merchant-bot run` uses."""
     # Imported here: the echo bot's memory must not include the merchant bot's modules.
     from bot.runner import start_bot, stop_bot
 
-    app = await start_bot(merchant_settings(base_url, workdir))
+    app = await start_bot(merchant_settings(base_url, workdir, token))
     # Telegram's flood limits (AIORateLimiter: 30 messages/s, 20 per minute per group) would
     # measure Telegram, not the bot; the echo bot has none either. Private, but a bench.
     limiter = app.bot.rate_limiter
@@ -96,11 +98,11 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.callback_query.answer()
 
 
-async def serve_echo_bot(base_url: str) -> None:
+async def serve_echo_bot(base_url: str, token: str) -> None:
     """The framework's floor: a minimal Application with PTB's defaults."""
     app = (
         Application.builder()
-        .token(ECHO_TOKEN)
+        .token(token)
         .base_url(f"{base_url}/bot")
         .base_file_url(f"{base_url}/file/bot")
         .build()
@@ -122,12 +124,13 @@ def main(argv: list[str] | None = None) -> None:
     """Run one bot until signalled, then print its peak RSS as JSON."""
     args = sys.argv[1:] if argv is None else argv
     kind, base_url = args[0], args[1].rstrip("/")
+    token = os.environ["BOT_TOKEN"]
     configure_logging("INFO")  # as in production; the parent sends stderr to a file
     with contextlib.suppress(KeyboardInterrupt):
         if kind == "merchant":
-            asyncio.run(serve_merchant_bot(base_url, Path(args[2])))
+            asyncio.run(serve_merchant_bot(base_url, Path(args[2]), token))
         elif kind == "echo":
-            asyncio.run(serve_echo_bot(base_url))
+            asyncio.run(serve_echo_bot(base_url, token))
         else:
             raise SystemExit(f"unknown bot {kind!r}: merchant or echo")
     print(json.dumps({"peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)

@@ -214,6 +214,7 @@ async def push(merchants: int, *, limited: bool) -> dict[str, float]:
             server.add_user(100000 + m, f"商户{m}", language_code="zh-hans")
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
+            bot_token=server.token,
             database_path=Path(folder) / "push.sqlite3",
             data_dir=Path(folder) / "data",
             telegram_base_url=server.base_url,

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import signal
 import sys
@@ -195,6 +196,7 @@ class BotProcess:
                 kind,
                 f"http://{server.host}:{server.port}",
                 str(workdir),
+                env={**os.environ, "BOT_TOKEN": server.token},
                 stdout=asyncio.subprocess.PIPE,
                 stderr=err,
             )

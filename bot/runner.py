@@ -9,6 +9,7 @@ import signal
 import sqlite3
 
 from aiohttp import web
+from pydantic import SecretStr
 from telegram.error import TelegramError
 from telegram.ext import Application
 
@@ -94,6 +95,8 @@ async def run(settings: Settings) -> None:
     server.add_group(support_chat, "客服群 Support")
     settings = settings.model_copy(
         update={
+            # The server's random per-run token: it answers no other (see bot/sandbox/guard.py).
+            "bot_token": SecretStr(server.token),
             "telegram_base_url": server.base_url,
             "telegram_file_base_url": server.file_base_url,
             "review_chat_id": review_chat,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,11 +20,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def http(url: str, body: dict | None = None) -> tuple[int, str]:
+def http(url: str, body: dict | None = None, *, secret: str = "") -> tuple[int, str]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, headers={"Content-Type": "application/json"} if data else {}
-    )
+    headers = {"X-Sandbox-Secret": secret} if secret else {}
+    if data:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, headers=headers)
     with urllib.request.urlopen(request, timeout=5) as response:
         return response.status, response.read().decode()
 
@@ -50,13 +52,23 @@ def test_sandbox_serves_chat_page_and_bot_answers_start(tmp_path: Path) -> None:
 
         status, page = http(f"http://127.0.0.1:{port}/")
         assert status == 200 and "<html" in page.lower()
+        # The control API answers only with the per-run secret the page was served with.
+        found = re.search(r'<meta name="sandbox-secret" content="([^"]+)">', page)
+        assert found, page[:500]
+        secret = found.group(1)
 
-        http(f"http://127.0.0.1:{port}/sandbox/api/send_text", {"user_id": 10001, "text": "/start"})
+        http(
+            f"http://127.0.0.1:{port}/sandbox/api/send_text",
+            {"user_id": 10001, "text": "/start"},
+            secret=secret,
+        )
         reply = ""
         deadline = time.monotonic() + 15
         while "您好" not in reply and time.monotonic() < deadline:
             time.sleep(0.2)
-            _, reply = http(f"http://127.0.0.1:{port}/sandbox/api/chats/10001/messages")
+            _, reply = http(
+                f"http://127.0.0.1:{port}/sandbox/api/chats/10001/messages", secret=secret
+            )
         assert "您好" in reply
     finally:
         proc.send_signal(signal.SIGINT)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.sandbox.files import image_mime
+from bot.sandbox.guard import same_secret
 from bot.sandbox.methods_misc import METHODS
 from bot.sandbox.params import ApiError, read_params
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["add_bot_api_routes"]
 
 _dumps = partial(json.dumps, ensure_ascii=False)
+_UNAUTHORIZED = ApiError(401, "Unauthorized")  # Telegram's answer to a token it does not know
 
 
 def _error(exc: ApiError) -> web.Response:
@@ -29,9 +31,14 @@ class _BotApi:
     def __init__(self, server: BotApiServer) -> None:
         self.server = server
 
+    def _authorised(self, request: web.Request) -> bool:
+        return same_secret(request.match_info["token"], self.server.token)
+
     async def method(self, request: web.Request) -> web.Response:
-        """Any token is accepted; method names are case-insensitive, as on Telegram."""
+        """Only this server's token is accepted; method names are case-insensitive."""
         server = self.server
+        if not self._authorised(request):
+            return _error(_UNAUTHORIZED)
         name = request.match_info["method"].lower()
         try:
             params = await read_params(request)
@@ -53,7 +60,9 @@ class _BotApi:
         return web.json_response({"ok": True, "result": result}, dumps=_dumps)
 
     async def file(self, request: web.Request) -> web.Response:
-        """The bytes behind a file_path handed out by getFile."""
+        """The bytes behind a file_path handed out by getFile (to the right token only)."""
+        if not self._authorised(request):
+            return _error(_UNAUTHORIZED)
         files = self.server.state.files
         record = files.by_path(request.match_info["file_path"])
         if record is None:

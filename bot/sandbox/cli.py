@@ -20,8 +20,9 @@ async def _serve(args: argparse.Namespace) -> None:
         server.add_group(args.group_id, args.group_title)
     await server.start()
     print(f"Sandbox web chat:  {server.url}")
-    print(f"Bot API base_url:  {server.base_url}   (any token works)")
+    print(f"Bot API base_url:  {server.base_url}")
     print(f"base_file_url:     {server.file_base_url}")
+    print(f"bot token:         {server.token}   (random per run; no other token works)")
     try:
         await asyncio.Event().wait()
     finally:

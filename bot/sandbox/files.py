@@ -150,7 +150,8 @@ class FileStore:
         unique_id = "AQAD" + base64.urlsafe_b64encode(digest[:12]).decode().rstrip("=")
         file_id = _ID_PREFIX.get(kind, "CQACAgUAAxkBAAI") + secrets.token_urlsafe(48)
         ext = _extension(file_name, mime_type, kind)
-        path = f"{_FOLDER.get(kind, kind + 's')}/file_{len(self._by_id)}{ext}"
+        # Random, not a counter: nobody can fetch a file whose getFile answer they did not see.
+        path = f"{_FOLDER.get(kind, kind + 's')}/file_{secrets.token_urlsafe(16)}{ext}"
         size = image_size(data) if kind == "photo" else None
         record = StoredFile(
             file_id=file_id,

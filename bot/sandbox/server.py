@@ -4,17 +4,20 @@ An unmodified python-telegram-bot Application talks to it by long polling::
 
     server = BotApiServer()
     await server.start()
-    app = Application.builder().token("123:sandbox").base_url(server.base_url)
+    app = Application.builder().token(server.token).base_url(server.base_url)
           .base_file_url(server.file_base_url).build()
 
 Tests drive users through the control API (``send_text``, ``press_button`` ...) and observe
 the bot through ``events`` / ``wait_for_event``; people use the web chat at ``server.url``.
+The Bot API accepts only ``server.token`` and the page's HTTP control API only requests
+carrying ``server.secret`` (both random per server; see guard.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from functools import partial
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +29,7 @@ from bot.sandbox.bot_api import add_bot_api_routes
 from bot.sandbox.faults import FaultQueue
 from bot.sandbox.files import image_mime
 from bot.sandbox.formatting import detect_entities
+from bot.sandbox.guard import allowed_hosts, host_guard
 from bot.sandbox.methods_misc import scope_key
 from bot.sandbox.state import SandboxState
 from bot.sandbox.web import add_web_routes
@@ -70,9 +74,13 @@ class BotApiServer:
         bot_username: str = "merchant_pos_bot",
         bot_first_name: str = "POS 商户助手",
         files_dir: str | Path | None = None,
+        token: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        # Random per run: a web page cannot guess them, and a stale bot cannot reuse them.
+        self.token = token or f"{bot_id}:{secrets.token_urlsafe(32)}"
+        self.secret = secrets.token_urlsafe(32)
         self.state = SandboxState(
             bot_id=bot_id,
             bot_username=bot_username,
@@ -84,7 +92,8 @@ class BotApiServer:
         self.faults = FaultQueue()
         self.demo: DemoData | None = None
         self._runner: web.AppRunner | None = None
-        self.app = web.Application(client_max_size=_MAX_UPLOAD)
+        guard = host_guard(allowed_hosts(host), lambda: self.port, self.secret)
+        self.app = web.Application(client_max_size=_MAX_UPLOAD, middlewares=[guard])
         add_bot_api_routes(self.app, self)
         add_web_routes(self.app, self)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import partial
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -24,13 +25,21 @@ _STATIC = Path(__file__).with_name("static")
 _dumps = partial(json.dumps, ensure_ascii=False)
 _KEEPALIVE_SECONDS = 15.0
 _NO_DEMO = "demo data needs the bot's database: start the sandbox with `make run`"
+# The page carries the secret: never cached, never framed by another site (clickjacking).
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
 
 
-def _page() -> str:
-    """index.html with app.css and app.js inlined, so the page is one self-contained response."""
+def _page(secret: str) -> str:
+    """index.html with app.css, app.js and this run's control secret inlined: one response."""
     html = (_STATIC / "index.html").read_text(encoding="utf-8")
     css = (_STATIC / "app.css").read_text(encoding="utf-8")
     js = (_STATIC / "app.js").read_text(encoding="utf-8")
+    html = html.replace("__SANDBOX_SECRET__", escape(secret, quote=True))
     return html.replace("/*__APP_CSS__*/", css).replace("/*__APP_JS__*/", js)
 
 
@@ -48,7 +57,12 @@ class _Routes:
         self.state = server.state
 
     async def page(self, request: web.Request) -> web.Response:
-        return web.Response(text=_page(), content_type="text/html", charset="utf-8")
+        return web.Response(
+            text=_page(self.server.secret),
+            content_type="text/html",
+            charset="utf-8",
+            headers=_PAGE_HEADERS,
+        )
 
     def _ensure_user(self, body: dict[str, Any]) -> int:
         """Users are created on first use; known defaults get their usual names."""

@@ -112,12 +112,15 @@ def test_staff_approve_from_the_review_card_and_the_merchant_gets_code_and_vouch
 def test_messages_sent_from_elsewhere_appear_without_reload(
     page: Page, sandbox: Sandbox, merchant: ChatPane
 ) -> None:
-    # Another device of the same merchant (here: the control API) writes in the chat.
+    # Another device of the same merchant (here: the control API) writes in the chat; it
+    # needs the run's secret, which only the served page carries.
+    secret = page.locator('meta[name="sandbox-secret"]').get_attribute("content")
+    assert secret
     body = json.dumps({"user_id": 10001, "text": "/help"}).encode()
     request = urllib.request.Request(
         f"{sandbox.url}sandbox/api/send_text",
         data=body,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "X-Sandbox-Secret": secret},
     )
     with urllib.request.urlopen(request, timeout=5) as response:
         assert json.load(response)["ok"]

@@ -29,9 +29,28 @@ async def server() -> AsyncIterator[BotApiServer]:
 
 
 @pytest.fixture
+def make_settings(make_settings, request: pytest.FixtureRequest) -> Callable[..., Settings]:
+    """tests/conftest.py's builder; settings pointed at the local server get its bot token.
+
+    The server answers only its own random per-run token, so every test that overrides
+    bot_settings with ``telegram_base_url=server.base_url`` needs it; this adds it for them.
+    """
+
+    def build(**overrides: object) -> Settings:
+        if "telegram_base_url" in overrides and "bot_token" not in overrides:
+            server: BotApiServer = request.getfixturevalue("server")
+            if overrides["telegram_base_url"] == server.base_url:
+                overrides["bot_token"] = server.token
+        return make_settings(**overrides)
+
+    return build
+
+
+@pytest.fixture
 def bot_settings(make_settings, server: BotApiServer) -> Settings:
-    """Settings pointing the bot at the local server and a fresh database."""
+    """Settings pointing the bot at the local server (with its token) and a fresh database."""
     return make_settings(
+        bot_token=server.token,
         telegram_base_url=server.base_url,
         telegram_file_base_url=server.file_base_url,
         review_chat_id=REVIEW_CHAT,

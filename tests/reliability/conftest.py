@@ -3,6 +3,7 @@
 from tests.e2e.conftest import (  # noqa: F401
     bot,
     bot_settings,
+    make_settings,
     merchant,
     run_bot,
     server,

@@ -25,7 +25,6 @@ from tests.e2e.harness import ChatUser
 
 STEP = re.compile(r"第 (\d+)/\d+ 步")
 FIRST_MERCHANT = 60001
-TOKEN = "7000000002:crash-drill-token-aaaaaaaaaaaaaaaaaaaa"
 
 
 def answers_for(index: int) -> list[Answer]:
@@ -49,7 +48,7 @@ class Drill:
     def env(self, server: BotApiServer) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_"))}
         env.update(
-            BOT_TOKEN=TOKEN,
+            BOT_TOKEN=server.token,  # the server answers only its own per-run token
             TELEGRAM_BASE_URL=server.base_url,
             TELEGRAM_FILE_BASE_URL=server.file_base_url,
             DATABASE_PATH=str(self.data_dir / "bot.sqlite3"),

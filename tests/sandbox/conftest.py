@@ -10,12 +10,12 @@ import aiohttp
 import pytest
 from telegram import Bot
 
+from bot.sandbox.guard import SECRET_HEADER
 from bot.sandbox.server import BotApiServer
 
 MERCHANT = 10001
 STAFF = 20001
 GROUP = -1001000000001
-TOKEN = "7000000001:sandbox-token"
 
 
 def png_bytes(width: int, height: int) -> bytes:
@@ -50,17 +50,23 @@ async def server() -> AsyncIterator[BotApiServer]:
 @pytest.fixture
 async def bot(server: BotApiServer) -> AsyncIterator[Bot]:
     """A real python-telegram-bot Bot pointed at the sandbox."""
-    async with Bot(TOKEN, base_url=server.base_url, base_file_url=server.file_base_url) as tg:
+    urls = {"base_url": server.base_url, "base_file_url": server.file_base_url}
+    async with Bot(server.token, **urls) as tg:
         yield tg
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    """A plain HTTP client for wire-level checks."""
-    async with aiohttp.ClientSession() as session:
+async def http(server: BotApiServer) -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain HTTP client for wire-level checks, holding the server's control secret."""
+    async with aiohttp.ClientSession(headers=secret_header(server)) as session:
         yield session
 
 
+def secret_header(server: BotApiServer) -> dict[str, str]:
+    """What the chat page sends on every control API call."""
+    return {SECRET_HEADER: server.secret}
+
+
 def api_url(server: BotApiServer, method: str) -> str:
-    """The URL of a Bot API method for the test token."""
-    return f"{server.base_url}{TOKEN}/{method}"
+    """The URL of a Bot API method with the server's token."""
+    return f"{server.base_url}{server.token}/{method}"

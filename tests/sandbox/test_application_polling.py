@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 
 from bot.sandbox.server import BotApiServer
-from tests.sandbox.conftest import GROUP, MERCHANT, STAFF, TOKEN, png_bytes
+from tests.sandbox.conftest import GROUP, MERCHANT, STAFF, png_bytes
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -52,7 +52,7 @@ async def queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def build(server: BotApiServer, **kwargs: object) -> Application:
     builder = (
         Application.builder()
-        .token(TOKEN)
+        .token(server.token)
         .base_url(server.base_url)
         .base_file_url(server.file_base_url)
     )

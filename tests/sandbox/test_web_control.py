@@ -11,7 +11,7 @@ import aiohttp
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.sandbox.server import BotApiServer
-from tests.sandbox.conftest import GROUP, MERCHANT, png_bytes
+from tests.sandbox.conftest import GROUP, MERCHANT, png_bytes, secret_header
 
 
 async def post(http: aiohttp.ClientSession, server: BotApiServer, path: str, **kw: Any) -> Any:
@@ -61,7 +61,13 @@ async def test_sending_text_auto_creates_the_default_merchant(
     fresh = BotApiServer()
     await fresh.start()
     try:
-        merchant = await post(http, fresh, "send_text", json={"user_id": 10001, "text": "hi"})
+        merchant = await post(
+            http,
+            fresh,
+            "send_text",
+            json={"user_id": 10001, "text": "hi"},
+            headers=secret_header(fresh),
+        )
         assert merchant["from"]["first_name"] == "小王"
         assert merchant["from"]["language_code"] == "zh-hans"
     finally:
@@ -194,7 +200,8 @@ async def test_sse_replays_from_last_event_id(
 async def test_stop_closes_open_sse_streams(http: aiohttp.ClientSession) -> None:
     server = BotApiServer()
     await server.start()
-    async with http.get(f"{server.url}sandbox/api/stream") as response:
+    stream = f"{server.url}sandbox/api/stream"
+    async with http.get(stream, headers=secret_header(server)) as response:
         reader = asyncio.create_task(read_feed(response, 99))
         await asyncio.sleep(0.1)
         await asyncio.wait_for(server.stop(), 3)

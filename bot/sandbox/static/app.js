@@ -3,6 +3,7 @@
 // and lets a person act as the merchant and as staff. Live updates come from SSE.
 (() => {
   const API = "/sandbox/api";
+  const SECRET = document.querySelector('meta[name="sandbox-secret"]').content;
   const query = new URLSearchParams(location.search);
   const S = {
     bot: { id: 0, first_name: "Bot" },
@@ -68,12 +69,18 @@
     return "[消息]";
   }
   async function api(path, body) {
-    let init = {};
-    if (body instanceof FormData) init = { method: "POST", body };
+    // The control API answers only calls that carry this run's secret (served in the page).
+    let init = { headers: { "X-Sandbox-Secret": SECRET } };
+    if (body instanceof FormData) init = { ...init, method: "POST", body };
     else if (body !== undefined) {
-      init = { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+      init = {
+        method: "POST",
+        headers: { ...init.headers, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      };
     }
     const res = await fetch(API + path, init);
+    if (res.status === 403) throw new Error("沙盒已重启或页面已过期，请刷新页面");
     const data = await res.json().catch(() => ({ ok: false, error: res.statusText }));
     if (!data.ok) throw new Error(data.error || res.statusText);
     return data.result;
@@ -643,7 +650,8 @@
   let source = null;
   function connect() {
     if (source) source.close();
-    source = new EventSource(`${API}/stream?after=${S.seq}`);
+    // EventSource cannot send headers: the feed alone takes the secret in its query.
+    source = new EventSource(`${API}/stream?after=${S.seq}&secret=${encodeURIComponent(SECRET)}`);
     source.addEventListener("open", () => { connection.dataset.state = "open"; });
     source.addEventListener("feed", (ev) => onFeed(JSON.parse(ev.data)));
     source.addEventListener("error", () => {
