@@ -328,11 +328,10 @@ async def erase(repos: Repositories, user_id: int) -> Erasure | ErasureBlocked:
     kept = ["account"]
     if contracts:
         kept.append("contract")
-    if any(
-        (await p.transaction_summary(m["merchant_no"]))["count"]
-        for m in await p.rows("merchants", "telegram_id", user_id)
-    ):
-        kept.append("transactions")
+    for m in await p.rows("merchants", "telegram_id", user_id):
+        if (await p.transaction_summary(m["merchant_no"]))["count"]:
+            kept.append("transactions")
+            break
     if await p.ticket_ids(user_id):
         kept.append("tickets")
     if withdrawn or await p.consents(user_id):
