@@ -223,6 +223,24 @@ class PrivacyRepository:
         await self.tx.execute("DELETE FROM ticket_drafts WHERE merchant_id = ?", (telegram_id,))
         return changed
 
+    async def blank_closed_tickets(self, before: datetime) -> int:
+        """Blank what was said on tickets closed before `before`; return how many tickets."""
+        rows = await self.tx.fetchall(
+            "SELECT id FROM tickets WHERE closed_at IS NOT NULL AND closed_at < ?"
+            " AND (subject != '' OR EXISTS (SELECT 1 FROM ticket_messages AS m"
+            " WHERE m.ticket_id = tickets.id AND (m.body != '' OR m.file_name IS NOT NULL)))",
+            (before.isoformat(),),
+        )
+        for r in rows:
+            await self.tx.execute(
+                "UPDATE ticket_messages SET body = '', file_name = NULL WHERE ticket_id = ?",
+                (r["id"],),
+            )
+            await self.tx.execute(
+                "UPDATE tickets SET subject = '', rating_comment = NULL WHERE id = ?", (r["id"],)
+            )
+        return len(rows)
+
     async def blank_faq_questions(self, telegram_id: int) -> int:
         """Forget what the person typed into the FAQ (entry shown and vote stay, unlinked text)."""
         return await self.tx.execute(

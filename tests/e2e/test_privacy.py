@@ -104,7 +104,7 @@ async def test_agreeing_records_version_and_time_and_is_asked_once(
     assert before - timedelta(seconds=1) <= datetime.fromisoformat(agreed_at) <= datetime.now(UTC)
     assert withdrawn is None
     # The notice message now says when they agreed, and has no buttons left.
-    notice = [m for m in merchant.server.messages(merchant.chat_id) if "版本" in m["text"]][0]
+    notice = next(m for m in merchant.server.messages(merchant.chat_id) if "版本" in m["text"])
     assert "您已于" in notice["text"] and not notice.get("reply_markup")
     # Discarding and starting again does not ask a second time.
     await merchant.send("/cancel")
