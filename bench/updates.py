@@ -6,9 +6,9 @@
 Each bot is its own process long-polling the server, as in production (bench/bots.py); the
 server and the simulated merchants share this process. A merchant sends the whole onboarding
 conversation: /start, /apply, "I agree" to the privacy notice, the 17 answers of an individual
-business (photos included) and 确认提交. Reply latency is timed at the server, from the moment an update is queued to the
-moment the reply the merchant waits for is stored: the next prompt (for the echo bot's button
-presses, the callback answer, which is all it sends).
+business (photos included) and 确认提交. Reply latency is timed at the server, from the moment
+an update is queued to the moment the reply the merchant waits for is stored: the next prompt
+(for the echo bot's button presses, the callback answer, which is all it sends).
 
 1. Throughput: every merchant at once, each answering as soon as the bot replies: updates/s,
    and the latency of a bot that is never idle (mostly time spent queued).
