@@ -5,10 +5,10 @@
 
 Each bot is its own process long-polling the server, as in production (bench/bots.py); the
 server and the simulated merchants share this process. A merchant sends the whole onboarding
-conversation: /start, /apply, the 17 answers of an individual business (photos included) and
-确认提交. Reply latency is timed at the server, from the moment an update is queued to the
-moment the reply the merchant waits for is stored: the next prompt (for the echo bot's button
-presses, the callback answer, which is all it sends).
+conversation: /start, /apply, "I agree" to the privacy notice, the 17 answers of an individual
+business (photos included) and 确认提交. Reply latency is timed at the server, from the moment
+an update is queued to the moment the reply the merchant waits for is stored: the next prompt
+(for the echo bot's button presses, the callback answer, which is all it sends).
 
 1. Throughput: every merchant at once, each answering as soon as the bot replies: updates/s,
    and the latency of a bot that is never idle (mostly time spent queued).
@@ -64,7 +64,8 @@ class Step:
 
 def onboarding() -> list[Step]:
     """The full conversation of an individual business, as tests/e2e walks it."""
-    steps = [Step("text", "/start"), Step("text", "/apply", replies=2)]  # intro + question 1
+    # /apply: the introduction and the privacy notice; "I agree": question 1.
+    steps = [Step("text", "/start"), Step("text", "/apply", replies=2), Step("press", "我同意")]
     steps += [Step(a.how, a.value) for a in INDIVIDUAL_ZH]
     return [*steps, Step("press", "确认提交")]
 

@@ -31,6 +31,7 @@ from handlers import (
     fulfilment,
     language,
     onboarding,
+    privacy,
     reports,
     review,
     staff,
@@ -113,6 +114,11 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(
         CommandHandler("activate", fulfilment.activate_command, filters.ChatType.PRIVATE)
     )
+    # Data rights: any chat, but they answer (with data) only in the private one.
+    app.add_handler(CommandHandler("privacy", privacy.privacy_command))
+    app.add_handler(CommandHandler("mydata", privacy.mydata_command))
+    app.add_handler(CommandHandler("deletemydata", privacy.deletemydata_command))
+    app.add_handler(CallbackQueryHandler(privacy.on_button, pattern=r"^pv:"))
     # Staff commands work anywhere; every one checks the sender's role itself.
     app.add_handler(CommandHandler("staff", staff.staff_command))
     app.add_handler(CommandHandler("queue", staff.queue_command))

@@ -22,6 +22,9 @@ COMMANDS: tuple[str, ...] = (
     "support",
     "tickets",
     "language",
+    "privacy",
+    "mydata",
+    "deletemydata",
     "cancel",
     "help",
 )

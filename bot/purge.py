@@ -1,4 +1,5 @@
-"""`merchant-bot purge`: delete the documents of cancelled and rejected applications.
+"""`merchant-bot purge`: delete the documents of cancelled and rejected applications, and
+blank the contents of tickets closed longer than RETENTION_TICKETS_DAYS.
 
 Licence and ID card scans are the most sensitive thing the bot holds; once an application is
 cancelled, or rejected and left alone, for longer than PURGE_AFTER_DAYS they are deleted
@@ -54,6 +55,19 @@ async def purge(settings: Settings, *, older_than_days: float) -> tuple[int, int
     return len(purged), len(orphans)
 
 
+async def purge_ticket_contents(settings: Settings) -> int:
+    """Blank the messages of tickets closed longer than RETENTION_TICKETS_DAYS; return how
+    many tickets (their numbers, statuses and times stay for the statistics)."""
+    storage = Storage(settings.database_path, keys_for(settings))
+    before = utcnow() - timedelta(days=settings.retention_tickets_days)
+    await storage.open()
+    try:
+        async with storage.transaction() as repos:
+            return await repos.privacy.blank_closed_tickets(before)
+    finally:
+        await storage.close()
+
+
 def run_purge(settings: Settings, older_than_days: float | None) -> int:
     """The CLI command; prints what it did."""
     days = older_than_days if older_than_days is not None else settings.purge_after_days
@@ -61,5 +75,10 @@ def run_purge(settings: Settings, older_than_days: float | None) -> int:
     print(
         f"purged documents of {applications} cancelled or rejected application(s) older than"
         f" {days:g} days; {files} encrypted file(s) deleted"
+    )
+    tickets = asyncio.run(purge_ticket_contents(settings))
+    print(
+        f"blanked the messages of {tickets} ticket(s) closed more than"
+        f" {settings.retention_tickets_days:g} days ago"
     )
     return 0

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     max_document_mb: float = Field(default=10.0, gt=0, le=20)
     # `merchant-bot purge` deletes documents of cancelled/rejected applications after this.
     purge_after_days: float = Field(default=90, gt=0)
+    # Retention shown in the privacy notice (bot/privacy.py); purge uses the tickets one.
+    retention_tickets_days: float = Field(default=180, gt=0)
+    retention_contract_years: int = Field(default=5, ge=1)
+    retention_transactions_years: int = Field(default=5, ge=1)
     review_reminder_hours: float = Field(default=24, gt=0)
     activation_max_failures: int = Field(default=5, ge=1)
     activation_lock_minutes: float = Field(default=15, gt=0)

@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.lifecycle import MILESTONES, State
 from bot.validation import FieldError
 from handlers.common import label, locale_of, main_menu, text
+from handlers.privacy_views import has_consent, send_consent
 from storage.applications import ApplicationRecord
 
 TOTAL = len(form.QUESTIONS)
@@ -72,7 +73,13 @@ def question_keyboard(context: Context, draft: form.Draft, q: form.Question):
 
 
 async def ask(chat_id: int, context: Context, draft: form.Draft, error: str | None = None) -> None:
-    """Send the question the draft is at (or the review page when every field is answered)."""
+    """Send the question the draft is at (or the review page when every field is answered);
+    the privacy notice instead while the merchant has not agreed to the current version."""
+    # Every way into the form (new, resume, restart, fix, a draft older than the notice)
+    # comes through here, so none of them can skip consent.
+    if not await has_consent(chat_id, context):
+        await send_consent(chat_id, context)
+        return
     q = form.next_field(draft)
     if q is None:
         await send_review(chat_id, context, draft, error)

@@ -19,6 +19,7 @@ from bot import onboarding as form
 from bot.context import Context
 from bot.documents import check_document
 from bot.lifecycle import State
+from bot.privacy import POLICY_VERSION
 from bot.validation import FieldError
 from handlers import notify
 from handlers.application_views import (
@@ -30,6 +31,7 @@ from handlers.application_views import (
     send_status,
 )
 from handlers.common import drop_keyboard, label, text
+from handlers.privacy_views import send_consent
 from handlers.review_views import refresh_cards
 from storage.applications import DocumentRecord
 
@@ -182,9 +184,14 @@ async def on_message(update: Update, context: Context) -> None:
     async with context.bot_data.storage.autocommit() as repos:
         record = await repos.applications.active_form(user.id)
         repeated = await repos.updates.seen(update.update_id)
+        consented = await repos.privacy.consent(user.id, POLICY_VERSION) is not None
     if record is None:
         return
     draft = draft_of(record)
+    if not consented:
+        # No answer is stored before the merchant agreed to the privacy notice.
+        await send_consent(user.id, context)
+        return
     if repeated:
         # Delivered again after a crash: the answer is stored already; show where the form is.
         await ask(user.id, context, draft)
@@ -225,9 +232,15 @@ async def on_button(update: Update, context: Context) -> None:
         return
     async with context.bot_data.storage.autocommit() as repos:
         record = await repos.applications.active_form(user.id)
+        consented = await repos.privacy.consent(user.id, POLICY_VERSION) is not None
     if record is None or str(record.id) != app_id:
         await query.answer(label(context, "stale_button"))
         await drop_keyboard(query.message)
+        return
+    if not consented and action in ("c", "skip", "e", "s"):
+        # An answer, an edit or a submit from before the notice: the notice first.
+        await query.answer()
+        await send_consent(user.id, context)
         return
     draft = draft_of(record)
     q = form.next_field(draft)

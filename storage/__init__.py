@@ -19,6 +19,7 @@ from storage.fulfilment import FulfilmentRepository
 from storage.inbox import InboxRepository
 from storage.merchants import MerchantRepository, SummaryDeliveryRepository
 from storage.outbox import OutboxRepository
+from storage.privacy import PrivacyRepository
 from storage.reviews import ReviewRepository
 from storage.staff import StaffRepository
 from storage.tickets import TicketRepository
@@ -44,6 +45,7 @@ class Repositories:
         self.summary_deliveries = SummaryDeliveryRepository(tx)
         self.faq = FaqQuestionRepository(tx)
         self.tickets = TicketRepository(tx)
+        self.privacy = PrivacyRepository(tx, keys.cipher)
 
 
 class Storage:

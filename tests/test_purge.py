@@ -71,3 +71,51 @@ def test_purge_deletes_only_old_cancelled_and_rejected_documents(
 
     assert main(["purge", "--older-than-days", "5"]) == 0  # a shorter age catches the recent one
     assert not recent_cancelled.exists() and old_approved.exists()
+
+
+async def _ticket(settings: Settings, user: int, closed_days_ago: int | None) -> int:
+    storage = Storage(settings.database_path, keys_for(settings))
+    await storage.open()
+    async with storage.transaction() as repos:
+        await repos.users.upsert_seen(user, first_name="m", username=None, language_code="zh")
+        ticket = await repos.tickets.create(
+            user, subject="刷卡失败", faq_question_id=None, staff_chat_id=None
+        )
+        await repos.tickets.add_message(
+            ticket.id,
+            author_id=user,
+            direction="merchant",
+            kind="text",
+            body="刷卡失败，请帮忙",
+            chat_id=user,
+            message_id=1,
+        )
+        if closed_days_ago is not None:
+            closed = (utcnow() - timedelta(days=closed_days_ago)).isoformat()
+            await repos.tx.execute(
+                "UPDATE tickets SET status = 'closed', closed_at = ? WHERE id = ?",
+                (closed, ticket.id),
+            )
+    await storage.close()
+    return ticket.id
+
+
+def test_purge_blanks_tickets_closed_longer_than_the_retention(
+    make_settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings()
+    old = asyncio.run(_ticket(settings, 1, 200))
+    recent = asyncio.run(_ticket(settings, 2, 10))
+    still_open = asyncio.run(_ticket(settings, 3, None))
+    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RETENTION_TICKETS_DAYS", "180")
+    assert main(["purge"]) == 0
+    assert "blanked the messages of 1 ticket(s) closed more than 180 days ago" in (
+        capsys.readouterr().out
+    )
+    with sqlite3.connect(settings.database_path) as db:
+        bodies = dict(db.execute("SELECT ticket_id, body FROM ticket_messages"))
+        subjects = dict(db.execute("SELECT id, subject FROM tickets"))
+    assert bodies[old] == "" and subjects[old] == ""
+    assert bodies[recent] and bodies[still_open] and subjects[recent] == "刷卡失败"

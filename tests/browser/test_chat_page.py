@@ -31,9 +31,15 @@ def still_the_same_page(page: Page) -> bool:
     return page.evaluate("window.__notReloaded === true")
 
 
+def agree_to_notice(merchant: ChatPane, after: int) -> int:
+    """Tap "I agree" on the privacy notice the bot shows before the first question."""
+    merchant.reply("敏感个人信息", after=after)
+    return merchant.press("✅ 我同意")
+
+
 def fill_application(merchant: ChatPane) -> None:
-    """/apply and every answer of the individual-business form, through the page."""
-    mark = merchant.send("/apply")
+    """/apply, the privacy notice and every answer of the individual-business form."""
+    mark = agree_to_notice(merchant, merchant.send("/apply"))
     merchant.reply("商户类型", after=mark)
     for answer in INDIVIDUAL_ZH:
         if answer.how == "press":
@@ -54,7 +60,7 @@ def test_start_and_a_main_menu_button_answer_in_the_merchant_chat(
     expect(greeting.locator("b").first).to_be_visible()
     expect(greeting).not_to_contain_text("<b>")
 
-    mark = merchant.press("申请POS机")
+    mark = agree_to_notice(merchant, merchant.press("申请POS机"))
     merchant.reply("商户类型", after=mark)
     # The user's own message is on the page as a bubble of theirs.
     mine = merchant.root.locator('[data-testid="message"][data-from="user"]')
@@ -65,7 +71,7 @@ def test_start_and_a_main_menu_button_answer_in_the_merchant_chat(
 def test_application_takes_the_licence_photo_from_the_file_picker(
     page: Page, merchant: ChatPane
 ) -> None:
-    mark = merchant.send("/apply")
+    mark = agree_to_notice(merchant, merchant.send("/apply"))
     merchant.reply("商户类型", after=mark)
     mark = merchant.press("个体工商户")
     merchant.reply("商户名称", after=mark)

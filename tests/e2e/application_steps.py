@@ -70,12 +70,36 @@ async def give(user: ChatUser, answer: Answer) -> None:
             await user.send_document(bytes(answer.value), "licence.pdf", "application/pdf")  # type: ignore[arg-type]
 
 
+# The separate "I agree" of the privacy notice (never a substring of "I don't agree").
+AGREE = {"zh-CN": "我同意", "en": "I agree"}
+
+
+def is_consent(user: ChatUser, message: dict) -> bool:
+    """True if the message is the privacy notice asking for consent."""
+    return any(label in b for b in user.buttons(message) for label in AGREE.values())
+
+
+async def agree(user: ChatUser, notice: dict) -> dict:
+    """Tap "I agree" on the privacy notice; return what the bot asks next."""
+    label = next(a for a in AGREE.values() if any(a in b for b in user.buttons(notice)))
+    await user.press(label, notice)
+    return await user.reply()
+
+
+async def start_application(user: ChatUser) -> dict:
+    """/apply: read the introduction, agree to the privacy notice if it is asked; return
+    step 1."""
+    await user.send("/apply")
+    await user.reply()  # the introduction
+    message = await user.reply()
+    return await agree(user, message) if is_consent(user, message) else message
+
+
 async def fill(user: ChatUser, answers: list[Answer], *, start: bool = True) -> dict:
-    """Start /apply (optionally) and give every answer; return the last bot reply."""
+    """Start /apply (optionally, agreeing to the privacy notice) and give every answer;
+    return the last bot reply."""
     if start:
-        await user.send("/apply")
-        await user.reply()  # the introduction
-        await user.reply()  # step 1
+        await start_application(user)
     last: dict = {}
     for answer in answers:
         await give(user, answer)

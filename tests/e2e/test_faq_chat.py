@@ -15,6 +15,7 @@ from bot.money import format_fen
 from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
 from faq.knowledge import load_knowledge_base
+from tests.e2e.application_steps import start_application
 from tests.e2e.harness import ChatUser
 
 CATEGORIES_ZH = ["申请办理", "使用指南", "注意事项", "常见问题"]
@@ -204,9 +205,7 @@ async def test_greeting_invites_a_question_instead_of_guessing(merchant: ChatUse
 async def test_text_during_the_application_is_a_form_answer_not_a_question(
     merchant: ChatUser,
 ) -> None:
-    await merchant.send("/apply")
-    await merchant.reply()  # the introduction
-    await merchant.reply()  # step 1
+    await start_application(merchant)  # the introduction, the privacy notice, step 1
     await merchant.press("个体工商户")
     await merchant.reply()  # step 2
     await merchant.send("杭州西湖小王便利店")

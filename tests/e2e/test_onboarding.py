@@ -8,7 +8,14 @@ import pytest
 
 from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
-from tests.e2e.application_steps import ENTERPRISE_EN, INDIVIDUAL_ZH, fill, give
+from tests.e2e.application_steps import (
+    ENTERPRISE_EN,
+    INDIVIDUAL_ZH,
+    agree,
+    fill,
+    give,
+    start_application,
+)
 from tests.e2e.conftest import BotRunner
 from tests.e2e.files import exe, png
 from tests.e2e.harness import ChatUser
@@ -43,7 +50,9 @@ async def test_enterprise_completes_application_in_english(english_merchant: Cha
     await user.send("/apply")
     intro = await user.reply_text()
     assert "17 steps" in intro
-    first = await user.reply()
+    notice = await user.reply()
+    assert "sensitive personal information" in notice["text"]
+    first = await agree(user, notice)
     assert "Individual business" in " ".join(user.buttons(first))
     answers = list(ENTERPRISE_EN)
     for answer in answers[:8]:
@@ -139,9 +148,7 @@ async def test_same_file_cannot_fill_two_slots(merchant: ChatUser) -> None:
 
 
 async def test_text_where_a_button_is_expected_gets_help(merchant: ChatUser) -> None:
-    await merchant.send("/apply")
-    await merchant.reply()
-    await merchant.reply()
+    await start_application(merchant)
     await merchant.send("个体")
     reply = await merchant.reply()
     assert "点击下面的按钮" in reply["text"]

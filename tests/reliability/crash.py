@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sandbox.server import BotApiServer
-from tests.e2e.application_steps import INDIVIDUAL_ZH, Answer
+from tests.e2e.application_steps import AGREE, INDIVIDUAL_ZH, Answer, is_consent
 from tests.e2e.harness import ChatUser
 
 STEP = re.compile(r"第 (\d+)/\d+ 步")
@@ -95,10 +95,26 @@ async def _wait_for_step(user: ChatUser, wanted: int, deadline: float) -> None:
     raise AssertionError(f"merchant {user.user_id} never got step {wanted}")
 
 
+async def _agree_to_notice(user: ChatUser, deadline: float) -> None:
+    """Tap "I agree" on the privacy notice once it shows, then wait for step 1."""
+    while time.monotonic() < deadline:
+        if _latest_step(user) == 1:
+            return
+        notice = next(
+            (m for m in reversed(user.server.messages(user.chat_id)) if is_consent(user, m)), None
+        )
+        if notice is not None:
+            await user.press(AGREE["zh-CN"], notice)
+            await _wait_for_step(user, 1, deadline)
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"merchant {user.user_id} never got the privacy notice")
+
+
 async def _merchant(user: ChatUser, answers: list[Answer], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     await user.send("/apply")
-    await _wait_for_step(user, 1, deadline)
+    await _agree_to_notice(user, deadline)
     for number, answer in enumerate(answers, start=1):
         match answer.how:
             case "press":

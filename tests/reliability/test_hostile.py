@@ -14,7 +14,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.sandbox.server import BotApiServer
-from tests.e2e.application_steps import INDIVIDUAL_ZH, give
+from tests.e2e.application_steps import INDIVIDUAL_ZH, give, start_application
 from tests.e2e.conftest import REVIEW_CHAT
 from tests.e2e.harness import ChatUser
 
@@ -102,8 +102,7 @@ async def test_every_form_step_shrugs_off_hostile_input(
     server: BotApiServer, bot: Application, merchant: ChatUser, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR)
-    await merchant.send("/apply")
-    await merchant.expect("第 1/")
+    await start_application(merchant)
     for answer in INDIVIDUAL_ZH:
         before = await _answers(bot, merchant.user_id)
         for text in HOSTILE_TEXTS:
@@ -148,8 +147,7 @@ async def test_forged_and_random_callback_data_changes_nothing(
     server: BotApiServer, bot: Application, merchant: ChatUser, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR)
-    await merchant.send("/apply")
-    await merchant.expect("第 1/")
+    await start_application(merchant)
     await give(merchant, INDIVIDUAL_ZH[0])
     await merchant.reply()
     before = await _answers(bot, merchant.user_id)

@@ -1,0 +1,331 @@
+"""Consent buttons, /privacy, /mydata and /deletemydata (PIPL data rights).
+
+Everything here answers in the private chat only: an export or an overview in a group would
+show one merchant's data to everyone in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
+
+from bot import onboarding as form
+from bot import privacy
+from bot.context import Context
+from bot.masking import mask_name
+from handlers import users
+from handlers.application_views import ask, draft_of, send_status
+from handlers.common import drop_keyboard, label, text
+from handlers.privacy_views import consent_text, plabel, send_consent, when
+from storage.applications import ApplicationRecord
+
+log = logging.getLogger(__name__)
+
+
+async def _private(update: Update, context: Context, command: str) -> bool:
+    """True in a private chat; elsewhere say where to use the command and show nothing."""
+    chat = update.effective_chat
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        return True
+    if update.callback_query:
+        await update.callback_query.answer(label(context, "stale_button"))
+    elif chat is not None:
+        await context.bot.send_message(
+            chat.id,
+            text(context, "privacy/private_only", command=command),
+            parse_mode=ParseMode.HTML,
+        )
+    return False
+
+
+# ---------------------------------------------------------------------------- /privacy
+
+
+def _masked_fields(context: Context, record: ApplicationRecord) -> list[dict[str, str]]:
+    """Every answered field with a masked value: what the bot holds, not the data itself."""
+    rows = []
+    for q in form.QUESTIONS:
+        if q.key not in record.answers:
+            continue
+        value = record.answers[q.key]
+        if q.kind is form.Kind.DOCUMENT:
+            shown = (
+                label(context, "doc_skipped")
+                if value == form.SKIPPED
+                else plabel(context, "doc_held")
+            )
+        elif q.kind is form.Kind.CHOICE:
+            shown = label(context, f"choice_{q.key}_{value}")
+        elif q.key == "legal_rep_name" or (
+            q.key == "account_holder" and record.answers.get("account_kind") == "personal_card"
+        ):
+            shown = mask_name(str(value))
+        elif q.key == "address":
+            shown = str(value)[:6] + "***"
+        else:
+            shown = form.display_value(q.key, value) or ""
+        rows.append({"label": label(context, f"field_{q.key}"), "value": shown})
+    return rows
+
+
+async def privacy_command(update: Update, context: Context) -> None:
+    """/privacy: the short policy and what the bot holds about this merchant, masked."""
+    if not await _private(update, context, "/privacy"):
+        return
+    user = update.effective_user
+    assert user is not None
+    async with context.bot_data.storage.transaction() as repos:
+        held = await privacy.holdings(repos, user.id)
+    application = None
+    if held.application is not None:
+        application = {
+            "number": held.application.number,
+            "state": label(context, f"state_{held.application.state}"),
+            "fields": _masked_fields(context, held.application),
+        }
+    consent = (
+        {"at": when(context, held.consent.agreed_at), "version": held.consent.version}
+        if held.consent
+        else None
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(plabel(context, "btn_export"), callback_data="pv:exp"),
+                InlineKeyboardButton(plabel(context, "btn_delete"), callback_data="pv:del"),
+            ]
+        ]
+    )
+    await context.bot.send_message(
+        user.id,
+        text(
+            context,
+            "privacy/overview",
+            version=privacy.POLICY_VERSION,
+            application=application,
+            applications=held.applications,
+            documents=held.documents,
+            tickets=held.tickets,
+            consent=consent,
+            **privacy.retention(context.bot_data.settings),
+        ),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+    )
+
+
+# ---------------------------------------------------------------------------- /mydata
+
+
+async def mydata_command(update: Update, context: Context) -> None:
+    """/mydata: a ZIP of data.json and the merchant's documents, in their private chat."""
+    if not await _private(update, context, "/mydata"):
+        return
+    user = update.effective_user
+    assert user is not None
+    if update.callback_query:
+        await update.callback_query.answer()
+    data = context.bot_data
+    async with data.storage.transaction() as repos:
+        export = await privacy.collect_export(repos, user.id)
+    files: dict[str, bytes] = {}
+    for name, sha256 in export.files.items():
+        try:
+            files[name] = await asyncio.to_thread(data.documents.get, sha256)
+        except FileNotFoundError:
+            log.warning("export for user %s: a document file is missing", user.id)
+    archive = await asyncio.to_thread(privacy.build_zip, export.data, files)
+    await context.bot.send_document(
+        user.id,
+        InputFile(archive, filename="mydata.zip"),
+        caption=text(context, "privacy/export_caption"),
+        parse_mode=ParseMode.HTML,
+    )
+    async with data.storage.transaction() as repos:
+        await repos.privacy.add_event(
+            user.id,
+            "export",
+            {"applications": len(export.data["applications"]), "documents": len(files)},
+        )
+    log.info("user %s exported their data (%d documents)", user.id, len(files))
+
+
+# ---------------------------------------------------------------------------- erasure
+
+
+async def deletemydata_command(update: Update, context: Context) -> None:
+    """/deletemydata and the Delete button: say what goes and what stays, then confirm."""
+    if not await _private(update, context, "/deletemydata"):
+        return
+    user = update.effective_user
+    assert user is not None
+    if update.callback_query:
+        await update.callback_query.answer()
+    async with context.bot_data.storage.transaction() as repos:
+        blocked = await privacy.blocking_application(repos, user.id)
+        contract = await privacy.has_contract(repos, user.id)
+    if blocked is not None:
+        await _send_blocked(user.id, context, blocked)
+        return
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(plabel(context, "btn_erase_yes"), callback_data="pv:erase")],
+            [InlineKeyboardButton(plabel(context, "btn_erase_no"), callback_data="pv:keep")],
+        ]
+    )
+    await context.bot.send_message(
+        user.id,
+        text(
+            context,
+            "privacy/erase_confirm",
+            contract=contract,
+            **privacy.retention(context.bot_data.settings),
+        ),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+    )
+
+
+async def _send_blocked(chat_id: int, context: Context, blocked: privacy.ErasureBlocked) -> None:
+    await context.bot.send_message(
+        chat_id,
+        text(
+            context,
+            "privacy/erase_blocked",
+            number=blocked.number or "",
+            state=blocked.state,
+            state_label=label(context, f"state_{blocked.state}"),
+        ),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def _erase(update: Update, context: Context) -> None:
+    """Confirmed: erase, delete the files after the commit, say what was deleted and kept."""
+    query = update.callback_query
+    assert query is not None
+    user = query.from_user
+    data = context.bot_data
+    await query.answer()
+    await drop_keyboard(query.message)
+    async with data.storage.transaction() as repos:
+        result = await privacy.erase(repos, user.id)
+    if isinstance(result, privacy.ErasureBlocked):
+        await _send_blocked(user.id, context, result)
+        return
+    # Rows first (committed), then files: a crash between leaves only unreadable orphans.
+    for sha256 in result.blobs:
+        await asyncio.to_thread(data.documents.delete, sha256)
+    users.forget_profile(context.user_data)
+    log.info("user %s erased their data: %s; kept %s", user.id, result.deleted, result.kept)
+    await context.bot.send_message(
+        user.id,
+        text(
+            context,
+            "privacy/erased",
+            deleted=result.deleted,
+            kept=result.kept,
+            **privacy.retention(data.settings),
+        ),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+# ---------------------------------------------------------------------------- consent
+
+
+async def _agree(update: Update, context: Context, digest: str) -> None:
+    """I agree: record version, text hash and time, then ask the question the form is at."""
+    query = update.callback_query
+    assert query is not None
+    user = query.from_user
+    body = consent_text(context)
+    sha256 = privacy.notice_hash(body)
+    if not digest or not sha256.startswith(digest):
+        # The notice changed since it was shown (new version, retention, language).
+        await query.answer(plabel(context, "notice_changed"))
+        await drop_keyboard(query.message)
+        await send_consent(user.id, context)
+        return
+    async with context.bot_data.storage.transaction() as repos:
+        if await repos.privacy.record_consent(
+            user.id,
+            version=privacy.POLICY_VERSION,
+            locale=context.user_data.locale if context.user_data else "zh-CN",
+            text_sha256=sha256,
+        ):
+            await repos.privacy.add_event(
+                user.id, "consent", {"version": privacy.POLICY_VERSION, "text_sha256": sha256}
+            )
+        consent = await repos.privacy.consent(user.id, privacy.POLICY_VERSION)
+        record = await repos.applications.active_form(user.id)
+    assert consent is not None
+    await query.answer(plabel(context, "agreed"))
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_text(
+            consent_text(context, consent.agreed_at), parse_mode=ParseMode.HTML
+        )
+    log.info("user %s agreed to privacy notice %s", user.id, privacy.POLICY_VERSION)
+    if record is not None:
+        await ask(user.id, context, draft_of(record))
+    else:
+        await send_status(user.id, context, None)
+
+
+async def _decline(update: Update, context: Context) -> None:
+    """I don't agree: end the application (a draft is deleted), collect nothing."""
+    query = update.callback_query
+    assert query is not None
+    user = query.from_user
+    await query.answer()
+    await drop_keyboard(query.message)
+    orphans: list[str] = []
+    async with context.bot_data.storage.transaction() as repos:
+        apps = repos.applications
+        record = await apps.active_form(user.id)
+        if record is not None and record.state == "draft":
+            blobs = await apps.delete(record.id)
+            orphans = [sha for sha in blobs if not await apps.blob_in_use(sha)]
+        elif record is not None:
+            await apps.set_editing(record.id, None)  # a rejected one stops being fixed
+    for sha256 in orphans:
+        await asyncio.to_thread(context.bot_data.documents.delete, sha256)
+    log.info("user %s declined the privacy notice", user.id)
+    await context.bot.send_message(
+        user.id, text(context, "privacy/declined"), parse_mode=ParseMode.HTML
+    )
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """The pv: buttons."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not await _private(update, context, "/privacy"):
+        return
+    _, action, *rest = [*query.data.split(":"), ""]
+    match action:
+        case "ok":
+            await _agree(update, context, rest[0])
+        case "no":
+            await _decline(update, context)
+        case "exp":
+            await mydata_command(update, context)
+        case "del":
+            await deletemydata_command(update, context)
+        case "erase":
+            await _erase(update, context)
+        case "keep":
+            await query.answer()
+            await drop_keyboard(query.message)
+            await context.bot.send_message(
+                query.from_user.id,
+                text(context, "privacy/erase_cancelled"),
+                parse_mode=ParseMode.HTML,
+            )
+        case _:
+            await query.answer(label(context, "stale_button"))
