@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.keys import Keys
 from storage.applications import ApplicationRepository, UpdateLog
+from storage.audit import AuditRepository
 from storage.db import Database, Tx
 from storage.faq import FaqQuestionRepository
 from storage.fulfilment import FulfilmentRepository
@@ -44,6 +45,7 @@ class Repositories:
         self.summary_deliveries = SummaryDeliveryRepository(tx)
         self.faq = FaqQuestionRepository(tx)
         self.tickets = TicketRepository(tx)
+        self.audit = AuditRepository(tx)
 
 
 class Storage:
