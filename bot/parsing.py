@@ -24,3 +24,9 @@ def strict_int(text: str | None) -> int | None:
 def as_typed(text: str) -> str:
     """What a person typed, full-width digits and letters (a Chinese IME) folded to ASCII."""
     return unicodedata.normalize("NFKC", text).strip()
+
+
+def echo(given: str, limit: int = 40) -> str:
+    """What someone typed, cut short to be quoted back in an answer (a 4096-character
+    argument quoted whole would make the answer longer than Telegram accepts)."""
+    return given if len(given) <= limit else given[: limit - 1] + "…"

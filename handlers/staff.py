@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 
 from bot.context import Context
 from bot.lifecycle import State
-from bot.parsing import strict_int
+from bot.parsing import echo, strict_int
 from handlers import approval
 from handlers.common import label, locale_of, text
 from storage.db import utcnow
@@ -180,7 +180,7 @@ async def ship_command(update: Update, context: Context) -> None:
         update,
         context,
         f"staff/ship_{outcome}",
-        number=number.upper(),
+        number=echo(number.upper()),
         carrier=carrier,
         tracking=tracking,
         state=state,
