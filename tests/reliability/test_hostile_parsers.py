@@ -136,6 +136,7 @@ async def test_forged_button_numbers_get_a_clear_answer_and_change_nothing(
         *(f"ag:{n}:v1:000000000000" for n in ODD_NUMBERS),
         *(f"rp:{k}:{SHOP}:{d}" for k in ("day", "csv", "week") for d in ODD_DAYS),
         *(f"rp:time:{SHOP}:{t}" for t in ("٠٩٠٥", "²³⁵⁹", "9999", "")),
+        *("ap:", "ap:1", "fq:", "fq:e", "tk:", "tk:m", "rp:", "rp:day", "ag:", "ag:1:v1"),
         "lang:²",
         "menu:²",
         "zz:1",
