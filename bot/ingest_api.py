@@ -4,6 +4,10 @@ A batch is all-or-nothing: if any row is malformed, or names an unknown merchant
 reuses an external id with different content, the answer is 422 listing every such row
 by index and nothing of the batch is stored, so the sender can fix and resend it whole.
 Resending a batch that was stored is harmless: known ids count as duplicates.
+
+Nothing a client sends makes it answer 500: every refusal is a JSON {"error": ...} with 415
+(a form or text body), 413 (over MAX_BODY_BYTES), 401 (no valid X-Signature, including one
+that is not ASCII), 400 (not JSON: bad UTF-8, nesting too deep, a number too long) or 422.
 """
 
 from __future__ import annotations
