@@ -156,6 +156,8 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(reports.on_button, pattern=r"^rp:"))
     app.add_handler(CallbackQueryHandler(language.language_chosen, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(start.menu_button, pattern=r"^menu:"))
+    # order matters: after every button handler, the answer to buttons none of them claims.
+    app.add_handler(CallbackQueryHandler(start.unknown_button))
     app.add_handler(MessageHandler(filters.COMMAND, start.unknown_command))
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, start.private_message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from collections.abc import Sequence
 from datetime import date, tzinfo
 
@@ -19,6 +20,20 @@ from storage.transactions import Transaction
 _POSITIVE = "#1677ff"
 _NEGATIVE = "#d9363e"
 LABELS = "summary/labels"
+
+# Excel and LibreOffice run a cell that starts with one of these as a formula (OWASP, "CSV
+# injection"); the full-width forms too, which East Asian Excel builds may read as ASCII.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def csv_cell(value: str) -> str:
+    """A cell Excel shows as the text it is: one that would start a formula gets a leading
+    single quote. A plain number is left alone: "-20.00" is a number in Excel, not a formula,
+    and an amount column must stay numeric for sums."""
+    if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def week_chart_png(days: Sequence[tuple[date, int]], locale: Locale) -> bytes:
@@ -80,18 +95,18 @@ def details_csv(
     channels = {c: label(f"channel_{c}") for c in {r.channel for r in rows}}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(next(csv.reader([label("csv_header")])))
+    writer.writerow(map(csv_cell, next(csv.reader([label("csv_header")]))))
     for r in rows:
-        writer.writerow(
-            [
-                r.occurred_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-                r.terminal_sn,
-                types[r.type],
-                channels[r.channel],
-                yuan_text(r.amount),
-                yuan_text(r.fee),
-                r.external_id,
-            ]
-        )
+        # Terminal serials and transaction ids come from the acquirer's systems: any text.
+        cells = [
+            r.occurred_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            r.terminal_sn,
+            types[r.type],
+            channels[r.channel],
+            yuan_text(r.amount),
+            yuan_text(r.fee),
+            r.external_id,
+        ]
+        writer.writerow(map(csv_cell, cells))
     # The BOM is what makes Excel on Windows read UTF-8 instead of GBK.
     return out.getvalue().encode("utf-8-sig")

@@ -4,6 +4,10 @@ A batch is all-or-nothing: if any row is malformed, or names an unknown merchant
 reuses an external id with different content, the answer is 422 listing every such row
 by index and nothing of the batch is stored, so the sender can fix and resend it whole.
 Resending a batch that was stored is harmless: known ids count as duplicates.
+
+Nothing a client sends makes it answer 500: every refusal is a JSON {"error": ...} with 415
+(a form or text body), 413 (over MAX_BODY_BYTES), 401 (no valid X-Signature, including one
+that is not ASCII), 400 (not JSON: bad UTF-8, nesting too deep, a number too long) or 422.
 """
 
 from __future__ import annotations
@@ -69,9 +73,23 @@ async def start_ingest_server(app: web.Application, host: str, port: int) -> web
 
 def _signed(request: web.Request, body: bytes) -> bool:
     given = request.headers.get(SIGNATURE_HEADER, "").strip().lower().removeprefix("sha256=")
+    if not given.isascii():
+        # A hex digest is ASCII; anything else (raw bytes arrive as surrogate escapes, which
+        # str.encode() refuses) is simply a wrong signature.
+        return False
     expected = hmac.new(request.app[_SECRET], body, hashlib.sha256).hexdigest()
     # compare_digest: the time taken must not reveal how much of the signature matched.
     return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _json_content_type(content_type: str) -> bool:
+    # aiohttp reports a missing Content-Type as application/octet-stream, which is also what
+    # HTTP libraries send for raw bytes: a signed body of either kind is taken. Forms and text
+    # are refused, so a browser's simple cross-site POST never gets as far as the signature.
+    return content_type in (
+        "application/json",
+        "application/octet-stream",
+    ) or content_type.endswith("+json")
 
 
 def _error(status: int, message: str, **extra: object) -> web.Response:
@@ -79,6 +97,10 @@ def _error(status: int, message: str, **extra: object) -> web.Response:
 
 
 async def _post_transactions(request: web.Request) -> web.Response:
+    if not _json_content_type(request.content_type):
+        return _error(415, "expected Content-Type: application/json")
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
@@ -87,7 +109,9 @@ async def _post_transactions(request: web.Request) -> web.Response:
         return _error(401, f"missing or bad {SIGNATURE_HEADER}")
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):
+        # ValueError covers bad UTF-8, bad JSON and integers beyond int()'s digit limit;
+        # RecursionError, nesting deeper than the parser's stack.
         return _error(400, "body is not JSON")
     items = payload.get("transactions") if isinstance(payload, dict) else None
     if not isinstance(items, list):

@@ -13,12 +13,12 @@ from bot.settings import Locale
 
 # Digits, optionally a point and one or two decimals; no sign, exponent or separators,
 # because a sign is implied by the transaction type and "1e3" in a CSV is a mistake.
-_YUAN = re.compile(r"^(\d{1,10})(?:\.(\d{1,2}))?$")
+_YUAN = re.compile(r"([0-9]{1,10})(?:\.([0-9]{1,2}))?")  # ASCII digits only: not "١٢"
 
 
 def parse_yuan(text: str) -> int:
     """'12.5' -> 1250 fen; raises ValueError for anything but a plain non-negative amount."""
-    match = _YUAN.match(text.strip())
+    match = _YUAN.fullmatch(text.strip())
     if not match:
         raise ValueError(f"not an amount in yuan with at most 2 decimals: {text!r}")
     # Decimal, not float: 0.29 yuan must be exactly 29 fen.

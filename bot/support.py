@@ -18,6 +18,7 @@ import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.parsing import as_typed
 from bot.settings import Settings
 
 
@@ -51,7 +52,7 @@ DRAFT_TTL = timedelta(hours=1)
 VIEW_MESSAGES = 12
 VIEW_CHARS = 300
 
-_NUMBER = re.compile(r"^#?T?-?0*(\d{1,9})$", re.IGNORECASE)
+_NUMBER = re.compile(r"#?T?-?0*([0-9]{1,9})", re.IGNORECASE)
 
 
 def ticket_number(ticket_id: int) -> str:
@@ -61,7 +62,7 @@ def ticket_number(ticket_id: int) -> str:
 
 def parse_ticket_number(text: str) -> int | None:
     """The ticket id in 'T-000123', 't-123', 'T123' or '123'; None if it is not one."""
-    match = _NUMBER.match(text.strip())
+    match = _NUMBER.fullmatch(as_typed(text))
     return int(match.group(1)) if match and int(match.group(1)) > 0 else None
 
 

@@ -32,6 +32,28 @@ HASH_PREFIX = 12
 # --- review --------------------------------------------------------------------------------
 
 
+def own_application(record: ApplicationRecord, actor: int) -> bool:
+    """Four eyes: nobody takes, approves, rejects or ships an application they submitted
+    (admins included); the applicant is the Telegram user who filled it in."""
+    return record.merchant_id == actor
+
+
+async def refuse_own(
+    repos: Repositories, record: ApplicationRecord, actor: int, action: str, chat_id: int | None
+) -> None:
+    """Log and audit an attempt to act on one's own application (the caller says no)."""
+    log.warning(
+        "user %s tried to %s their own application %s; refused", actor, action, record.number
+    )
+    await repos.audit.record(
+        "own_application_refused",
+        staff_id=actor,
+        chat_id=chat_id,
+        application_id=record.id,
+        detail=action,
+    )
+
+
 async def _take(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
     ok = await repos.applications.transition(
         record.id, State.SUBMITTED, State.UNDER_REVIEW, actor=actor
@@ -44,6 +66,8 @@ async def _take(repos: Repositories, record: ApplicationRecord, actor: int) -> b
 
 async def take(repos: Repositories, data: BotData, record: ApplicationRecord, actor: int) -> bool:
     """A reviewer takes the application (submitted -> under_review); the merchant is told."""
+    if own_application(record, actor):
+        return False
     if record.state != State.SUBMITTED or not await _take(repos, record, actor):
         return False
     await notify.to_user(repos, data, record.merchant_id, "review/taken", number=record.number)
@@ -58,6 +82,8 @@ async def approve(
     Approving straight from the card takes the application first. The conditional UPDATE in
     `transition` is what lets only one of two simultaneous approvals through.
     """
+    if own_application(record, actor):
+        return False
     if record.state == State.SUBMITTED and not await _take(repos, record, actor):
         return False
     if record.state != State.UNDER_REVIEW:
@@ -103,7 +129,7 @@ async def reject(
     reasons: dict[str, str],
 ) -> bool:
     """Reject with a reason per flagged field; the merchant gets the list and a Fix button."""
-    if not reasons:
+    if not reasons or own_application(record, actor):
         return False
     if record.state == State.SUBMITTED and not await _take(repos, record, actor):
         return False
@@ -236,8 +262,17 @@ async def ship(
     actor: int,
     carrier: str,
     tracking_no: str,
+    *,
+    chat_id: int | None = None,
 ) -> str:
-    """Mark shipped and tell the merchant the carrier and tracking number: 'ok' or 'state'."""
+    """Mark shipped and tell the merchant the carrier and tracking number.
+
+    Returns 'ok', 'state' (not signed yet, or shipped already) or 'own' (the sender applied
+    for it themselves: refused, logged and audited).
+    """
+    if own_application(record, actor):
+        await refuse_own(repos, record, actor, "ship", chat_id)
+        return "own"
     if record.state != State.AGREEMENT_SIGNED:
         return "state"
     if not await repos.applications.transition(

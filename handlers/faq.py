@@ -8,6 +8,7 @@ from telegram.error import BadRequest
 
 from bot import faq_personal as personal
 from bot.context import Context
+from bot.parsing import strict_int
 from bot.settings import Locale
 from faq.knowledge import CATEGORIES
 from handlers import faq_views as views
@@ -205,4 +206,4 @@ async def _edit(query: CallbackQuery, view: views.View) -> None:
 
 
 def _int(args: list[str]) -> int | None:
-    return int(args[0]) if args and args[0].isdigit() else None
+    return strict_int(args[0]) if args else None

@@ -13,6 +13,7 @@ from telegram.constants import ParseMode
 from bot.codes import CodeError, normalize_code
 from bot.context import Context
 from bot.lifecycle import State
+from bot.parsing import strict_int
 from handlers import approval, notify
 from handlers.common import drop_keyboard, label, locale_of, main_menu, reply
 from handlers.fulfilment_views import send_voucher
@@ -70,11 +71,12 @@ async def on_sign(update: Update, context: Context) -> None:
     parts = query.data.split(":")
     data = context.bot_data
     outcome = "stale"
-    if len(parts) == 4 and parts[1].isdigit():
+    app_id = strict_int(parts[1]) if len(parts) == 4 else None
+    if app_id is not None:
         async with data.storage.transaction() as repos:
             if not await repos.updates.claim(update.update_id):
                 return
-            record = await repos.applications.get(int(parts[1]))
+            record = await repos.applications.get(app_id)
             if record is not None:
                 outcome = await approval.sign(
                     repos, data, record, query.from_user.id, parts[2], parts[3]

@@ -33,7 +33,7 @@ async def language_chosen(update: Update, context: Context) -> None:
     assert query is not None and query.data is not None
     locale = query.data.removeprefix("lang:")
     if locale not in LOCALES:
-        await query.answer()
+        await query.answer(label(context, "stale_button"))  # not a button we ever made
         return
     async with context.bot_data.storage.transaction() as repos:
         await repos.users.set_locale(query.from_user.id, locale)  # type: ignore[arg-type]

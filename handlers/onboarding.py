@@ -222,7 +222,11 @@ async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     user = query.from_user
-    _, app_id, action, *args = query.data.split(":")
+    parts = query.data.split(":")
+    if len(parts) < 3:  # not a button we ever made
+        await query.answer(label(context, "stale_button"))
+        return
+    _, app_id, action, *args = parts
     field, arg = ([*args, "", ""])[:2]
     if action == "f":
         await _start_fixing(update, context, app_id)

@@ -13,22 +13,36 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.context import Context
+from bot.parsing import as_typed, echo
 from bot.settlement import local_today, summary_for
 from handlers import report_views as views
 from handlers.common import label, locale_of, reply
 from storage import Repositories
 from storage.merchants import CATCH_UP_DAYS, Merchant, normalize_summary_time
 
-# 2026-11-25, 2026/11/25, 2026.11.25 and 2026年11月25日 all name the same day.
-_DAY = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+# 2026-11-25, 2026/11/25, 2026.11.25 and 2026年11月25日 all name the same day (ASCII digits
+# once full-width ones are folded: \d would also take "١", which is nobody's way to type it).
+_DAY = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?")
+# The day in button data, exactly as report_views writes it.
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The earliest day a report can be asked for: transactions before 2000 are refused at import,
+# and it keeps date arithmetic (the days around the one asked for) far from year 1.
+FIRST_DAY = date(2000, 1, 1)
 
 
 def parse_day(given: str) -> date:
     """A date as merchants type it; raises ValueError otherwise."""
-    match = _DAY.match(given.strip())
+    match = _DAY.fullmatch(as_typed(given))
     if not match:
         raise ValueError(given)
     return date(*(int(part) for part in match.groups()))
+
+
+def _button_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if _ISO_DAY.fullmatch(value) else None
+    except ValueError:
+        return None
 
 
 async def _merchants_of(update: Update, context: Context) -> list[Merchant]:
@@ -81,12 +95,15 @@ async def summary_command(update: Update, context: Context) -> None:
     if not merchants:
         return
     given = " ".join(context.args)
-    today = local_today(merchants[0], views.now())
+    example = str(local_today(merchants[0], views.now()) - timedelta(days=1))
     try:
         day = parse_day(given)
     except ValueError:
-        example = str(today - timedelta(days=1))
-        await reply(update, context, "reports/bad_date", given=given, example=example)
+        await reply(update, context, "reports/bad_date", given=echo(given), example=example)
+        return
+    if day < FIRST_DAY:
+        first, shown = str(FIRST_DAY), str(day)
+        await reply(update, context, "reports/too_early", day=shown, first=first, example=example)
         return
     for merchant in merchants:
         if day > local_today(merchant, views.now()):
@@ -131,9 +148,9 @@ async def settings_command(update: Update, context: Context) -> None:
     if context.args:
         given = " ".join(context.args)
         try:
-            summary_time = normalize_summary_time(given)
+            summary_time = normalize_summary_time(as_typed(given))
         except ValueError:
-            await reply(update, context, "reports/bad_time", given=given)
+            await reply(update, context, "reports/bad_time", given=echo(given))
             return
         async with context.bot_data.storage.transaction() as repos:
             for merchant in merchants:
@@ -219,11 +236,9 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer()
         await _send_settings(update, context, merchant)
         return
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        day = None
-    if day is None or action not in ("day", "csv", "week"):
+    day = _button_day(value)
+    in_reach = day is not None and FIRST_DAY <= day <= local_today(merchant, views.now())
+    if not in_reach or action not in ("day", "csv", "week"):
         await query.answer(label(context, "stale_button"))
         return
     await query.answer()

@@ -10,7 +10,9 @@ from telegram.constants import ParseMode
 from bot import onboarding as form
 from bot.context import BotData, Context
 from bot.lifecycle import State
+from bot.parsing import strict_int
 from handlers import approval
+from handlers.common import label, text
 from handlers.review_views import refresh_cards, staff_keyboard, staff_label, staff_locale
 from handlers.staff import require_role
 from storage import Repositories
@@ -28,17 +30,27 @@ async def on_card_button(update: Update, context: Context) -> None:
     if not await require_role(update, context, "reviewer"):
         return
     _, app_id_text, action = query.data.split(":")
-    app_id = int(app_id_text)
+    app_id = strict_int(app_id_text)
+    if app_id is None:
+        await query.answer(label(context, "stale_button"), show_alert=True)
+        return
     actor = query.from_user.id
     async with data.storage.transaction() as repos:
         record = await repos.applications.get(app_id)
+        own = record is not None and approval.own_application(record, actor)
         done = False
-        if record is not None and action == "take":
+        if record is not None and own:
+            await approval.refuse_own(repos, record, actor, action, _chat_id(update))
+        elif record is not None and action == "take":
             done = await approval.take(repos, data, record, actor)
         elif record is not None and action == "approve":
             done = await approval.approve(repos, data, record, actor)
         elif record is not None and action == "reject":
             done = await _start_rejection(repos, record, actor)
+    if own:
+        # In the presser's own language: the alert is for them, not for the chat.
+        await query.answer(label(context, "review_own_application"), show_alert=True)
+        return
     if not done:
         # Someone else acted first, or the card is out of date.
         await query.answer(staff_label(data, "review_too_late"), show_alert=True)
@@ -50,6 +62,33 @@ async def on_card_button(update: Update, context: Context) -> None:
         await _send_picker(update, context, app_id)
     else:
         await refresh_cards(context.bot, data, app_id)
+
+
+def _chat_id(update: Update) -> int | None:
+    return update.effective_chat.id if update.effective_chat else None
+
+
+async def _not_yours(
+    update: Update, context: Context, pending: PendingRejection, what: str
+) -> None:
+    """Another reviewer touched a rejection in progress: nothing changes; log and audit it."""
+    user = update.effective_user
+    assert user is not None
+    log.warning(
+        "user %s tried to %s the rejection of application %s started by %s; refused",
+        user.id,
+        what,
+        pending.application_id,
+        pending.reviewer_id,
+    )
+    async with context.bot_data.storage.transaction() as repos:
+        await repos.audit.record(
+            "rejection_not_yours_refused",
+            staff_id=user.id,
+            chat_id=_chat_id(update),
+            application_id=pending.application_id,
+            detail=what,
+        )
 
 
 async def _start_rejection(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
@@ -111,13 +150,18 @@ async def on_reject_button(update: Update, context: Context) -> None:
     if not await require_role(update, context, "reviewer"):
         return
     parts = query.data.split(":")
-    app_id, action = int(parts[1]), parts[2]
-    pending = await _pending(data, app_id)
-    if pending is None or pending.reviewer_id != query.from_user.id:
+    app_id = strict_int(parts[1]) if len(parts) in (3, 4) else None
+    action = parts[2] if app_id is not None else ""
+    pending = await _pending(data, app_id) if app_id is not None else None
+    if pending is None:
         await query.answer(staff_label(data, "review_too_late"), show_alert=True)
         return
+    if pending.reviewer_id != query.from_user.id:
+        await _not_yours(update, context, pending, f"press {action}")
+        await query.answer(label(context, "review_not_your_rejection"), show_alert=True)
+        return
     await query.answer()
-    if action == "t" and parts[3] in form.BY_KEY:
+    if action == "t" and len(parts) == 4 and parts[3] in form.BY_KEY:
         field = parts[3]
         chosen = pending.fields
         chosen = [f for f in chosen if f != field] if field in chosen else [*chosen, field]
@@ -182,6 +226,13 @@ async def on_reason_reply(update: Update, context: Context) -> None:
     if pending is None or not message.text:
         return
     if not await require_role(update, context, "reviewer"):
+        return
+    if message.from_user is None or pending.reviewer_id != message.from_user.id:
+        # Only the reviewer who started the rejection gives its reasons.
+        await _not_yours(update, context, pending, "give a reason")
+        await message.reply_text(
+            text(context, "review/reason_not_yours"), parse_mode=ParseMode.HTML, do_quote=True
+        )
         return
     missing = [f for f in pending.fields if not pending.reasons.get(f)]
     if not missing:

@@ -108,36 +108,51 @@ async def _load(data: BotData, application_id: int) -> tuple[ApplicationRecord |
 
 
 async def post_card(bot: Bot, data: BotData, application_id: int) -> None:
-    """Post the documents (as an album) and the card with its buttons to the review chat."""
+    """Post the documents (as an album) and the card with its buttons to the review chat.
+
+    Every document shown is written to the staff audit log (chat, application, kind, time)
+    as soon as Telegram has it, so a failure later in the post cannot leave a view unrecorded.
+    """
     chat_id = data.settings.review_chat_id
     record, text = await _load(data, application_id)
     if chat_id is None or record is None:
         return
-    photos, files = [], []
+    photos: list[tuple[str, InputMediaPhoto]] = []
+    files: list[tuple[str, InputMediaDocument]] = []
     for slot in form.DOCUMENT_SLOTS:
         doc = record.documents.get(slot)
         if doc is None:
             continue
         caption = staff_label(data, f"field_{slot}")
         if doc.mime_type.startswith("image/"):
-            photos.append(InputMediaPhoto(doc.file_id, caption=caption))
+            photos.append((slot, InputMediaPhoto(doc.file_id, caption=caption)))
         else:
-            files.append(InputMediaDocument(doc.file_id, caption=caption))
+            files.append((slot, InputMediaDocument(doc.file_id, caption=caption)))
     # Telegram albums cannot mix photos and documents.
     for group in (photos, files):
         if len(group) == 1:
-            item = group[0]
+            item = group[0][1]
             if isinstance(item, InputMediaPhoto):
                 await bot.send_photo(chat_id, item.media, caption=item.caption)
             else:
                 await bot.send_document(chat_id, item.media, caption=item.caption)
         elif group:
-            await bot.send_media_group(chat_id, group)
+            await bot.send_media_group(chat_id, [item for _, item in group])
+        if group:
+            await _audit_shown(data, chat_id, application_id, [slot for slot, _ in group])
     message = await bot.send_message(
         chat_id, text, parse_mode=ParseMode.HTML, reply_markup=card_keyboard(data, record)
     )
     async with data.storage.transaction() as repos:
         await repos.staff.remember_message(chat_id, message.message_id, application_id, "card")
+
+
+async def _audit_shown(data: BotData, chat_id: int, application_id: int, slots: list[str]) -> None:
+    async with data.storage.transaction() as repos:
+        for slot in slots:
+            await repos.audit.record(
+                "document_shown", chat_id=chat_id, application_id=application_id, detail=slot
+            )
 
 
 async def refresh_cards(bot: Bot, data: BotData, application_id: int) -> None:

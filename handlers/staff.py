@@ -14,6 +14,7 @@ from telegram.constants import ParseMode
 
 from bot.context import Context
 from bot.lifecycle import State
+from bot.parsing import echo, strict_int
 from handlers import approval
 from handlers.common import label, locale_of, text
 from storage.db import utcnow
@@ -63,6 +64,10 @@ async def require_role(update: Update, context: Context, role: str) -> bool:
     return False
 
 
+def _chat_id(update: Update) -> int | None:
+    return update.effective_chat.id if update.effective_chat else None
+
+
 async def _say(update: Update, context: Context, template: str, **values: object) -> None:
     message = update.effective_message
     assert message is not None
@@ -77,16 +82,18 @@ async def staff_command(update: Update, context: Context) -> None:
     assert user is not None
     args = context.args or []
     sub = args[0].lower() if args else "list"
+    # Telegram ids in ASCII digits only: "²" passes str.isdigit() but not int().
+    member = strict_int(args[1]) if len(args) >= 2 else None
     async with context.bot_data.storage.transaction() as repos:
-        if sub == "add" and len(args) == 3 and args[1].isdigit() and args[2] in ROLES:
-            await repos.staff.put(int(args[1]), args[2], added_by=user.id)
+        if sub == "add" and len(args) == 3 and member is not None and args[2] in ROLES:
+            await repos.staff.put(member, args[2], added_by=user.id)
             log.info("staff %s set to %s by %s", args[1], args[2], user.id)
             result = (
                 "staff/added",
                 {"user_id": args[1], "role": label(context, f"role_{args[2]}")},
             )
-        elif sub == "remove" and len(args) == 2 and args[1].isdigit():
-            removed = await repos.staff.remove(int(args[1]))
+        elif sub == "remove" and len(args) == 2 and member is not None:
+            removed = await repos.staff.remove(member)
             log.info("staff %s removed by %s (%s)", args[1], user.id, removed)
             result = ("staff/removed" if removed else "staff/not_staff", {"user_id": args[1]})
         elif sub == "list" and len(args) <= 1:
@@ -160,7 +167,9 @@ async def ship_command(update: Update, context: Context) -> None:
     async with data.storage.transaction() as repos:
         record = await repos.applications.by_number(number)
         outcome = (
-            await approval.ship(repos, data, record, user.id, carrier, tracking[:40])
+            await approval.ship(
+                repos, data, record, user.id, carrier, tracking[:40], chat_id=_chat_id(update)
+            )
             if record
             else "unknown"
         )
@@ -171,7 +180,7 @@ async def ship_command(update: Update, context: Context) -> None:
         update,
         context,
         f"staff/ship_{outcome}",
-        number=number.upper(),
+        number=echo(number.upper()),
         carrier=carrier,
         tracking=tracking,
         state=state,

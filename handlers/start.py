@@ -58,6 +58,13 @@ async def menu_button(update: Update, context: Context) -> None:
         await reply(update, context, "coming_soon", feature=label(context, f"menu_{item}"))
 
 
+async def unknown_button(update: Update, context: Context) -> None:
+    """A button no handler claims (forged, or from a release long gone): say it expired."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(label(context, "stale_button"))
+
+
 async def unknown_command(update: Update, context: Context) -> None:
     """A command no handler knows."""
     message = update.effective_message

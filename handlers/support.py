@@ -7,6 +7,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.context import Context
+from bot.parsing import strict_int
 from bot.support import CLOSABLE, DRAFT_TTL, Status
 from handlers import support_flow as flow
 from handlers.common import locale_of, text
@@ -215,7 +216,9 @@ async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     kind, *args = query.data.split(":")[1:]
-    numbers = [int(a) for a in args if a.isdigit()]
+    parsed = [strict_int(a) for a in args]
+    # Every argument a number, or the button is not one of ours.
+    numbers = [n for n in parsed if n is not None] if None not in parsed else []
     if kind == "new":
         await _create(update, context)
     elif kind == "x":

@@ -12,6 +12,7 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 
 from bot.context import Context
+from bot.parsing import echo
 from bot.support import minutes, parse_ticket_number
 from handlers import review
 from handlers import support_flow as flow
@@ -52,7 +53,7 @@ async def _ticket(update: Update, context: Context, usage: str) -> Ticket | None
     async with context.bot_data.storage.transaction() as repos:
         ticket = await repos.tickets.get(ticket_id)
     if ticket is None:
-        await _say(message, context, "not_found", number=args[0])
+        await _say(message, context, "not_found", number=echo(args[0]))
     return ticket
 
 

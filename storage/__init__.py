@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.keys import Keys
 from storage.applications import ApplicationRepository, UpdateLog
+from storage.audit import AuditRepository
 from storage.db import Database, Tx
 from storage.faq import FaqQuestionRepository
 from storage.fulfilment import FulfilmentRepository
@@ -46,6 +47,7 @@ class Repositories:
         self.faq = FaqQuestionRepository(tx)
         self.tickets = TicketRepository(tx)
         self.privacy = PrivacyRepository(tx, keys.cipher)
+        self.audit = AuditRepository(tx)
 
 
 class Storage:

@@ -19,7 +19,7 @@ FIRST_MERCHANT_NO = "822330100000001"
 CATCH_UP_DAYS = 3
 # A claim this old without mark_sent/mark_failed belongs to a process that died mid-send.
 STALE_CLAIM = timedelta(minutes=15)
-_SUMMARY_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_SUMMARY_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")  # ASCII digits only
 # Numbers given on approval; demo data uses 8223309… so the two never collide.
 _MERCHANT_NO_GLOB = "8223301" + "[0-9]" * 8
 
@@ -52,7 +52,7 @@ class DueSummary(NamedTuple):
 
 def normalize_summary_time(text: str) -> str:
     """'9:05' -> '09:05'; raises ValueError unless it is a time of day."""
-    match = _SUMMARY_TIME.match(text.strip())
+    match = _SUMMARY_TIME.fullmatch(text.strip())
     if not match:
         raise ValueError(f"not a time of day HH:MM: {text!r}")
     return f"{int(match.group(1)):02d}:{match.group(2)}"
