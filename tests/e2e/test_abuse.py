@@ -8,6 +8,7 @@ import asyncio
 from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
 from tests.e2e.conftest import ADMIN_ID, SUPPORT_CHAT, BotRunner
+from tests.e2e.files import png
 from tests.e2e.harness import ChatUser
 
 GREETING = "我是 POS 商户助手"
@@ -59,3 +60,81 @@ async def test_a_flooding_merchant_is_told_once_and_the_flood_is_not_read(
         await server.send_text(admin.user_id, "/staff list", chat_id=SUPPORT_CHAT)
     said = await everything_said(admin)
     assert len(said) == 8 and not any(SLOW_DOWN in s for s in said)
+
+
+async def open_ticket(merchant: ChatUser, description: str) -> str:
+    """/support, describe, Create; the ticket number."""
+    await merchant.send("/support")
+    await merchant.reply()
+    await merchant.send(description)
+    await merchant.reply()
+    await merchant.press("✅")
+    created = await merchant.reply()
+    return next(w for w in created["text"].split() if w.startswith("T-"))
+
+
+async def wait_for(condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(timeout * 10)):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("not within the time allowed")
+
+
+def group_texts(server: BotApiServer) -> list[str]:
+    return [m.get("text") or m.get("caption") or "" for m in server.messages(SUPPORT_CHAT)]
+
+
+async def test_a_flood_of_follow_ups_is_combined_and_does_not_hold_up_another_ticket(
+    server: BotApiServer, bot: object
+) -> None:
+    # Telegram's 20 messages a minute per group is in effect (the bot's own rate limiter).
+    flooder, other = ChatUser(server, 10040, "小安"), ChatUser(server, 10041, "小白")
+    first = await open_ticket(flooder, "打印机不出纸")
+    await wait_for(lambda: any(first in t and "🎫" in t for t in group_texts(server)), 10)
+    follow_ups = [f"补充说明第{n:02d}条" for n in range(40)]
+    for text in follow_ups:
+        await server.send_text(flooder.user_id, text)
+    second = await open_ticket(other, "结算款没有到账")
+    await wait_for(lambda: any(second in t and "🎫" in t for t in group_texts(server)), 10)
+
+    def relayed() -> list[str]:
+        return [t for t in group_texts(server) if "补充说明" in t]
+
+    await wait_for(lambda: follow_ups[-1] in "".join(relayed()), 30)
+    together = "\n".join(relayed())
+    positions = [together.index(text) for text in follow_ups]
+    assert positions == sorted(positions)  # every follow-up, in the order it was sent
+    assert len(relayed()) <= 5  # in a few staff messages, not forty
+
+
+async def test_batched_follow_ups_keep_photos_and_a_reply_reaches_the_merchant(
+    server: BotApiServer, bot: object
+) -> None:
+    merchant = ChatUser(server, 10042, "小丁")
+    admin = ChatUser(server, ADMIN_ID, "管理员").in_chat(SUPPORT_CHAT)
+    number = await open_ticket(merchant, "刷卡失败")
+    await wait_for(lambda: any(number in t and "🎫" in t for t in group_texts(server)), 10)
+    await server.send_text(merchant.user_id, "第一句")
+    await server.send_text(merchant.user_id, "第二句")
+    await server.send_photo(merchant.user_id, png(21), caption="小票照片")
+    await server.send_text(merchant.user_id, "第三句")
+
+    def batch() -> dict | None:
+        return next(
+            (m for m in server.messages(SUPPORT_CHAT) if "第三句" in (m.get("text") or "")), None
+        )
+
+    await wait_for(lambda: batch() is not None, 20)
+    combined = batch()
+    assert combined is not None
+    assert "第二句" in combined["text"] and "照片" in combined["text"]
+    await wait_for(lambda: any(m.get("photo") for m in server.messages(SUPPORT_CHAT)), 10)
+    photo = next(m for m in server.messages(SUPPORT_CHAT) if m.get("photo"))
+    assert photo["message_id"] > combined["message_id"] and number in photo["caption"]
+
+    await admin.send("/staff add 900001 support")
+    await admin.reply()
+    await admin.send("请重新插卡试试", reply_to_message_id=combined["message_id"])
+    answer = await merchant.expect("请重新插卡试试")
+    assert number in answer["text"]
