@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
+from telegram.ext import Application
+
 from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
+from tests.e2e.application_steps import INDIVIDUAL_ZH, fill
 from tests.e2e.conftest import ADMIN_ID, SUPPORT_CHAT, BotRunner
-from tests.e2e.files import png
+from tests.e2e.files import PAGES, jpeg, pdf_document, png
 from tests.e2e.harness import ChatUser
 
 GREETING = "我是 POS 商户助手"
@@ -138,3 +141,38 @@ async def test_batched_follow_ups_keep_photos_and_a_reply_reaches_the_merchant(
     await admin.send("请重新插卡试试", reply_to_message_id=combined["message_id"])
     answer = await merchant.expect("请重新插卡试试")
     assert number in answer["text"]
+
+
+async def answers(bot: Application, user_id: int) -> dict:
+    async with bot.bot_data.storage.transaction() as repos:
+        record = await repos.applications.latest_of(user_id)
+        return dict(record.answers) if record else {}
+
+
+async def test_unreadable_or_hostile_licences_are_refused_and_nothing_entered_is_lost(
+    merchant: ChatUser, bot: Application
+) -> None:
+    await fill(merchant, INDIVIDUAL_ZH[:3])  # up to the licence, step 4
+    before = await answers(bot, merchant.user_id)
+    assert before["merchant_name"] == "杭州西湖小王便利店"
+
+    await merchant.send_photo(jpeg(30, width=40, height=30))
+    reply = await merchant.reply_text()
+    assert "更清晰" in reply and "40×30" in reply and "第 4/17 步" in reply
+
+    polyglot = png(31) + b"PK\x03\x04" + bytes(100)
+    await merchant.send_document(polyglot, "licence.png", "image/png")
+    reply = await merchant.reply_text()
+    assert "无法读取" in reply and "第 4/17 步" in reply
+
+    action = b"<</S/JavaScript/JS(app.alert\\(1\\))>>"
+    hostile = pdf_document([b"<</Type/Catalog/Pages 2 0 R/OpenAction 4 0 R>>", *PAGES, action])
+    await merchant.send_document(hostile, "licence.pdf", "application/pdf")
+    reply = await merchant.reply_text()
+    assert "脚本" in reply and "第 4/17 步" in reply
+    assert await answers(bot, merchant.user_id) == before  # nothing stored, nothing lost
+
+    await merchant.send_photo(png(1))
+    assert "第 5/17 步" in await merchant.reply_text()
+    after = await answers(bot, merchant.user_id)
+    assert {k: after[k] for k in before} == before and "licence" in after
