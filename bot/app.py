@@ -38,6 +38,7 @@ from handlers import (
     start,
     support,
     support_staff,
+    throttle,
     users,
 )
 from scheduler import register_jobs
@@ -92,7 +93,9 @@ def build_application(settings: Settings, *, renderer: Renderer | None = None) -
 
 
 def _add_handlers(app: Application) -> None:
-    # group -1 runs first for every update: record the user and load their locale.
+    # group -2 runs first for every update: a flood is dropped before it costs anything.
+    app.add_handler(TypeHandler(Update, throttle.Throttle(app.bot_data.settings)), group=-2)
+    # group -1 next: record the user and load their locale.
     app.add_handler(TypeHandler(Update, users.remember_user), group=-1)
 
     # order matters: commands and buttons before the free-text catch-all.

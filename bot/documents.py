@@ -1,7 +1,9 @@
 """Checks and encrypted storage for uploaded documents (licence, ID card sides, storefront).
 
 The type of a file is decided by its content (magic bytes), never by the name or the MIME
-type the client declared: both are set by the sender and trivially wrong or forged.
+type the client declared: both are set by the sender and trivially wrong or forged. Then
+the content is decoded (bot.decoding): an image must decode in full within a pixel limit
+and be large enough to read, a PDF must hold no scripts, actions or attached files.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.crypto import FieldCipher
+from bot.decoding import check_image, check_pdf
 from bot.validation import FieldError
 
 __all__ = [
@@ -33,10 +36,21 @@ log = logging.getLogger(__name__)
 #   document.too_large: size_mb, max_mb (floats, MiB, 1 decimal)
 #   document.empty: -
 #   document.unsupported_type: detected (gif, webp, heic, bmp, tiff, zip, exe, ... or unknown)
+#   document.undecodable: what ("image" | "pdf"): damaged, truncated, data after its end
+#   document.too_many_pixels: width, height, max_mp
+#   document.too_small: width, height, min (pixels on the short side)
+#   document.pdf_unsafe, document.pdf_encrypted, document.photo_expected (a PDF where only
+#       the licence may be one): -
 ERROR_CODES: tuple[str, ...] = (
     "document.empty",
     "document.too_large",
     "document.unsupported_type",
+    "document.undecodable",
+    "document.too_many_pixels",
+    "document.too_small",
+    "document.pdf_unsafe",
+    "document.pdf_encrypted",
+    "document.photo_expected",
 )
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -94,9 +108,17 @@ def _describe_unsupported(data: bytes) -> str:
 
 
 def check_document(
-    data: bytes, *, declared_mime: str | None, file_name: str | None, max_bytes: int
+    data: bytes,
+    *,
+    declared_mime: str | None,
+    file_name: str | None,
+    max_bytes: int,
+    pdf_allowed: bool = True,
 ) -> str:
-    """Return the real MIME type of an upload, or raise DocumentError if it is refused."""
+    """Return the real MIME type of an upload, or raise DocumentError if it is refused.
+
+    CPU-bound (the file is decoded): call it from async code through ``asyncio.to_thread``.
+    """
     if not data:
         raise DocumentError("document.empty")
     if len(data) > max_bytes:
@@ -113,6 +135,15 @@ def check_document(
         # A PDF named .jpg is still a fine PDF: the content decides, the labels are ignored.
         # Only the extension is logged: file names can contain the merchant's name.
         log.info("upload labelled %r %r is %s; using the content type", declared, extension, mime)
+    if mime == "application/pdf" and not pdf_allowed:
+        raise DocumentError("document.photo_expected")
+    try:
+        if mime == "application/pdf":
+            check_pdf(data)
+        else:
+            check_image(data, mime)
+    except FieldError as exc:
+        raise DocumentError(exc.code, exc.params) from None
     return mime
 
 

@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     support_reopen_days: float = Field(default=7, gt=0)
     # Merchants see "Support" on replies; true = they see the staff member's first name.
     support_show_staff_names: bool = False
+    # Incoming updates per user: a burst of RATE_LIMIT_BURST, then RATE_LIMIT_MESSAGES per
+    # RATE_LIMIT_SECONDS (staff in groups get five times as much). No person typing, tapping
+    # or forwarding reaches it, nor do the scripted tests (300 updates in 20 s from one
+    # user); a script flooding the bot is held to one update a second.
+    rate_limit_messages: int = Field(default=60, ge=1)
+    rate_limit_seconds: float = Field(default=60, gt=0)
+    rate_limit_burst: int = Field(default=400, ge=1)
+    # A merchant's follow-ups on a ticket reach staff at most once per this many seconds,
+    # combined into one message (the first after a quiet spell goes at once).
+    support_batch_seconds: float = Field(default=5, ge=0, le=300)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Long-poll timeout for getUpdates; tests shorten it so shutdown is quick.
     poll_timeout_seconds: float = Field(default=10.0, gt=0, le=50)

@@ -321,7 +321,15 @@ async def _receive_document(
     except TelegramError as exc:
         log.warning("download of a %s failed: %r", slot, exc)
         raise FieldError("document.download_failed") from None
-    mime = check_document(data, declared_mime=declared, file_name=name, max_bytes=max_bytes)
+    # Decoding a photo is CPU work: off the event loop. Only the licence may be a PDF.
+    mime = await asyncio.to_thread(
+        check_document,
+        data,
+        declared_mime=declared,
+        file_name=name,
+        max_bytes=max_bytes,
+        pdf_allowed=slot == "licence",
+    )
     sha256 = hashlib.sha256(data).hexdigest()
     for other in form.DOCUMENT_SLOTS:
         if other != slot and draft.answers.get(other) == sha256:

@@ -27,10 +27,11 @@ from bot.support import (
     response_target,
 )
 from handlers import notify
+from handlers.support_batch import copy_to_staff, queue_relay
 from handlers.support_views import Buttons, button_rows, history_text, staff_locale
 from storage import Repositories
 from storage.db import utcnow
-from storage.tickets import DraftPart, Ticket, TicketMessage
+from storage.tickets import DraftPart, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -80,35 +81,6 @@ async def to_staff(
     await repos.outbox.put(target, "ticket_post", payload, dedupe_key=dedupe)
 
 
-async def _copy_to_staff(
-    repos: Repositories,
-    data: BotData,
-    ticket: Ticket,
-    part: DraftPart | TicketMessage,
-    name: str,
-    chat_id: int | None = None,
-) -> None:
-    """Queue a copy of a photo or document for a staff chat, captioned with the ticket."""
-    target = chat_id or ticket.staff_chat_id or data.settings.support_chat_id
-    if target is None:
-        return
-    caption = data.renderer.render(
-        staff_locale(data),
-        "support/staff_relay",
-        number=ticket.number,
-        name=name,
-        body=mask_text(part.body),
-        reopened=False,
-    )
-    payload = {
-        "from_chat_id": part.chat_id,
-        "message_id": part.message_id,
-        "caption": caption[:1000],
-        "ticket_id": ticket.id,
-    }
-    await repos.outbox.put(target, "copy", payload)
-
-
 async def merchant_name(repos: Repositories, ticket: Ticket) -> str:
     """The merchant's Telegram first name, as staff know them."""
     user = await repos.users.get(ticket.merchant_id)
@@ -143,6 +115,9 @@ async def create(repos: Repositories, data: BotData, merchant_id: int) -> Ticket
             file_name=part.file_name,
         )
     await repos.tickets.drop_draft(merchant_id)
+    # The card shows the description: follow-ups are what comes after it.
+    upto = await repos.tickets.last_message_id(ticket.id)
+    await repos.tickets.note_fields(ticket.id, relayed_upto=upto)
     if data.settings.support_chat_id is not None:
         await repos.outbox.put(
             data.settings.support_chat_id, "ticket_card", {"ticket_id": ticket.id}
@@ -150,7 +125,7 @@ async def create(repos: Repositories, data: BotData, merchant_id: int) -> Ticket
     name = await merchant_name(repos, ticket)
     for part in draft.parts:
         if part.kind != "text":
-            await _copy_to_staff(repos, data, ticket, part, name)
+            await copy_to_staff(repos, data, ticket, part, name)
     target = minutes(response_target(data.settings, ticket.priority))
     await to_merchant(repos, data, ticket, "support/created", minutes=target)
     log.info("ticket %s opened by %s", ticket.number, merchant_id)
@@ -216,19 +191,8 @@ async def from_merchant(
         message_id=part.message_id,
         file_name=part.file_name,
     )
-    name = await merchant_name(repos, ticket)
-    if part.kind == "text":
-        await to_staff(
-            repos,
-            data,
-            ticket,
-            "support/staff_relay",
-            name=name,
-            body=mask_text(part.body),
-            reopened=outcome == "reopened",
-        )
-    else:
-        await _copy_to_staff(repos, data, ticket, part, name)
+    # Combined with the merchant's other follow-ups into one staff message (support_batch).
+    await queue_relay(repos, data, ticket, reopened=outcome == "reopened")
     if outcome == "reopened":
         await to_merchant(repos, data, ticket, "support/reopened")
     elif ticket.relay_noted_at is None:
@@ -442,7 +406,7 @@ async def escalate(
                 if message.kind != "text" and message.direction != "note":
                     author = await repos.users.get(message.author_id or 0)
                     name = author.first_name if author else ""
-                    await _copy_to_staff(repos, data, ticket, message, name, chat_id)
+                    await copy_to_staff(repos, data, ticket, message, name, chat_id)
         await repos.outbox.put(chat_id, "ticket_card", {"ticket_id": ticket.id})
     target = minutes(response_target(data.settings, ticket.priority))
     await to_merchant(repos, data, ticket, "support/escalated", minutes=target)

@@ -117,6 +117,10 @@ class OutboxSender:
             from handlers.support_views import post_to_staff
 
             await post_to_staff(bot, data, item.chat_id, payload)
+        elif item.kind == "ticket_batch":
+            from handlers.support_batch import post_batch
+
+            await post_batch(bot, data, item.chat_id, payload)
         elif item.kind == "copy":
             from handlers.support_views import copy_to
 

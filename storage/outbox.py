@@ -30,15 +30,34 @@ class OutboxRepository:
         self.tx = tx
 
     async def put(
-        self, chat_id: int, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None
+        self,
+        chat_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        dedupe_key: str | None = None,
+        not_before: datetime | None = None,
     ) -> bool:
-        """Queue a message; with a dedupe_key, queuing the same thing twice queues it once."""
+        """Queue a message; with a dedupe_key, queuing the same thing twice queues it once.
+
+        With `not_before` it is sent no earlier, and until then later messages to the same
+        chat do not wait for it.
+        """
         now = utcnow().isoformat()
+        due = not_before.isoformat() if not_before else None
         return (
             await self.tx.execute(
                 "INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key, created_at,"
-                " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (chat_id, kind, json.dumps(payload, ensure_ascii=False), dedupe_key, now, now),
+                " next_attempt_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    chat_id,
+                    kind,
+                    json.dumps(payload, ensure_ascii=False),
+                    dedupe_key,
+                    now,
+                    due or now,
+                    due,
+                ),
             )
             == 1
         )
@@ -53,9 +72,10 @@ class OutboxRepository:
             # A chat's messages go out in the order they were queued: nothing overtakes an
             # earlier message to the same chat that is still waiting for a retry.
             " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.chat_id = o.chat_id"
-            " AND e.id < o.id AND e.sent_at IS NULL AND e.failed_at IS NULL)"
+            " AND e.id < o.id AND e.sent_at IS NULL AND e.failed_at IS NULL"
+            " AND (e.not_before IS NULL OR e.not_before <= ?))"
             " ORDER BY id LIMIT ?",
-            (now.isoformat(), limit),
+            (now.isoformat(), now.isoformat(), limit),
         )
         until = (now + LEASE).isoformat()
         for row in rows:

@@ -34,6 +34,8 @@ _SETTABLE = frozenset(
         "rating",
         "rating_comment",
         "comment_wanted",
+        "relayed_upto",
+        "relayed_at",
     }
 )
 _MAX_BODY = 2000
@@ -61,6 +63,10 @@ class Ticket(BaseModel):
     rating: int | None
     rating_comment: str | None
     comment_wanted: bool
+    # The merchant's messages up to this ticket_messages.id have been shown to staff (in the
+    # card or a relayed batch); the last batch went out at relayed_at.
+    relayed_upto: int = 0
+    relayed_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -315,6 +321,25 @@ class TicketRepository:
                 utcnow().isoformat(),
             ),
         )
+
+    async def merchant_messages_after(
+        self, ticket_id: int, after_id: int, limit: int = 100
+    ) -> list[TicketMessage]:
+        """The merchant's messages on the ticket newer than `after_id`, oldest first."""
+        rows = await self.tx.fetchall(
+            "SELECT * FROM ticket_messages WHERE ticket_id = ? AND id > ?"
+            " AND direction = 'merchant' ORDER BY id LIMIT ?",
+            (ticket_id, after_id, limit),
+        )
+        return [TicketMessage.model_validate(dict(r)) for r in rows]
+
+    async def last_message_id(self, ticket_id: int) -> int:
+        """The id of the ticket's newest message (0 if none)."""
+        row = await self.tx.fetchone(
+            "SELECT COALESCE(MAX(id), 0) AS id FROM ticket_messages WHERE ticket_id = ?",
+            (ticket_id,),
+        )
+        return int(row["id"]) if row else 0
 
     async def messages(self, ticket_id: int, last: int | None = None) -> list[TicketMessage]:
         """The ticket's messages in order (only the `last` ones if given)."""

@@ -27,6 +27,10 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         "SUPPORT_SLA_URGENT_MINUTES",
         "SUPPORT_REOPEN_DAYS",
         "SUPPORT_SHOW_STAFF_NAMES",
+        "SUPPORT_BATCH_SECONDS",
+        "RATE_LIMIT_MESSAGES",
+        "RATE_LIMIT_SECONDS",
+        "RATE_LIMIT_BURST",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

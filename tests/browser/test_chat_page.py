@@ -19,7 +19,7 @@ from bot.demo import FIRST_NUMBER
 from tests.browser.chat import ChatPane
 from tests.browser.conftest import Sandbox
 from tests.e2e.application_steps import INDIVIDUAL_ZH
-from tests.e2e.files import png
+from tests.e2e.files import PHOTO_SIZE, png
 
 CODE = re.compile(r"ALP-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{4}")
 NUMBER = re.compile(r"AP\d{8}-\d{4}")
@@ -80,12 +80,12 @@ def test_application_takes_the_licence_photo_from_the_file_picker(
     mark = merchant.send("91350100M000100Y43")
     merchant.reply("营业执照", after=mark)
 
-    mark = merchant.upload("licence.png", "image/png", png(7, size=64))
+    mark = merchant.upload("licence.png", "image/png", png(7))
     sent = merchant.root.locator('[data-testid="message"][data-from="user"]').last
     photo = sent.get_by_test_id("message-photo")
     expect(photo).to_be_visible()
     # The thumbnail is the uploaded image, served back by the sandbox.
-    assert photo.evaluate("(img) => img.complete && img.naturalWidth") == 64
+    assert photo.evaluate("(img) => img.complete && img.naturalWidth") == PHOTO_SIZE
     merchant.reply("法定代表人姓名", after=mark)
     assert still_the_same_page(page)
 

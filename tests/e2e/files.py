@@ -2,38 +2,62 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
+from functools import cache
+
+from PIL import Image, ImageDraw
+
+# Photos big enough to be read (bot.decoding.MIN_SHORT_SIDE is 600 on the short side).
+PHOTO_SIZE = 640
 
 
-def png(seed: int, size: int = 8) -> bytes:
+@cache
+def png(seed: int, size: int = PHOTO_SIZE) -> bytes:
     """A valid size x size PNG whose pixels depend on `seed` (so each call differs)."""
+    return _image(seed, (size, size), "PNG")
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
-    rows = b"".join(
-        b"\x00" + bytes((seed * 37 + x * 11 + y * 7) % 256 for x in range(size * 3))
-        for y in range(size)
-    )
-    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+@cache
+def jpeg(seed: int, width: int = PHOTO_SIZE, height: int = PHOTO_SIZE) -> bytes:
+    """A valid JPEG whose pixels depend on `seed`."""
+    return _image(seed, (width, height), "JPEG")
+
+
+def _image(seed: int, size: tuple[int, int], fmt: str) -> bytes:
+    image = Image.new("RGB", size, ((seed * 37) % 256, (seed * 11) % 256, (seed * 7) % 256))
+    draw = ImageDraw.Draw(image)
+    for n in range(8):  # a few seed-dependent shapes, like writing on a licence
+        x, y = (seed * 53 + n * 71) % size[0], (seed * 29 + n * 43) % size[1]
+        draw.rectangle((x, y, x + size[0] // 6, y + size[1] // 20), fill=(n * 30, 255 - n * 30, 90))
+    out = io.BytesIO()
+    image.save(out, fmt)
+    return out.getvalue()
+
+
+def pdf_document(objects: list[bytes], trailer: bytes = b"") -> bytes:
+    """A PDF with these object bodies (object 1 is the catalog) and a correct xref table."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<</Size %d /Root 1 0 R%s>>\n" % (len(objects) + 1, trailer)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+PAGES = [
+    b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+    b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>",
+]
 
 
 def pdf() -> bytes:
     """A minimal one-page PDF."""
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n%%EOF\n"
-    )
+    return pdf_document([b"<</Type/Catalog/Pages 2 0 R>>", *PAGES])
 
 
 def exe() -> bytes:

@@ -47,3 +47,16 @@ async def test_dedupe_key_queues_once_and_leases_are_exclusive(storage: Storage)
     assert await _lease(storage) == [(1, "x")]
     assert await _lease(storage) == []  # leased: no second sender gets it
     assert await _lease(storage, later=61) == [(1, "x")]  # the lease ran out: retried
+
+
+async def test_a_deferred_message_lets_later_ones_to_its_chat_go_first(storage: Storage) -> None:
+    async with storage.transaction() as repos:
+        later = utcnow() + timedelta(seconds=10)
+        await repos.outbox.put(1, "text", {"text": "batch"}, not_before=later)
+        await repos.outbox.put(1, "text", {"text": "card"})
+    assert await _lease(storage) == [(1, "card")]
+    async with storage.transaction() as repos:
+        await repos.outbox.mark_sent(2)
+        await repos.outbox.put(1, "text", {"text": "after"})
+    # Once due, it is in front of whatever came after it.
+    assert await _lease(storage, later=11) == [(1, "batch")]

@@ -18,10 +18,11 @@ from bot.documents import (
     sniff_mime,
 )
 from bot.validation import FieldError
+from tests.e2e.files import jpeg, pdf, png
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+JPEG = jpeg(1)
+PNG = png(2)
+PDF = pdf()
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
 MB = 1024 * 1024
 
@@ -71,8 +72,8 @@ def test_oversized_file_is_refused_with_sizes_in_mb() -> None:
 
 
 def test_file_of_exactly_the_limit_is_accepted() -> None:
-    data = PNG + b"\x00" * (MB - len(PNG))
-    assert check_document(data, declared_mime=None, file_name=None, max_bytes=MB) == "image/png"
+    limit = len(PNG)
+    assert check_document(PNG, declared_mime=None, file_name=None, max_bytes=limit) == "image/png"
 
 
 def test_empty_file_is_refused() -> None:
