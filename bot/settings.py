@@ -64,12 +64,12 @@ class Settings(BaseSettings):
     # Merchants see "Support" on replies; true = they see the staff member's first name.
     support_show_staff_names: bool = False
     # Incoming updates per user: a burst of RATE_LIMIT_BURST, then RATE_LIMIT_MESSAGES per
-    # RATE_LIMIT_SECONDS (staff in groups get five times as much). No person typing, tapping
-    # or forwarding reaches it, nor do the scripted tests (300 updates in 20 s from one
-    # user); a script flooding the bot is held to one update a second.
-    rate_limit_messages: int = Field(default=60, ge=1)
+    # RATE_LIMIT_SECONDS (staff in groups get five times as much). A person typing, tapping
+    # or forwarding an album does not reach it (a whole application is about 30 updates);
+    # a script flooding the bot is held to one update every two seconds.
+    rate_limit_messages: int = Field(default=30, ge=1)
     rate_limit_seconds: float = Field(default=60, gt=0)
-    rate_limit_burst: int = Field(default=400, ge=1)
+    rate_limit_burst: int = Field(default=60, ge=1)
     # A merchant's follow-ups on a ticket reach staff at most once per this many seconds,
     # combined into one message (the first after a quiet spell goes at once).
     support_batch_seconds: float = Field(default=5, ge=0, le=300)

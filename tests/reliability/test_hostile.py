@@ -14,6 +14,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.sandbox.server import BotApiServer
+from bot.settings import Settings
 from tests.e2e.application_steps import INDIVIDUAL_ZH, give, start_application
 from tests.e2e.conftest import REVIEW_CHAT
 from tests.e2e.harness import ChatUser
@@ -30,6 +31,13 @@ HOSTILE_TEXTS = [
     "1 OR 1=1; SELECT * FROM users",
     "/definitely_not_a_command",
 ]
+
+
+@pytest.fixture
+def bot_settings(bot_settings: Settings) -> Settings:
+    """These tests replay hundreds of hostile updates from one scripted user in seconds, to see
+    every one answered; the flood limit that drops them is tested in tests/e2e/test_abuse.py."""
+    return bot_settings.model_copy(update={"rate_limit_burst": 10_000})
 
 
 def _file(kind: str) -> dict[str, Any]:
