@@ -1,44 +1,50 @@
 """Choose the abstention thresholds from data: `merchant-bot faq calibrate`.
 
-The calibration questions are the shared dev set plus our own paraphrases and hard
-off-topic questions (tests/faq). The held-out set (faq/eval/heldout.yaml) is never read
-here: it only measures the result. Each question is scored once with every threshold at
-zero; then a grid search picks the thresholds that maximise the balanced rate (top-1 on
-answerable questions and abstention on off-topic ones, averaged) while at least
-MIN_ABSTENTION of the off-topic questions abstain.
+The calibration questions are the shared dev set plus our own paraphrases, hard
+off-topic questions and conversational questions (tests/faq). The held-out set
+(faq/eval/heldout.yaml) is never read here: it only measures the result. Each question is
+scored once per setting of the query-time weights with every threshold at zero; then a
+grid search picks the thresholds that maximise the balanced rate (top-1 on answerable
+questions and abstention on off-topic ones, averaged) while at least MIN_ABSTENTION of
+the off-topic questions abstain.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
+
+import numpy as np
 
 from faq.evaluate import EvalQuestion, load_questions
 from faq.knowledge import KnowledgeBase
 from faq.retrieval import Calibration, FaqIndex
 
 TESTS_DIR = Path(__file__).resolve().parents[1] / "tests" / "faq"
-CALIBRATION_FILES = (TESTS_DIR / "paraphrases.yaml", TESTS_DIR / "off_topic.yaml")
+CALIBRATION_FILES = (
+    TESTS_DIR / "paraphrases.yaml",
+    TESTS_DIR / "off_topic.yaml",
+    TESTS_DIR / "conversational.yaml",
+)
 MIN_ABSTENTION = 0.95
 _HINTS = {"zh": "zh-CN", "en": "en"}
 # Reasons that abstain whatever the thresholds.
 _ALWAYS_ABSTAIN = frozenset({"no_terms", "out_of_scope", "no_concept"})
 
-UNKNOWN_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
-CHAR_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5)
-MIN_SCORES = tuple(round(0.16 + 0.02 * i, 2) for i in range(15))
+# Index-time weight (one build each), then query-time weights (one scoring pass each).
+UNKNOWN_WEIGHTS = (0.7, 0.9)
+CHAR_WEIGHTS = (0.2, 0.3, 0.4)
+SPAN_RANK_WEIGHTS = (0.0, 0.5)
+UNKNOWN_POWERS = (0.75, 0.5)
+# Thresholds, searched on the scored questions.
+MIN_SCORES = tuple(round(0.16 + 0.02 * i, 2) for i in range(20))
 MIN_COVERAGES = tuple(round(0.2 + 0.05 * i, 2) for i in range(8))
-MIN_MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05)
-
-
-class _Scored(NamedTuple):
-    expect: str | None
-    best: str | None
-    gated: bool  # abstains whatever the thresholds
-    score: float
-    coverage: float
-    margin: float
+MIN_MARGINS = (0.0, 0.01, 0.02, 0.03)
+MIN_EVIDENCES = (99.0, 3.0, 4.0, 5.0, 6.0, 7.0)
+MIN_CONCEPT_COVERAGES = (0.6, 0.8, 1.0)
+MIN_EVIDENCE_SCORES = (0.1, 0.14, 0.18, 0.22)
 
 
 class CalibrationResult(NamedTuple):
@@ -60,32 +66,26 @@ def calibrate_all(kb: KnowledgeBase, files: list[Path]) -> CalibrationResult:
 
 
 def calibrate(index: FaqIndex, files: list[Path]) -> CalibrationResult:
-    """Grid-search char_weight, min_score, min_coverage and min_margin on these files."""
+    """Grid-search the query-time weights and the thresholds on these files."""
     questions = [q for path in files for q in load_questions(path)]
     base = index.calibration
     best: CalibrationResult | None = None
     try:
-        for char_weight in CHAR_WEIGHTS:
+        for char_weight, span_rank_weight, unknown_power in itertools.product(
+            CHAR_WEIGHTS, SPAN_RANK_WEIGHTS, UNKNOWN_POWERS
+        ):
+            weights = {
+                "char_weight": char_weight,
+                "span_rank_weight": span_rank_weight,
+                "unknown_power": unknown_power,
+            }
             index.calibration = base.model_copy(
-                update={"char_weight": char_weight, "min_score": 0.0, "min_coverage": 0.0}
-                | {"min_margin": -1.0}
+                update=weights | {"min_score": 0.0, "min_coverage": 0.0, "min_margin": -1.0}
             )
-            scored = [_score(index, q) for q in questions]
-            for min_score, min_coverage, min_margin in itertools.product(
-                MIN_SCORES, MIN_COVERAGES, MIN_MARGINS
-            ):
-                top1, abstention = _rates(scored, min_score, min_coverage, min_margin)
-                if abstention < MIN_ABSTENTION:
-                    continue
+            scored = _Scored.of(index, questions)
+            for thresholds, top1, abstention in scored.search():
                 if best is None or top1 + abstention > best.top1 + best.abstention:
-                    chosen = base.model_copy(
-                        update={
-                            "char_weight": char_weight,
-                            "min_score": min_score,
-                            "min_coverage": min_coverage,
-                            "min_margin": min_margin,
-                        }
-                    )
+                    chosen = base.model_copy(update=weights | thresholds)
                     best = CalibrationResult(chosen, top1, abstention, len(questions))
     finally:
         index.calibration = base
@@ -94,25 +94,66 @@ def calibrate(index: FaqIndex, files: list[Path]) -> CalibrationResult:
     return best
 
 
-def _score(index: FaqIndex, question: EvalQuestion) -> _Scored:
-    answer = index.ask(question.q, _HINTS[question.lang])
-    best = answer.candidates[0].id if answer.candidates else None
-    gated = answer.reason in _ALWAYS_ABSTAIN or best is None
-    return _Scored(question.expect, best, gated, answer.score, answer.coverage, answer.margin)
+class _Scored(NamedTuple):
+    """Every question's features as arrays, so each threshold setting is a few vector ops."""
 
+    off_topic: np.ndarray  # expects an abstention
+    right: np.ndarray  # the expected entry ranked first
+    gated: np.ndarray  # abstains whatever the thresholds
+    score: np.ndarray
+    coverage: np.ndarray
+    margin: np.ndarray
+    evidence: np.ndarray
+    concept_coverage: np.ndarray
 
-def _rates(
-    scored: list[_Scored], min_score: float, min_coverage: float, min_margin: float
-) -> tuple[float, float]:
-    correct = answerable = abstained = off_topic = 0
-    for s in scored:
-        answers = not s.gated and (
-            s.score >= min_score and s.coverage >= min_coverage and s.margin >= min_margin
-        )
-        if s.expect is None:
-            off_topic += 1
-            abstained += not answers
-        else:
-            answerable += 1
-            correct += answers and s.best == s.expect
-    return correct / max(answerable, 1), abstained / max(off_topic, 1)
+    @classmethod
+    def of(cls, index: FaqIndex, questions: list[EvalQuestion]) -> _Scored:
+        rows = []
+        for question in questions:
+            answer = index.ask(question.q, _HINTS[question.lang])
+            best = answer.candidates[0].id if answer.candidates else None
+            rows.append(
+                (
+                    question.expect is None,
+                    best is not None and best == question.expect,
+                    answer.reason in _ALWAYS_ABSTAIN or best is None,
+                    answer.score,
+                    answer.coverage,
+                    answer.margin,
+                    answer.evidence,
+                    answer.concept_coverage,
+                )
+            )
+        return cls(*(np.asarray(column) for column in zip(*rows, strict=True)))
+
+    def search(self) -> Iterator[tuple[dict[str, float], float, float]]:
+        """Every threshold setting that abstains enough: (thresholds, top1, abstention)."""
+        answerable = max(int((~self.off_topic).sum()), 1)
+        off_topic = max(int(self.off_topic.sum()), 1)
+        open_ = ~self.gated
+        for min_margin in MIN_MARGINS:
+            margin_ok = open_ & (self.margin >= min_margin)
+            for min_evidence, min_concept_coverage, min_evidence_score in itertools.product(
+                MIN_EVIDENCES, MIN_CONCEPT_COVERAGES, MIN_EVIDENCE_SCORES
+            ):
+                by_evidence = (
+                    (self.evidence >= min_evidence)
+                    & (self.concept_coverage >= min_concept_coverage)
+                    & (self.score >= min_evidence_score)
+                )
+                for min_score, min_coverage in itertools.product(MIN_SCORES, MIN_COVERAGES):
+                    by_score = (self.score >= min_score) & (self.coverage >= min_coverage)
+                    answers = margin_ok & (by_evidence | by_score)
+                    abstention = float((self.off_topic & ~answers).sum()) / off_topic
+                    if abstention < MIN_ABSTENTION:
+                        continue
+                    top1 = float((~self.off_topic & answers & self.right).sum()) / answerable
+                    thresholds = {
+                        "min_score": min_score,
+                        "min_coverage": min_coverage,
+                        "min_margin": min_margin,
+                        "min_evidence": min_evidence,
+                        "min_concept_coverage": min_concept_coverage,
+                        "min_evidence_score": min_evidence_score,
+                    }
+                    yield thresholds, top1, abstention

@@ -64,8 +64,11 @@ def run_calibrate() -> int:
     print(f"calibration questions: {result.questions} ({', '.join(f.name for f in files)})")
     print(
         f"chosen: unknown_weight={cal.unknown_weight} char_weight={cal.char_weight} "
+        f"span_rank_weight={cal.span_rank_weight} unknown_power={cal.unknown_power} "
         f"min_score={cal.min_score} "
-        f"min_coverage={cal.min_coverage} min_margin={cal.min_margin}"
+        f"min_coverage={cal.min_coverage} min_margin={cal.min_margin} "
+        f"min_evidence={cal.min_evidence} min_concept_coverage={cal.min_concept_coverage} "
+        f"min_evidence_score={cal.min_evidence_score}"
     )
     print(f"on them: top-1 {result.top1:.1%}, off-topic abstained {result.abstention:.1%}")
     held = evaluate(FaqIndex.build(kb, calibration=cal), HELD_OUT)

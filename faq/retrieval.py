@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,6 +20,10 @@ Reason = Literal[
 
 # Longer messages are pasted documents or chat logs, not questions; cap the work per ask.
 _MAX_QUESTION_CHARS = 500
+# Where a chatty question splits into clauses: "我是开超市的，昨天顾客刷卡买了东西，怎么退".
+_CLAUSE_BREAK = re.compile(r"[，,。.!！?？;；:：、\n()（）\[\]【】\-–—~～…]+")
+# Scoring every run of clauses costs n(n+1)/2 lookups; keep the last few clauses.
+_MAX_CLAUSES = 6
 
 
 class Calibration(BaseModel):
@@ -35,14 +40,23 @@ class Calibration(BaseModel):
     phrase_weight: float = 0.5
     topic_weight: float = 0.5
     # Share of the character n-gram score in the fused score (the rest is word BM25).
-    char_weight: float = 0.2
+    char_weight: float = 0.3
     # Weight of a word the knowledge base never uses, relative to the rarest known word:
     # below 1 so filler words cost less than a real mismatch, high enough that a question
     # about something else ("coffee cost") does not pass on one shared word.
-    unknown_weight: float = 0.6
-    min_score: float = 0.3
-    min_coverage: float = 0.5
+    unknown_weight: float = 0.9
+    # How unknown words add up: 1 counts each in full, 0.5 as the square root of their number.
+    unknown_power: float = 0.75
+    min_score: float = 0.26
+    min_coverage: float = 0.4
     min_margin: float = 0.0
+    # The second way to be confident: strong shared concepts (evidence), most of the
+    # question's concepts covered, and a score above a lower floor.
+    min_evidence: float = 4.0
+    min_concept_coverage: float = 0.6
+    min_evidence_score: float = 0.22
+    # Share of the best clause-run score in the ranking (the rest is the whole question).
+    span_rank_weight: float = 0.0
     # Candidates below this are noise, not "did you mean" material.
     candidate_floor: float = 0.15
     k1: float = 1.2
@@ -61,6 +75,11 @@ class FaqAnswer(BaseModel):
     score: float  # blended, normalised score of the best entry
     margin: float  # best score minus the runner-up's
     coverage: float  # share of the question's weight that the best entry's words cover
+    # IDF weight of the topic words (concepts) the question shares with the best entry,
+    # and its share of all the concepts the question names: evidence that, unlike the
+    # score, does not shrink when the question comes wrapped in context.
+    evidence: float = 0.0
+    concept_coverage: float = 0.0
     terms: list[str]  # the question as analysed, for diagnostics
     reason: Reason
 
@@ -90,17 +109,24 @@ class _Bm25:
         idf = {term: _idf(n, count) for term, count in df.items()}
         return cls(model=model, idf=idf, unknown_idf=calibration.unknown_weight * _idf(n, 0))
 
-    def normalised_scores(self, terms: list[str], n_docs: int) -> np.ndarray:
+    def normalised_scores(
+        self, terms: list[str], n_docs: int, unknown_power: float = 1.0
+    ) -> np.ndarray:
         # Dividing by the question's total IDF makes scores comparable across questions
         # of different lengths; unknown words count in the total, so a question that is
         # mostly about something else scores low.
         known = [t for t in terms if t in self.idf]
         if not known:
             return np.zeros(n_docs, dtype=np.float32)
-        return self.model.get_scores(known) / self.weight(terms)
+        return self.model.get_scores(known) / self.weight(terms, unknown_power)
 
-    def weight(self, terms: list[str]) -> float:
-        return sum(self.idf.get(t, self.unknown_idf) for t in terms)
+    def weight(self, terms: list[str], unknown_power: float = 1.0) -> float:
+        # Unknown words count sublinearly (unknown_power < 1): the third word of context
+        # ("我是开小超市的，昨天…") costs less than the first, so a long chatty question
+        # is not drowned by its context while a short one about something else still is.
+        known = sum(self.idf[t] for t in terms if t in self.idf)
+        unknown = sum(t not in self.idf for t in terms)
+        return known + self.unknown_idf * unknown**unknown_power
 
 
 @dataclass
@@ -126,13 +152,14 @@ class _LanguageIndex:
         self, phrases: _Bm25, topics: _Bm25, terms: list[str], calibration: Calibration
     ) -> np.ndarray:
         best_phrase = np.zeros(len(self.entries), dtype=np.float32)
-        phrase_scores = phrases.normalised_scores(terms, len(self.owners))
+        power = calibration.unknown_power
+        phrase_scores = phrases.normalised_scores(terms, len(self.owners), power)
         np.maximum.at(best_phrase, self.owners, phrase_scores)
-        topic_scores = topics.normalised_scores(terms, len(self.entries))
+        topic_scores = topics.normalised_scores(terms, len(self.entries), power)
         return calibration.phrase_weight * best_phrase + calibration.topic_weight * topic_scores
 
-    def coverage(self, position: int, terms: list[str]) -> float:
-        total = self.topics.weight(terms)
+    def coverage(self, position: int, terms: list[str], unknown_power: float = 1.0) -> float:
+        total = self.topics.weight(terms, unknown_power)
         covered = self.topics.weight([t for t in terms if t in self.vocabularies[position]])
         return covered / total if total else 0.0
 
@@ -193,13 +220,30 @@ class FaqIndex:
             )
         cal = self.calibration
         scores = index.scores(terms, grams, cal)
-        order = np.argsort(-scores, kind="stable")
+        # Chatty questions put context before the question ("我是开超市的，…，怎么退"):
+        # the words of the context are unknown to the knowledge base and dilute the
+        # normalised score. Each run of clauses is scored on its own too, and an entry
+        # keeps its best score over the whole question and every run.
+        confidence = scores.copy()
+        spans = self._spans(question, language)
+        for span_terms, span_grams in spans:
+            np.maximum(confidence, index.scores(span_terms, span_grams, cal), out=confidence)
+        ranking = (1 - cal.span_rank_weight) * scores + cal.span_rank_weight * confidence
+        order = np.argsort(-ranking, kind="stable")
         best = int(order[0])
-        top = float(scores[best])
-        margin = top - float(scores[order[1]]) if len(order) > 1 else top
-        coverage = index.coverage(best, terms)
-        shared = index.vocabularies[best].intersection(terms)
-        reason = self._judge(terms, shared & self._concepts[language], top, margin, coverage)
+        top = float(confidence[best])
+        margin = float(ranking[best] - ranking[order[1]]) if len(order) > 1 else top
+        coverage = max(
+            index.coverage(best, t, cal.unknown_power) for t in [terms, *(t for t, _ in spans)]
+        )
+        concepts = self._concepts[language]
+        named = [t for t in terms if t in concepts]
+        shared = [t for t in named if t in index.vocabularies[best]]
+        evidence = index.topics.weight(shared)
+        named_weight = index.topics.weight(named)
+        concept_coverage = evidence / named_weight if named_weight else 0.0
+        reason = self._judge(terms, bool(shared), top, margin, coverage, evidence, concept_coverage)
+        scores = confidence
         return FaqAnswer(
             entry=index.entries[best] if reason == "confident" else None,
             candidates=[index.entries[i] for i in order[:3] if scores[i] >= cal.candidate_floor],
@@ -210,25 +254,57 @@ class FaqIndex:
             score=top,
             margin=margin,
             coverage=coverage,
+            evidence=evidence,
+            concept_coverage=concept_coverage,
             terms=terms,
             reason=reason,
         )
 
+    def _spans(self, question: str, language: Locale) -> list[tuple[list[str], list[str]]]:
+        """Terms and n-grams of every run of consecutive clauses shorter than the question."""
+        clauses = [c for c in _CLAUSE_BREAK.split(question) if c.strip()][-_MAX_CLAUSES:]
+        if len(clauses) < 2:
+            return []
+        spans = []
+        for start in range(len(clauses)):
+            for end in range(start + 1, len(clauses) + 1):
+                if end - start == len(clauses):
+                    continue
+                text = " ".join(clauses[start:end])
+                terms = list(dict.fromkeys(self._analyzer.analyze(text, language, self._speller)))
+                if terms:
+                    grams = list(dict.fromkeys(self._analyzer.char_grams(text, language)))
+                    spans.append((terms, grams))
+        return spans
+
     def _judge(
-        self, terms: list[str], concepts: set[str], top: float, margin: float, coverage: float
+        self,
+        terms: list[str],
+        has_concept: bool,
+        top: float,
+        margin: float,
+        coverage: float,
+        evidence: float,
+        concept_coverage: float,
     ) -> Reason:
         cal = self.calibration
         if OUT_OF_SCOPE in terms:
             return "out_of_scope"
-        if not concepts:
+        if not has_concept:
             # Sharing only "time" or "where" with an entry is no evidence of its topic.
             return "no_concept"
+        if margin < cal.min_margin:
+            return "ambiguous"
+        if (
+            evidence >= cal.min_evidence
+            and concept_coverage >= cal.min_concept_coverage
+            and top >= cal.min_evidence_score
+        ):
+            return "confident"
         if top < cal.min_score:
             return "low_score"
         if coverage < cal.min_coverage:
             return "low_coverage"
-        if margin < cal.min_margin:
-            return "ambiguous"
         return "confident"
 
 

@@ -226,11 +226,6 @@ def test_every_faq_button_fits_telegrams_callback_data_limit() -> None:
 # --- issue 16: the usage guide in depth, asked the way merchants ask, and personal answers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16 open: long questions with context still score under the calibrated "
-    "threshold (the question's unknown words weigh on the normalised score)",
-)
 async def test_a_conversational_refund_question_gets_the_refund_procedure(
     merchant: ChatUser,
 ) -> None:

@@ -44,7 +44,7 @@ def test_report_counts_hits_misses_and_abstentions(index: FaqIndex, tmp_path: Pa
 
 def test_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
     report = evaluate(index, HELD_OUT)
-    # Issue 16 targets top-1 >= 0.95; measured 81/137 (59.1%) so far, so this is a floor
-    # against regressions, to be raised as the target is approached.
-    assert report.top1_accuracy >= 0.55, format_report(report)
+    # Issue 16 targets top-1 >= 0.95; measured 116/137 (84.7%) with clause scoring and the
+    # evidence rule, so this is a floor against regressions, still BELOW the target.
+    assert report.top1_accuracy >= 0.84, format_report(report)
     assert report.abstention_recall >= 0.90, format_report(report)
