@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.crypto import FieldCipher
+from bot.private_files import private_dir
 from bot.validation import FieldError
 
 __all__ = [
@@ -153,7 +154,7 @@ class DocumentStore:
         sha256 = hashlib.sha256(data).hexdigest()
         path = self.path_for(sha256)
         if not path.exists():
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(path.parent, tighten=False)  # root/ab/cd, each 0700
             # The hash is authenticated with the ciphertext, so a file moved to another
             # name fails to decrypt rather than returning the wrong document.
             blob = self._cipher.encrypt_bytes(data, context=sha256)
