@@ -47,10 +47,12 @@ def private_file(path: Path) -> Path:
 
 
 def private_tree(root: Path) -> None:
-    """Make every directory under `root` 0700 and every file 0600 (left by older versions)."""
+    """Make `root`, every directory under it 0700 and every file 0600 (left by older
+    versions). Only for trees the bot owns entirely: executables lose their x bit."""
     root = Path(root)
     if not root.is_dir():
         return
+    _tighten(root, DIR_MODE)
     for directory, subdirs, files in os.walk(root):
         for name in subdirs:
             _tighten(Path(directory) / name, DIR_MODE)

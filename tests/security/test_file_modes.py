@@ -35,12 +35,14 @@ def modes(database: Path, document: Path) -> dict[str, object]:
 
 
 def leave_readable(data_dir: Path, database: Path) -> Path:
-    """What an older version left: DATA_DIR 0755, the database and a document 0644."""
+    """What an older version left: DATA_DIR 0755; the database, a document and a key file
+    copied in by hand 0644."""
     (data_dir / "documents" / "ab").mkdir(parents=True)
     old_document = data_dir / "documents" / "ab" / "old"
     old_document.write_bytes(b"ciphertext")
     database.write_bytes(b"")
     Path(f"{database}-wal").write_bytes(b"")
+    (data_dir / "encryption.key").write_text(generate_key() + "\n")
     for path, loose in [(data_dir, 0o755), (old_document, 0o644), (database, 0o644)]:
         os.chmod(path, loose)
     return old_document
@@ -103,5 +105,6 @@ async def test_what_an_older_version_left_readable_is_made_private(
             "document": 0o600,
             "document dirs": {0o700},
         }
+        assert mode(data_dir / "encryption.key") == 0o600
     finally:
         await app.bot_data.storage.close()
