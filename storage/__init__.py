@@ -55,7 +55,14 @@ class Storage:
 
     async def open(self) -> None:
         """Connect and migrate."""
-        await self.db.connect()
+        applied = await self.db.connect()
+        async with self.transaction() as repos:
+            # Rows an earlier version queued in plain text and that still wait.
+            sealed = await repos.outbox.seal_plain() + await repos.inbox.seal_plain()
+        if applied or sealed:
+            # A migration may have deleted or rewritten personal data (0010 drops the plain
+            # text earlier versions kept). Once per upgrade; instant on a new database.
+            await self.db.compact()
 
     async def close(self) -> None:
         """Close the connection."""

@@ -43,8 +43,9 @@ class Database:
             f"tx_depth_{id(self)}", default=0
         )
 
-    async def connect(self) -> None:
-        """Open the file (creating its directory), set pragmas and apply pending migrations."""
+    async def connect(self) -> list[str]:
+        """Open the file (creating its directory), set pragmas and apply pending migrations;
+        return the names of the migrations applied."""
         private_dir(self.path.parent, tighten=False)  # an existing parent may be shared
         # SQLite gives the -wal and -shm files the mode of the database file: creating it
         # 0600 before SQLite opens it makes all three private, whatever the umask.
@@ -62,10 +63,14 @@ class Database:
         # in memory instead of temp files.
         await self._conn.execute("PRAGMA secure_delete=ON")
         await self._conn.execute("PRAGMA temp_store=MEMORY")
-        if await migrate(self):
-            # A migration may have deleted or rewritten personal data: don't leave the old
-            # pages in the write-ahead log.
-            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return await migrate(self)
+
+    async def compact(self) -> None:
+        """Rebuild the file and empty the write-ahead log, so that no free page or old log
+        frame still holds what was deleted or rewritten (before secure_delete was on)."""
+        async with self._lock:
+            await self.conn.execute("VACUUM")
+            await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         """Close the connection."""

@@ -99,9 +99,13 @@ class InboxRepository:
             "DELETE FROM inbox WHERE done = 1 AND received_at < ?", (before.isoformat(),)
         )
 
-    async def reencrypt(self) -> int:
-        """Encrypt every stored update again under the current key; return how many."""
-        rows = await self.tx.fetchall("SELECT update_id, payload FROM inbox")
+    async def reencrypt(self, *, plain_only: bool = False) -> int:
+        """Encrypt every stored update again under the current key (with `plain_only`, only
+        those an earlier version stored in plain text); return how many."""
+        rows = await self.tx.fetchall(
+            "SELECT update_id, payload FROM inbox"
+            + (" WHERE payload NOT LIKE 'v1:%'" if plain_only else "")
+        )
         changed = 0
         for row in rows:
             text = self._open(row["payload"])
@@ -113,3 +117,7 @@ class InboxRepository:
             )
             changed += 1
         return changed
+
+    async def seal_plain(self) -> int:
+        """Encrypt what an earlier version stored in plain text; return how many."""
+        return await self.reencrypt(plain_only=True)

@@ -114,10 +114,12 @@ class OutboxRepository:
         )
         return int(row["n"]) if row else 0
 
-    async def reencrypt_pending(self) -> int:
-        """Encrypt every undelivered payload again under the current key; return how many."""
+    async def reencrypt_pending(self, *, plain_only: bool = False) -> int:
+        """Encrypt every undelivered payload again under the current key (with `plain_only`,
+        only those an earlier version stored in plain text); return how many."""
         rows = await self.tx.fetchall(
             "SELECT id, payload FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+            + (" AND payload NOT LIKE 'v1:%'" if plain_only else "")
         )
         for row in rows:
             await self.tx.execute(
@@ -125,3 +127,7 @@ class OutboxRepository:
                 (self._seal(self._open(row["payload"])), row["id"]),
             )
         return len(rows)
+
+    async def seal_plain(self) -> int:
+        """Encrypt what an earlier version queued in plain text; return how many."""
+        return await self.reencrypt_pending(plain_only=True)
