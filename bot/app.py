@@ -22,6 +22,7 @@ from bot.delivery import DeliveryPolicy
 from bot.documents import DocumentStore
 from bot.i18n import Renderer
 from bot.keys import keys_for
+from bot.private_files import private_dir, private_tree
 from bot.settings import LOCALES, Settings
 from faq.knowledge import load_knowledge_base
 from faq.retrieval import FaqIndex
@@ -52,6 +53,9 @@ SANDBOX_TOKEN = "7000000001:sandbox-token-not-a-secret-aaaaaaaaaaaa"
 
 def build_application(settings: Settings, *, renderer: Renderer | None = None) -> Application:
     """Build the bot: services in bot_data, handlers in order, lifecycle hooks."""
+    # DATA_DIR holds the key file, documents and usually the database: the bot's alone (the
+    # database files are seen to by Storage, documents written earlier are tightened here).
+    private_tree(private_dir(settings.data_dir) / "documents")
     keys = keys_for(settings)
     storage = Storage(settings.database_path, keys)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.crypto import FieldCipher
 from bot.decoding import check_image, check_pdf
+from bot.private_files import private_dir
 from bot.validation import FieldError
 
 __all__ = [
@@ -184,7 +185,7 @@ class DocumentStore:
         sha256 = hashlib.sha256(data).hexdigest()
         path = self.path_for(sha256)
         if not path.exists():
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(path.parent, tighten=False)  # root/ab/cd, each 0700
             # The hash is authenticated with the ciphertext, so a file moved to another
             # name fails to decrypt rather than returning the wrong document.
             blob = self._cipher.encrypt_bytes(data, context=sha256)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.crypto import KEY_SIZE, FieldCipher, derive_key, key_from_setting, load_or_create_key
+from bot.private_files import private_file
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ def keys_for(settings: Settings) -> Keys:
     if settings.encryption_key is not None:
         return keys_from_masters(masters_from_setting(settings.encryption_key.get_secret_value()))
     path = settings.data_dir / KEY_FILE
+    if path.exists():
+        private_file(path)  # one copied in by hand may be readable by others
     if path.exists() and path.stat().st_size != KEY_SIZE:  # KEY_SIZE bytes = one raw key
         return keys_from_masters(read_key_file(path))
     master, created = load_or_create_key(path)

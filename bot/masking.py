@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 
 __all__ = [
     "PersonalDataFilter",
@@ -16,6 +17,7 @@ __all__ = [
 
 
 def _digits_and_x(value: str) -> str:
+    value = unicodedata.normalize("NFKC", value)  # full-width digits and Ｘ as typed on phones
     return "".join(c for c in value if c.isdigit() or c in "xX").upper()
 
 
@@ -72,17 +74,23 @@ def mask_name(name: str) -> str:
 # alternatives can start at the same position (token before ID, ID and mobile before the
 # generic digit run).
 _PERSONAL_DATA_RE = re.compile(
-    # Every alternative starts with a digit or "+": this cheap lookahead rejects all other
-    # positions before the lookbehinds below are tried (makes the scan 4-8x faster).
-    r"(?=[\d+])(?:"
+    # Every alternative starts with a digit, "+" or the code's "A": this cheap lookahead
+    # rejects all other positions before the lookbehinds below are tried (makes the scan 4-8x
+    # faster).
+    r"(?=[\d+Aa])(?:"
     # Bot token, also inside API URLs (".../bot123456:AA.../getMe"), hence no \b.
     r"(?P<token>(?<!\d)\d{6,}:[A-Za-z0-9_-]{30,})"
-    # Resident ID, optionally typed in 6-8-4 groups.
-    r"|(?P<ric>(?<![0-9A-Za-z])\d{6}[ -]?\d{8}[ -]?\d{3}[0-9Xx](?![0-9A-Za-z]))"
-    # Mainland mobile, with or without +86 / 0086, optionally in 3-4-4 groups.
-    r"|(?P<mobile>(?<![\d+])(?:(?:\+|00)86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d))"
-    # Account / card numbers: 12-19 digits, optionally grouped by single spaces or dashes.
-    r"|(?P<digits>(?<!\d)\d(?:[ -]?\d){11,18}(?!\d))"
+    # Application code, ALP-XXXXX-XXXXX-XXXX, however it is separated or cased.
+    r"|(?P<code>(?<![0-9A-Za-z])[Aa][Ll][Pp][ -]?[0-9A-Za-z]{5}[ -]?[0-9A-Za-z]{5}[ -]?"
+    r"[0-9A-Za-z]{4}(?![0-9A-Za-z]))"
+    # Resident ID: 17 digits and a check character, in groups of any size (6-8-4, 4-4-4-4-2)
+    # separated by single spaces, dashes, dots or slashes; \d also takes full-width digits.
+    r"|(?P<ric>(?<![0-9A-Za-z])\d(?:[ ./-]?\d){16}[ ./-]?[\dXxＸｘ](?![0-9A-Za-zＸｘ]))"
+    # Mainland mobile, with or without +86 / 0086 / 86, optionally in 3-4-4 groups.
+    r"|(?P<mobile>(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d[ .-]?\d{4}[ .-]?\d{4}(?!\d))"
+    # Card and account numbers: 12-30 digits (corporate accounts run to 25 and more),
+    # optionally grouped by single spaces, dashes, dots or slashes.
+    r"|(?P<digits>(?<!\d)\d(?:[ ./-]?\d){11,29}(?!\d))"
     r")"
 )
 # Telegram supergroup/channel ids (-100 + 10 digits) are not personal data and are needed
@@ -95,6 +103,8 @@ def _replace(match: re.Match[str]) -> str:
     text = match.group()
     if kind == "token":
         return "[token]"
+    if kind == "code":
+        return "ALP-*****-*****-****"
     if kind == "ric":
         return mask_resident_id(text)
     if kind == "mobile":
@@ -106,7 +116,8 @@ def _replace(match: re.Match[str]) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask resident IDs, mobiles, account numbers and bot tokens found in free text."""
+    """Mask resident IDs, mobiles, account numbers, application codes and bot tokens found in
+    free text."""
     return _PERSONAL_DATA_RE.sub(_replace, text)
 
 

@@ -2,11 +2,15 @@
 
 PTB's Updater confirms a batch (by asking for the next offset) as soon as the updates are
 queued, so a crash before they are handled loses them. Here every batch is first written to
-the database inbox (storage/inbox.py) and only then confirmed; each update is marked done
-once handled. At start-up the updates left undone by a crash are handled first. A batch that
-Telegram delivers again (received, but the confirming call never made) is recognised in the
-inbox and not handled twice; handlers with side effects also claim the update id in the same
-transaction as the effect (storage UpdateLog).
+the database inbox (storage/inbox.py, encrypted) and only then confirmed; each update is
+marked done once handled. At start-up the updates left undone by a crash are handled first. A
+batch that Telegram delivers again (received, but the confirming call never made) is
+recognised in the inbox and not handled twice; handlers with side effects also claim the
+update id in the same transaction as the effect (storage UpdateLog).
+
+An update is deleted from the inbox as soon as it is both handled and acknowledged (a
+getUpdates call with a higher offset succeeded): Telegram never sends it again, so nothing
+about it needs to stay on disk.
 
 Updates of one chat are handled in order, different chats concurrently, and fetching goes on
 while earlier updates are being handled, so a slow download for one merchant holds up no one
@@ -31,7 +35,9 @@ from storage.db import utcnow
 log = logging.getLogger(__name__)
 
 _MAX_BACKOFF = 30.0
-_KEEP_DONE = timedelta(days=1)  # handled updates are remembered this long (redeliveries)
+# A handled update is deleted once acknowledged; one left over from a reused numbering (a fresh
+# sandbox server) is deleted after this long.
+_KEEP_DONE = timedelta(days=1)
 _STOP_GRACE = 30.0  # seconds stop() waits for handlers still running
 
 
@@ -55,6 +61,10 @@ class DurablePoller:
         self._stopping = asyncio.Event()
         self._tails: dict[int, asyncio.Task[None]] = {}
         self._running: set[asyncio.Task[None]] = set()
+        # Every update id below this was acknowledged by a successful getUpdates call.
+        self._acked_below: int | None = None
+        # Handled updates still in the inbox because they were not acknowledged yet.
+        self._unacked: set[int] = set()
 
     @property
     def running(self) -> bool:
@@ -83,6 +93,19 @@ class DurablePoller:
             return
         with contextlib.suppress(TelegramError):
             await self.app.bot.get_updates(offset=self._offset, timeout=0, limit=1)
+            await self._acknowledged(self._offset)
+
+    async def _acknowledged(self, below: int | None) -> None:
+        """getUpdates succeeded: updates below `below` (None: every one) were acknowledged,
+        so the handled ones among them leave the inbox."""
+        if below is not None:
+            self._acked_below = below
+        gone = {u for u in self._unacked if below is None or u < below}
+        if not gone:
+            return
+        self._unacked -= gone
+        async with self._storage.autocommit() as repos:
+            await repos.inbox.forget(gone)
 
     @property
     def _storage(self):
@@ -92,6 +115,7 @@ class DurablePoller:
         async with self._storage.transaction() as repos:
             await repos.inbox.prune(utcnow() - _KEEP_DONE)
             left = await repos.inbox.pending()
+            self._unacked.update(await repos.inbox.handled())
         if left:
             log.info("handling %d update(s) received before a restart", len(left))
         for _, payload in left:
@@ -122,6 +146,12 @@ class DurablePoller:
                 await self._skip_unparsable(exc)
                 continue
             backoff = 1.0
+            if self._offset is not None:
+                await self._acknowledged(self._offset)
+            elif self._unacked:
+                # The first call of this process: whatever it does not deliver again was
+                # acknowledged by the process before.
+                await self._acknowledged(updates[0].update_id if updates else None)
             if not updates:
                 continue
             await self._receive(updates)
@@ -154,8 +184,17 @@ class DurablePoller:
             await asyncio.wait([before])  # the chat's earlier update first, whatever it did
         # process_update hands handler errors to the error handler itself.
         await self.app.process_update(update)
+        uid = update.update_id
+        # Decided before the await, so _acknowledged either sees it in _unacked or it is
+        # below _acked_below here: it is never left behind.
+        acked = self._acked_below is not None and uid < self._acked_below
+        if not acked:
+            self._unacked.add(uid)
         async with self._storage.autocommit() as repos:
-            await repos.inbox.done(update.update_id)
+            if acked:
+                await repos.inbox.forget([uid])
+            else:
+                await repos.inbox.done(uid)
 
     async def _skip_unparsable(self, exc: Exception) -> None:
         try:

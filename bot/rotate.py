@@ -1,8 +1,9 @@
 """`merchant-bot rotate-key`: a new encryption key, and everything re-encrypted under it.
 
 With the key file (no ENCRYPTION_KEY): a new key is generated and written first in
-DATA_DIR/encryption.key, every encrypted answer, application code and document is encrypted
-again under it, and then the old key is removed from the file.
+DATA_DIR/encryption.key, every encrypted answer, application code and document, undelivered
+outbox message and received update is encrypted again under it, and then the old key is
+removed from the file.
 
 With ENCRYPTION_KEY: the operator puts the new key first ("new,old"), runs this command, and
 then removes the old key from the setting.
@@ -16,6 +17,7 @@ import asyncio
 import os
 import secrets
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.codes import normalize_code
@@ -39,8 +41,26 @@ def _write_key_file(path: Path, masters: list[bytes]) -> None:
         raise
 
 
-async def reencrypt(settings: Settings, keys: Keys) -> tuple[int, int, int]:
-    """Encrypt everything again under the first key; return (answers, codes, documents)."""
+@dataclass(frozen=True)
+class Rotated:
+    """How many things were encrypted again."""
+
+    answers: int
+    codes: int
+    documents: int
+    messages: int  # undelivered outbox messages
+    updates: int  # inbox updates not yet handled or acknowledged
+
+    def __str__(self) -> str:
+        return (
+            f"re-encrypted {self.answers} answers, {self.codes} codes and {self.documents}"
+            f" documents (and {self.messages} undelivered messages, {self.updates} received"
+            " updates)"
+        )
+
+
+async def reencrypt(settings: Settings, keys: Keys) -> Rotated:
+    """Encrypt everything again under the first key."""
     storage = Storage(settings.database_path, keys)
     documents = DocumentStore(settings.data_dir / "documents", keys.cipher)
     await storage.open()
@@ -50,12 +70,14 @@ async def reencrypt(settings: Settings, keys: Keys) -> tuple[int, int, int]:
             codes = await repos.fulfilment.all_codes()
             for code_id, display in codes:
                 await repos.fulfilment.rewrite_code(code_id, normalize_code(display), display)
+            messages = await repos.outbox.reencrypt_pending()
+            updates = await repos.inbox.reencrypt()
     finally:
         await storage.close()
     blobs = await asyncio.to_thread(documents.all_hashes)
     for sha in blobs:
         await asyncio.to_thread(documents.reencrypt, sha)
-    return answers, len(codes), len(blobs)
+    return Rotated(answers, len(codes), len(blobs), messages, updates)
 
 
 def run_rotate(settings: Settings) -> int:
@@ -69,10 +91,10 @@ def run_rotate(settings: Settings) -> int:
                 " the old key from the setting.",
             )
             return 2
-        answers, codes, docs = asyncio.run(reencrypt(settings, keys))
+        rotated = asyncio.run(reencrypt(settings, keys))
         print(
-            f"re-encrypted {answers} answers, {codes} codes and {docs} documents under the first"
-            " key of ENCRYPTION_KEY; you can now remove the other key(s) from the setting"
+            f"{rotated} under the first key of ENCRYPTION_KEY; you can now remove the other"
+            " key(s) from the setting"
         )
         return 0
     path = settings.data_dir / KEY_FILE
@@ -81,10 +103,7 @@ def run_rotate(settings: Settings) -> int:
     old = [path.read_bytes()] if path.stat().st_size == KEY_SIZE else read_key_file(path)
     new = secrets.token_bytes(KEY_SIZE)
     _write_key_file(path, [new, *old])  # readable by both from here on
-    answers, codes, docs = asyncio.run(reencrypt(settings, keys_from_masters([new, *old])))
+    rotated = asyncio.run(reencrypt(settings, keys_from_masters([new, *old])))
     _write_key_file(path, [new])
-    print(
-        f"new key written to {path}; re-encrypted {answers} answers, {codes} codes and {docs}"
-        " documents; the old key was removed"
-    )
+    print(f"new key written to {path}; {rotated}; the old key was removed")
     return 0

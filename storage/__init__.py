@@ -36,9 +36,9 @@ class Repositories:
         self.users = UserRepository(tx)
         self.applications = ApplicationRepository(tx, keys.cipher)
         self.updates = UpdateLog(tx)
-        self.inbox = InboxRepository(tx)
+        self.inbox = InboxRepository(tx, keys.cipher)
         self.staff = StaffRepository(tx)
-        self.outbox = OutboxRepository(tx)
+        self.outbox = OutboxRepository(tx, keys.cipher)
         self.reviews = ReviewRepository(tx)
         self.fulfilment = FulfilmentRepository(tx, keys.cipher, keys.lookup_keys)
         self.merchants = MerchantRepository(tx)
@@ -59,7 +59,14 @@ class Storage:
 
     async def open(self) -> None:
         """Connect and migrate."""
-        await self.db.connect()
+        applied = await self.db.connect()
+        async with self.transaction() as repos:
+            # Rows an earlier version queued in plain text and that still wait.
+            sealed = await repos.outbox.seal_plain() + await repos.inbox.seal_plain()
+        if applied or sealed:
+            # A migration may have deleted or rewritten personal data (0010 drops the plain
+            # text earlier versions kept). Once per upgrade; instant on a new database.
+            await self.db.compact()
 
     async def close(self) -> None:
         """Close the connection."""

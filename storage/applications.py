@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from bot.crypto import FieldCipher
 from bot.lifecycle import check
+from bot.masking import mask_text
 from bot.onboarding import QUESTIONS
 from storage.db import Tx, utcnow
 
@@ -232,7 +233,8 @@ class ApplicationRepository:
         await self.tx.executemany(
             "INSERT INTO application_flags (application_id, round, field, reason)"
             " VALUES (?, ?, ?, ?)",
-            [(application_id, round_no, f, r) for f, r in reasons.items()],
+            # A reviewer may quote the number they reject: kept masked, like ticket messages.
+            [(application_id, round_no, f, mask_text(r)) for f, r in reasons.items()],
         )
         return round_no
 
@@ -407,7 +409,14 @@ class ApplicationRepository:
         await self.tx.execute(
             "INSERT INTO application_events (application_id, actor, from_state, to_state, note, at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (application_id, actor, from_state, to_state, note, utcnow().isoformat()),
+            (
+                application_id,
+                actor,
+                from_state,
+                to_state,
+                mask_text(note) if note else note,
+                utcnow().isoformat(),
+            ),
         )
 
     async def _touch(self, application_id: int) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.private_files import private_dir, private_file
+
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -41,16 +43,34 @@ class Database:
             f"tx_depth_{id(self)}", default=0
         )
 
-    async def connect(self) -> None:
-        """Open the file (creating its directory), set pragmas and apply pending migrations."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    async def connect(self) -> list[str]:
+        """Open the file (creating its directory), set pragmas and apply pending migrations;
+        return the names of the migrations applied."""
+        private_dir(self.path.parent, tighten=False)  # an existing parent may be shared
+        # SQLite gives the -wal and -shm files the mode of the database file: creating it
+        # 0600 before SQLite opens it makes all three private, whatever the umask.
+        for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            if path == self.path or path.exists():
+                private_file(path)
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
         self._conn.row_factory = aiosqlite.Row
         await self._conn.execute("PRAGMA journal_mode=WAL")
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=5000")
         await self._conn.execute("PRAGMA synchronous=NORMAL")
-        await migrate(self)
+        # Deleted rows (handled updates, delivered messages, purged applications) are
+        # overwritten with zeros, not left readable in free space; temporary sort data stays
+        # in memory instead of temp files.
+        await self._conn.execute("PRAGMA secure_delete=ON")
+        await self._conn.execute("PRAGMA temp_store=MEMORY")
+        return await migrate(self)
+
+    async def compact(self) -> None:
+        """Rebuild the file and empty the write-ahead log, so that no free page or old log
+        frame still holds what was deleted or rewritten (before secure_delete was on)."""
+        async with self._lock:
+            await self.conn.execute("VACUUM")
+            await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         """Close the connection."""

@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from bot.crypto import FieldCipher, blind_index
+from bot.masking import mask_text
 from storage.db import Tx, utcnow
 
 
@@ -85,7 +86,7 @@ class FulfilmentRepository:
         """The code stops working at once."""
         await self.tx.execute(
             "UPDATE application_codes SET revoked_at = ?, revoke_reason = ? WHERE id = ?",
-            (utcnow().isoformat(), reason, code_id),
+            (utcnow().isoformat(), mask_text(reason), code_id),
         )
 
     async def record_signature(

@@ -1,4 +1,9 @@
-"""Outbox: notifications stored with the change that caused them, delivered by one sender."""
+"""Outbox: notifications stored with the change that caused them, delivered by one sender.
+
+A payload is a rendered message (a staff reply quoting an ID number, for example), so it is
+stored encrypted (context "outbox") and cleared to '' once delivered or given up: the row
+stays, without its content, as the record of the delivery.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot.crypto import FieldCipher
+from bot.masking import mask_text
 from storage.db import Tx, utcnow
 
 LEASE = timedelta(seconds=60)
+CONTEXT = "outbox"  # authenticated with each payload: an outbox ciphertext opens nowhere else
 
 
 class OutboxItem(BaseModel):
@@ -26,8 +34,17 @@ class OutboxItem(BaseModel):
 class OutboxRepository:
     """Plain-SQL access to the outbox; the caller owns the transaction."""
 
-    def __init__(self, tx: Tx) -> None:
+    def __init__(self, tx: Tx, cipher: FieldCipher) -> None:
         self.tx = tx
+        self.cipher = cipher
+
+    def _seal(self, payload: dict[str, Any]) -> str:
+        return self.cipher.encrypt_str(json.dumps(payload, ensure_ascii=False), context=CONTEXT)
+
+    def _open(self, stored: str) -> dict[str, Any]:
+        if not stored.startswith("v1:"):
+            return json.loads(stored)  # queued in plain text before 0010_at_rest
+        return json.loads(self.cipher.decrypt_str(stored, context=CONTEXT))
 
     async def put(
         self,
@@ -49,15 +66,7 @@ class OutboxRepository:
             await self.tx.execute(
                 "INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key, created_at,"
                 " next_attempt_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    chat_id,
-                    kind,
-                    json.dumps(payload, ensure_ascii=False),
-                    dedupe_key,
-                    now,
-                    due or now,
-                    due,
-                ),
+                (chat_id, kind, self._seal(payload), dedupe_key, now, due or now, due),
             )
             == 1
         )
@@ -83,14 +92,14 @@ class OutboxRepository:
                 "UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (until, row["id"])
             )
         return [
-            OutboxItem.model_validate({**dict(r), "payload": json.loads(r["payload"])})
+            OutboxItem.model_validate({**dict(r), "payload": self._open(r["payload"])})
             for r in rows
         ]
 
     async def mark_sent(self, item_id: int) -> None:
-        """Delivered."""
+        """Delivered: the content is no longer needed."""
         await self.tx.execute(
-            "UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+            "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, payload = '' WHERE id = ?",
             (utcnow().isoformat(), item_id),
         )
 
@@ -99,14 +108,15 @@ class OutboxRepository:
         await self.tx.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
             " WHERE id = ?",
-            (error[:500], (utcnow() + delay).isoformat(), item_id),
+            (mask_text(error[:500]), (utcnow() + delay).isoformat(), item_id),
         )
 
     async def give_up(self, item_id: int, error: str) -> None:
-        """Delivery can never succeed (bot blocked, bad request)."""
+        """Delivery can never succeed (bot blocked, bad request): the content goes."""
         await self.tx.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?",
-            (error[:500], utcnow().isoformat(), item_id),
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ?,"
+            " payload = '' WHERE id = ?",
+            (mask_text(error[:500]), utcnow().isoformat(), item_id),
         )
 
     async def pending_count(self) -> int:
@@ -115,3 +125,21 @@ class OutboxRepository:
             "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
         )
         return int(row["n"]) if row else 0
+
+    async def reencrypt_pending(self, *, plain_only: bool = False) -> int:
+        """Encrypt every undelivered payload again under the current key (with `plain_only`,
+        only those an earlier version stored in plain text); return how many."""
+        rows = await self.tx.fetchall(
+            "SELECT id, payload FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+            + (" AND payload NOT LIKE 'v1:%'" if plain_only else "")
+        )
+        for row in rows:
+            await self.tx.execute(
+                "UPDATE outbox SET payload = ? WHERE id = ?",
+                (self._seal(self._open(row["payload"])), row["id"]),
+            )
+        return len(rows)
+
+    async def seal_plain(self) -> int:
+        """Encrypt what an earlier version queued in plain text; return how many."""
+        return await self.reencrypt_pending(plain_only=True)

@@ -6,6 +6,7 @@ import json
 
 from pydantic import BaseModel
 
+from bot.masking import mask_text
 from storage.db import Tx, utcnow
 
 
@@ -54,7 +55,9 @@ class ReviewRepository:
             " WHERE application_id = ?",
             (
                 json.dumps(pending.fields),
-                json.dumps(pending.reasons, ensure_ascii=False),
+                json.dumps(
+                    {f: mask_text(r) for f, r in pending.reasons.items()}, ensure_ascii=False
+                ),
                 pending.prompt_message,
                 pending.application_id,
             ),

@@ -17,6 +17,8 @@ from bot.settings import Settings
 from storage import Storage
 from tests.e2e.files import png
 
+ID = "11010519491231002X"
+
 
 async def _fill(settings: Settings) -> tuple[str, str]:
     keys = keys_for(settings)
@@ -31,8 +33,30 @@ async def _fill(settings: Settings) -> tuple[str, str]:
             app_id, "legal_rep_id", "11010519491231002X", sensitive=True
         )
         await repos.fulfilment.issue_code(app_id, normalize_code(code), code)
+        # A message not delivered yet and an update not handled yet: encrypted, and pending
+        await repos.outbox.put(1, "text", {"text": f"身份证 {ID}"})
+        await repos.inbox.receive([(7, {"update_id": 7, "text": f"/activate SN1 {code}"})])
     await storage.close()
     return code, blob.sha256
+
+
+async def _pending(settings: Settings, keys) -> tuple[list, list]:
+    """The undelivered messages' texts and the unhandled updates."""
+    storage = Storage(settings.database_path, keys)
+    await storage.open()
+    try:
+        async with storage.transaction() as repos:
+            messages = [item.payload["text"] for item in await repos.outbox.lease_due(10)]
+            updates = await repos.inbox.pending()
+            raise _Rollback((messages, updates))  # leave the leases untaken for the next read
+    except _Rollback as done:
+        return done.args[0]
+    finally:
+        await storage.close()
+
+
+class _Rollback(Exception):
+    pass
 
 
 async def _read(settings: Settings, keys, code: str) -> tuple[str, str | None]:
@@ -56,7 +80,9 @@ def test_rotate_with_the_key_file(
     monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
 
     assert main(["rotate-key"]) == 0
-    assert "re-encrypted 1 answers, 1 codes and 1 documents" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "re-encrypted 1 answers, 1 codes and 1 documents" in out
+    assert "1 undelivered messages, 1 received updates" in out
     new = read_key_file(settings.data_dir / KEY_FILE)
     assert len(new) == 1 and new != old
     assert (settings.data_dir / KEY_FILE).stat().st_mode & 0o777 == 0o600
@@ -70,6 +96,11 @@ def test_rotate_with_the_key_file(
         DocumentStore(settings.data_dir / "documents", keys_from_master(old[0]).cipher).get(sha)
     with pytest.raises(DecryptionError):
         asyncio.run(_read(settings, keys_from_master(old[0]), code))
+    # The queued message and the received update too.
+    messages, updates = asyncio.run(_pending(settings, keys_for(settings)))
+    assert messages == [f"身份证 {ID}"] and [u for u, _ in updates] == [7]
+    with pytest.raises(DecryptionError):
+        asyncio.run(_pending(settings, keys_from_master(old[0])))
 
 
 def _key() -> str:
@@ -92,3 +123,5 @@ def test_rotate_with_encryption_key_setting(
     assert main(["rotate-key"]) == 0
     only_new = make_settings(encryption_key=new)
     assert asyncio.run(_read(only_new, keys_for(only_new), code)) == ("11010519491231002X", code)
+    messages, updates = asyncio.run(_pending(only_new, keys_for(only_new)))
+    assert messages == [f"身份证 {ID}"] and [u for u, _ in updates] == [7]

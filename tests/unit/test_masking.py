@@ -67,6 +67,30 @@ def test_mask_text_leaves_timestamps_short_numbers_and_supergroup_ids_alone() ->
     assert mask_text(text) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("1101 0519 4912 3100 2X", "110105********002X"),
+        ("１１０１０５１９４９１２３１００２Ｘ", "110105********002X"),
+        ("110105.19491231.002x", "110105********002X"),
+        ("4111.1111.1111.1111", "4111 **** **** 1111"),
+        ("4111/1111/1111/1111", "4111 **** **** 1111"),
+        ("6222 0212 3456 7890 1234 5678", "6222 **** **** 5678"),  # 24-digit corporate
+        ("86 13800138000", "138****8000"),
+        ("138.0013.8000", "138****8000"),
+        ("ALP-M0XD8-B62CC-2P0E", "ALP-*****-*****-****"),
+        ("alp m0xd8 b62cc 2p0e", "ALP-*****-*****-****"),
+        ("ALPM0XD8B62CC2P0E", "ALP-*****-*****-****"),
+    ],
+)
+def test_mask_text_catches_numbers_however_they_are_written(text: str, masked: str) -> None:
+    assert mask_text(f"见 {text}。") == f"见 {masked}。"
+
+
+def test_mask_text_leaves_words_that_start_like_a_code_alone() -> None:
+    assert mask_text("ALPHABETICAL order, Alpine") == "ALPHABETICAL order, Alpine"
+
+
 # --------------------------------------------------------------------------- logging filter
 
 

@@ -19,6 +19,7 @@ from handlers import support_flow
 from scheduler.support import check_sla
 from storage import Storage
 from storage.db import utcnow
+from storage.outbox import CONTEXT
 from storage.tickets import DraftPart
 
 SUPPORT_CHAT = -1001000000002
@@ -64,7 +65,11 @@ async def data(make_settings, tmp_path: Path) -> AsyncIterator[BotData]:
 async def outbox(data: BotData) -> list[tuple[int, str, dict]]:
     async with data.storage.transaction() as repos:
         rows = await repos.tx.fetchall("SELECT chat_id, kind, payload FROM outbox ORDER BY id")
-    return [(r["chat_id"], r["kind"], json.loads(r["payload"])) for r in rows]
+    cipher = data.storage.keys.cipher  # payloads are encrypted at rest
+    return [
+        (r["chat_id"], r["kind"], json.loads(cipher.decrypt_str(r["payload"], context=CONTEXT)))
+        for r in rows
+    ]
 
 
 async def test_sla_job_on_a_controlled_clock_reminds_once_and_escalates_once(
