@@ -179,6 +179,7 @@ def assert_private(root: Path, files: list[Path]) -> None:
 def bot_settings(make_settings, server: BotApiServer, tmp_path: Path) -> Settings:
     """ENCRYPTION_KEY set (no key file), the database inside DATA_DIR as by default."""
     return make_settings(
+        bot_token=server.token,
         telegram_base_url=server.base_url,
         telegram_file_base_url=server.file_base_url,
         review_chat_id=REVIEW_CHAT,

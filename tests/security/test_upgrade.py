@@ -21,7 +21,7 @@ def leave_plain_text(database: Path) -> None:
     message = json.dumps({"text": f"已核对身份证 {ID}"}, ensure_ascii=False)
     db = sqlite3.connect(database, isolation_level=None)
     db.execute("PRAGMA secure_delete=OFF")
-    db.execute("DELETE FROM schema_migrations WHERE version >= 10")
+    db.execute("DELETE FROM schema_migrations WHERE version = 10")
     db.execute("INSERT INTO inbox VALUES (1, ?, '2026-01-01T00:00:00+00:00', 1)", (update,))
     db.execute("INSERT INTO inbox VALUES (2, ?, '2026-01-01T00:00:00+00:00', 0)", (update,))
     db.execute("INSERT INTO inbox VALUES (3, ?, '2020-01-01T00:00:00+00:00', 1)", (update,))
