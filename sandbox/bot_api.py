@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.sandbox.files import image_mime
-from bot.sandbox.guard import same_secret
-from bot.sandbox.methods_misc import METHODS
-from bot.sandbox.params import ApiError, read_params
+from sandbox.files import image_mime
+from sandbox.guard import same_secret
+from sandbox.methods_misc import METHODS
+from sandbox.params import ApiError, read_params
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import BotApiServer
+    from sandbox.server import BotApiServer
 
 __all__ = ["add_bot_api_routes"]
 

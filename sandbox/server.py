@@ -25,14 +25,14 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from bot.sandbox.bot_api import add_bot_api_routes
-from bot.sandbox.faults import FaultQueue
-from bot.sandbox.files import image_mime
-from bot.sandbox.formatting import detect_entities
-from bot.sandbox.guard import allowed_hosts, host_guard
-from bot.sandbox.methods_misc import scope_key
-from bot.sandbox.state import SandboxState
-from bot.sandbox.web import add_web_routes
+from sandbox.bot_api import add_bot_api_routes
+from sandbox.faults import FaultQueue
+from sandbox.files import image_mime
+from sandbox.formatting import detect_entities
+from sandbox.guard import allowed_hosts, host_guard
+from sandbox.methods_misc import scope_key
+from sandbox.state import SandboxState
+from sandbox.web import add_web_routes
 
 __all__ = ["BotApiServer", "DemoData"]
 
@@ -312,6 +312,6 @@ class BotApiServer:
 
 
 if __name__ == "__main__":
-    from bot.sandbox.cli import main
+    from sandbox.cli import main
 
     main()

@@ -11,11 +11,11 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.sandbox.files import image_mime, image_size
-from bot.sandbox.params import ApiError
+from sandbox.files import image_mime, image_size
+from sandbox.params import ApiError
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import BotApiServer
+    from sandbox.server import BotApiServer
 
 __all__ = ["DEFAULT_MERCHANT", "DEFAULT_STAFF", "add_web_routes"]
 
