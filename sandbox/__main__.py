@@ -1,4 +1,4 @@
-"""``python -m sandbox``: same as ``python -m sandbox.server``."""
+"""``python -m sandbox``: the sandbox standalone (see cli.py for its options)."""
 
 from sandbox.cli import main
 

@@ -1,4 +1,4 @@
-"""Run the sandbox standalone: ``python -m sandbox.server --port 8080``."""
+"""Run the sandbox standalone: ``python -m sandbox --port 8080``."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the sandbox server standalone: ``python -m sandbox.server --port 8080``."""
+    """Run the sandbox server standalone: ``python -m sandbox --port 8080``."""
     parser = argparse.ArgumentParser(description="Local Telegram Bot API sandbox with a web chat.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
