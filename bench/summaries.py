@@ -36,11 +36,11 @@ from typing import Any
 
 from bot.i18n import Renderer
 from bot.runner import start_bot, stop_bot
-from bot.sandbox.methods_misc import METHODS
-from bot.sandbox.params import ApiError
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
 from bot.settlement import compute_summaries, render_daily
+from sandbox.methods_misc import METHODS
+from sandbox.params import ApiError
+from sandbox.server import BotApiServer
 from scheduler.summaries import JOB_NAME, SummaryPusher
 from storage.db import Database, utcnow
 from storage.transactions import utc_text

@@ -42,7 +42,7 @@ from typing import Any
 
 from bench.bots import BENCH_REVIEW_CHAT, BENCH_SUPPORT_CHAT, merchant_settings
 from bot.keys import keys_for
-from bot.sandbox.server import BotApiServer
+from sandbox.server import BotApiServer
 from storage import Storage
 from storage.db import utcnow
 from tests.e2e.application_steps import INDIVIDUAL_ZH

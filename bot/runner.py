@@ -82,8 +82,8 @@ async def run(settings: Settings) -> None:
             await stop_bot(app)
         return
 
-    from bot.sandbox.demo_switch import DemoSwitch
-    from bot.sandbox.server import BotApiServer
+    from bot.demo_switch import DemoSwitch
+    from sandbox.server import BotApiServer
 
     server = BotApiServer(settings.sandbox_host, settings.sandbox_port)
     await server.start()
@@ -95,7 +95,7 @@ async def run(settings: Settings) -> None:
     server.add_group(support_chat, "客服群 Support")
     settings = settings.model_copy(
         update={
-            # The server's random per-run token: it answers no other (see bot/sandbox/guard.py).
+            # The server's random per-run token: it answers no other (see sandbox/guard.py).
             "bot_token": SecretStr(server.token),
             "telegram_base_url": server.base_url,
             "telegram_file_base_url": server.file_base_url,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from bot.sandbox.telegram_html import HtmlParseError, parse_html
 from faq.knowledge import ACTIONS, CATEGORIES, FACTS, LOCALES, FaqEntry, KnowledgeBase
+from sandbox.telegram_html import HtmlParseError, parse_html
 
 MAX_MESSAGE_CHARS = 4096  # Telegram's limit for one text message
 MIN_QUESTIONS = 5  # fewer phrasings and retrieval misses the ways people really ask

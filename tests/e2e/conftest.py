@@ -8,8 +8,8 @@ import pytest
 from telegram.ext import Application
 
 from bot.runner import start_bot, stop_bot
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
+from sandbox.server import BotApiServer
 from tests.e2e.harness import ChatUser
 
 REVIEW_CHAT = -1001000000001

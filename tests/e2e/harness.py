@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.server import BotApiServer
+from sandbox.server import BotApiServer
 
 DEFAULT_TIMEOUT = 8.0
 

@@ -7,8 +7,8 @@ import asyncio
 
 from telegram.ext import Application
 
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
+from sandbox.server import BotApiServer
 from tests.e2e.application_steps import INDIVIDUAL_ZH, fill
 from tests.e2e.conftest import ADMIN_ID, SUPPORT_CHAT, BotRunner
 from tests.e2e.files import PAGES, jpeg, pdf_document, png

@@ -12,9 +12,9 @@ from bot.context import BotData
 from bot.demo import fill_demo_data
 from bot.faq_personal import upcoming_payouts
 from bot.money import format_fen
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
 from faq.knowledge import load_knowledge_base
+from sandbox.server import BotApiServer
 from tests.e2e.application_steps import start_application
 from tests.e2e.harness import ChatUser
 

@@ -6,7 +6,7 @@ from jinja2 import ChoiceLoader, DictLoader
 from pydantic import SecretStr
 
 from bot.i18n import Renderer, build_environment
-from bot.sandbox.server import BotApiServer
+from sandbox.server import BotApiServer
 from tests.e2e.conftest import BotRunner
 from tests.e2e.harness import ChatUser
 

@@ -11,8 +11,8 @@ import sqlite3
 
 from telegram.ext import Application
 
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
+from sandbox.server import BotApiServer
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import REVIEWER_ID, approve, card_of, reviewer, submit

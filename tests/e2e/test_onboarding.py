@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
+from sandbox.server import BotApiServer
 from tests.e2e.application_steps import (
     ENTERPRISE_EN,
     INDIVIDUAL_ZH,

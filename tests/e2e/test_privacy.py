@@ -13,8 +13,8 @@ import pytest
 from telegram.ext import Application
 
 from bot.privacy import POLICY_VERSION
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
+from sandbox.server import BotApiServer
 from tests.e2e.application_steps import (
     ENTERPRISE_EN,
     INDIVIDUAL_ZH,

@@ -22,9 +22,9 @@ from bot.demo import FIRST_NUMBER
 from bot.ingest_api import sign
 from bot.keys import keys_for
 from bot.runner import start_ingest, stop_bot
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
 from handlers import report_views
+from sandbox.server import BotApiServer
 from scheduler.summaries import JOB_NAME, SummaryPusher
 from storage import Storage
 from storage.transactions import NewTransaction

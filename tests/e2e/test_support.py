@@ -10,8 +10,8 @@ import pytest
 from telegram.ext import Application
 
 from bot.runner import stop_bot
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
+from sandbox.server import BotApiServer
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, SUPPORT_CHAT, BotRunner
 from tests.e2e.files import pdf, png
 from tests.e2e.harness import ChatUser

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.sandbox.server import BotApiServer
+from sandbox.server import BotApiServer
 from tests.e2e.application_steps import AGREE, INDIVIDUAL_ZH, Answer, is_consent
 from tests.e2e.harness import ChatUser
 

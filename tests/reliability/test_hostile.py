@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
+from sandbox.server import BotApiServer
 from tests.e2e.application_steps import INDIVIDUAL_ZH, give, start_application
 from tests.e2e.conftest import REVIEW_CHAT
 from tests.e2e.harness import ChatUser

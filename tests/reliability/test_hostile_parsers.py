@@ -24,9 +24,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from telegram.ext import Application
 
 from bot.ingest_api import MAX_BODY_BYTES, build_ingest_app, sign
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
 from handlers import report_views
+from sandbox.server import BotApiServer
 from storage import Storage
 from tests.e2e.application_steps import INDIVIDUAL_ZH, give, start_application
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT

@@ -6,8 +6,8 @@ import sqlite3
 
 from telegram.ext import Application
 
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
+from sandbox.server import BotApiServer
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import card_of, submit

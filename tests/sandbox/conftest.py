@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from telegram import Bot
 
-from bot.sandbox.guard import SECRET_HEADER
-from bot.sandbox.server import BotApiServer
+from sandbox.guard import SECRET_HEADER
+from sandbox.server import BotApiServer
 
 MERCHANT = 10001
 STAFF = 20001

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.sandbox.server import BotApiServer
+from sandbox.server import BotApiServer
 from tests.sandbox.conftest import GROUP, MERCHANT, STAFF, png_bytes
 
 

@@ -9,7 +9,7 @@ import time
 import aiohttp
 import pytest
 
-from bot.sandbox.server import BotApiServer
+from sandbox.server import BotApiServer
 from tests.sandbox.conftest import MERCHANT, api_url, png_bytes
 
 

@@ -20,7 +20,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.sandbox.server import BotApiServer
+from sandbox.server import BotApiServer
 from tests.sandbox.conftest import GROUP, MERCHANT, STAFF, png_bytes
 
 

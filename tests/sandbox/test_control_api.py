@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.sandbox.server import BotApiServer
+from sandbox.server import BotApiServer
 from tests.sandbox.conftest import GROUP, MERCHANT, STAFF, png_bytes
 
 

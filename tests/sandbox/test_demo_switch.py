@@ -10,9 +10,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.demo_switch import DemoSwitch
 from bot.keys import keys_from_master
-from bot.sandbox.demo_switch import DemoSwitch
-from bot.sandbox.server import BotApiServer
+from sandbox.server import BotApiServer
 from storage import Storage
 from tests.sandbox.conftest import MERCHANT
 

@@ -14,8 +14,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.guard import SECRET_HEADER, allowed_hosts
-from bot.sandbox.server import BotApiServer
+from sandbox.guard import SECRET_HEADER, allowed_hosts
+from sandbox.server import BotApiServer
 from tests.sandbox.conftest import MERCHANT, api_url, png_bytes
 
 UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}

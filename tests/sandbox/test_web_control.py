@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.sandbox.server import BotApiServer
+from sandbox.server import BotApiServer
 from tests.sandbox.conftest import GROUP, MERCHANT, png_bytes, secret_header
 
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from bot.charts import details_csv, week_chart_png
 from bot.i18n import Renderer
-from bot.sandbox.telegram_html import parse_html
 from bot.settlement import day_transactions, render_daily, render_week, summary_for
+from sandbox.telegram_html import parse_html
 from storage import Storage
 from storage.merchants import MerchantRepository
 from storage.transactions import Transaction

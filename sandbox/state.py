@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.sandbox.files import FileStore
-from bot.sandbox.params import bad_request
+from sandbox.files import FileStore
+from sandbox.params import bad_request
 
 __all__ = ["BOT_EVENT_KINDS", "Pulse", "SandboxState"]
 

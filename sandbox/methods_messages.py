@@ -7,11 +7,11 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.sandbox.files import StoredFile, guess_mime, image_mime, image_size
-from bot.sandbox.formatting import format_text
-from bot.sandbox.markup import inline_keyboard, parse_reply_markup
-from bot.sandbox.params import ApiError, Params, UploadedFile, bad_request
-from bot.sandbox.state import SandboxState
+from sandbox.files import StoredFile, guess_mime, image_mime, image_size
+from sandbox.formatting import format_text
+from sandbox.markup import inline_keyboard, parse_reply_markup
+from sandbox.params import ApiError, Params, UploadedFile, bad_request
+from sandbox.state import SandboxState
 
 __all__ = [
     "MESSAGE_METHODS",

@@ -19,7 +19,7 @@ DEMO_DAYS = 21
 
 
 class DemoSwitch:
-    """Loads demo data into the bot's own storage and links or unlinks the page's merchant."""
+    """The page's DemoData hook (sandbox/emulator.py): demo rows in, merchant linked or not."""
 
     def __init__(self, storage: Storage, timezone: str) -> None:
         self.storage = storage

@@ -6,16 +6,14 @@ import json
 from functools import partial
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.sandbox.files import image_mime, image_size
-from bot.sandbox.params import ApiError
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import BotApiServer
+from sandbox.emulator import TelegramEmulator
+from sandbox.files import image_mime, image_size
+from sandbox.params import ApiError
 
 __all__ = ["DEFAULT_MERCHANT", "DEFAULT_STAFF", "add_web_routes"]
 
@@ -52,13 +50,13 @@ def _ok(result: Any) -> web.Response:
 
 
 class _Routes:
-    def __init__(self, server: BotApiServer) -> None:
-        self.server = server
-        self.state = server.state
+    def __init__(self, telegram: TelegramEmulator) -> None:
+        self.telegram = telegram
+        self.state = telegram.state
 
     async def page(self, request: web.Request) -> web.Response:
         return web.Response(
-            text=_page(self.server.secret),
+            text=_page(self.telegram.secret),
             content_type="text/html",
             charset="utf-8",
             headers=_PAGE_HEADERS,
@@ -72,7 +70,7 @@ class _Routes:
         language = body.get("language_code", known.get("language_code", "zh-hans"))
         first_name = body.get("first_name") or known.get("first_name") or f"用户{user_id}"
         if user_id not in self.state.users or language != known.get("language_code"):
-            self.server.add_user(
+            self.telegram.add_user(
                 user_id,
                 first_name,
                 last_name=known.get("last_name"),
@@ -97,7 +95,7 @@ class _Routes:
                 "keyboards": {str(cid): kb for cid, kb in state.reply_keyboards.items()},
                 "seq": len(state.feed),
                 "defaults": {"merchant": DEFAULT_MERCHANT, "staff": DEFAULT_STAFF},
-                "demo_available": self.server.demo is not None,
+                "demo_available": self.telegram.demo is not None,
             }
         )
 
@@ -129,13 +127,13 @@ class _Routes:
         if chat_id is None:
             groups = [cid for cid in self.state.chats if cid < 0]
             chat_id = min([*groups, -1001000000000]) - 1
-        return _ok(self.server.add_group(chat_id, str(body.get("title") or "新群组")))
+        return _ok(self.telegram.add_group(chat_id, str(body.get("title") or "新群组")))
 
     async def send_text(self, request: web.Request) -> web.Response:
         body = await request.json()
         user_id = self._ensure_user(body)
         reply_to = body.get("reply_to_message_id")
-        message = await self.server.send_text(
+        message = await self.telegram.send_text(
             user_id,
             str(body.get("text", "")),
             chat_id=self._chat_id(body),
@@ -149,12 +147,12 @@ class _Routes:
         fields = body.get("fields")
         if not isinstance(fields, dict):
             return _fail("fields must be an object")
-        return _ok(await self.server.send_raw(user_id, fields, chat_id=self._chat_id(body)))
+        return _ok(await self.telegram.send_raw(user_id, fields, chat_id=self._chat_id(body)))
 
     async def press(self, request: web.Request) -> web.Response:
         body = await request.json()
         user_id = self._ensure_user(body)
-        query = await self.server.press_button(
+        query = await self.telegram.press_button(
             user_id,
             int(body["message_id"]),
             str(body["callback_data"]),
@@ -177,23 +175,25 @@ class _Routes:
         caption = fields.get("caption") or None
         chat_id = self._chat_id(fields)
         if kind == "photo":
-            message = await self.server.send_photo(user_id, data, chat_id=chat_id, caption=caption)
+            message = await self.telegram.send_photo(
+                user_id, data, chat_id=chat_id, caption=caption
+            )
         else:
             mime = upload.content_type or "application/octet-stream"
-            message = await self.server.send_document(
+            message = await self.telegram.send_document(
                 user_id, data, upload.filename or "file", mime, chat_id=chat_id, caption=caption
             )
         return _ok(message)
 
     async def demo_status(self, request: web.Request) -> web.Response:
-        demo = self.server.demo
+        demo = self.telegram.demo
         if demo is None:
             return _fail(_NO_DEMO, 404)
         user_id = int(request.query.get("user_id") or DEFAULT_MERCHANT["id"])
         return _ok(await demo.status(user_id))
 
     async def demo_turn(self, request: web.Request) -> web.Response:
-        demo = self.server.demo
+        demo = self.telegram.demo
         if demo is None:
             return _fail(_NO_DEMO, 404)
         body = await request.json()
@@ -264,9 +264,9 @@ async def _control_errors(request: web.Request, handler: Any) -> web.StreamRespo
         return _fail(exc.description, exc.status)
 
 
-def add_web_routes(app: web.Application, server: BotApiServer) -> None:
+def add_web_routes(app: web.Application, telegram: TelegramEmulator) -> None:
     """Register the page, the control API and the file route on ``app``."""
-    routes = _Routes(server)
+    routes = _Routes(telegram)
     app.middlewares.append(_control_errors)
     app.router.add_get("/", routes.page)
     api = "/sandbox/api"

@@ -1,43 +1,26 @@
-"""A local Telegram Bot API server for end-to-end tests and the no-token sandbox.
+"""Telegram, emulated without HTTP: what users do, what the bot did, and the faults it meets.
 
-An unmodified python-telegram-bot Application talks to it by long polling::
-
-    server = BotApiServer()
-    await server.start()
-    app = Application.builder().token(server.token).base_url(server.base_url)
-          .base_file_url(server.file_base_url).build()
-
-Tests drive users through the control API (``send_text``, ``press_button`` ...) and observe
-the bot through ``events`` / ``wait_for_event``; people use the web chat at ``server.url``.
-The Bot API accepts only ``server.token`` and the page's HTTP control API only requests
-carrying ``server.secret`` (both random per server; see guard.py).
+``TelegramEmulator`` owns the sandbox's state (state.py) plus what both HTTP fronts need: the
+token the Bot API accepts, the secret the page's control API requires, the fault queue and
+the page's demo-data hook. The Bot API routes (bot_api.py) and the page routes (web.py) act
+on it; server.py puts both on one aiohttp app. Tests drive users through ``send_text``,
+``press_button`` ... and observe the bot through ``events`` / ``wait_for_event``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
-from functools import partial
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Protocol
 
-from aiohttp import web
+from sandbox.faults import FaultQueue
+from sandbox.files import image_mime
+from sandbox.formatting import detect_entities
+from sandbox.methods_misc import scope_key
+from sandbox.state import SandboxState
 
-from bot.sandbox.bot_api import add_bot_api_routes
-from bot.sandbox.faults import FaultQueue
-from bot.sandbox.files import image_mime
-from bot.sandbox.formatting import detect_entities
-from bot.sandbox.guard import allowed_hosts, host_guard
-from bot.sandbox.methods_misc import scope_key
-from bot.sandbox.state import SandboxState
-from bot.sandbox.web import add_web_routes
-
-__all__ = ["BotApiServer", "DemoData"]
-
-_dumps = partial(json.dumps, ensure_ascii=False)
-_MAX_UPLOAD = 60 * 1024 * 1024  # Telegram allows 50 MB bot uploads; leave headroom
+__all__ = ["DemoData", "TelegramEmulator"]
 
 
 def _text_fields(text: str, key: str = "text") -> dict[str, Any]:
@@ -62,13 +45,11 @@ class DemoData(Protocol):
         ...
 
 
-class BotApiServer:
-    """The sandbox: Bot API + control API + web chat page on one aiohttp app."""
+class TelegramEmulator:
+    """The sandbox's Telegram: its state, the bot's credentials, and the users' actions."""
 
     def __init__(
         self,
-        host: str = "127.0.0.1",
-        port: int = 0,
         *,
         bot_id: int = 7_000_000_001,
         bot_username: str = "merchant_pos_bot",
@@ -76,8 +57,6 @@ class BotApiServer:
         files_dir: str | Path | None = None,
         token: str | None = None,
     ) -> None:
-        self.host = host
-        self.port = port
         # Random per run: a web page cannot guess them, and a stale bot cannot reuse them.
         self.token = token or f"{bot_id}:{secrets.token_urlsafe(32)}"
         self.secret = secrets.token_urlsafe(32)
@@ -91,63 +70,11 @@ class BotApiServer:
         self.latency: float = 0.0
         self.faults = FaultQueue()
         self.demo: DemoData | None = None
-        self._runner: web.AppRunner | None = None
-        guard = host_guard(allowed_hosts(host), lambda: self.port, self.secret)
-        self.app = web.Application(client_max_size=_MAX_UPLOAD, middlewares=[guard])
-        add_bot_api_routes(self.app, self)
-        add_web_routes(self.app, self)
-
-    # ----- lifecycle ---------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        """Bot API base URL for python-telegram-bot (it appends the token)."""
-        return f"http://{self.host}:{self.port}/bot"
-
-    @property
-    def file_base_url(self) -> str:
-        """Base URL for file downloads (python-telegram-bot appends token and file_path)."""
-        return f"http://{self.host}:{self.port}/file/bot"
-
-    @property
-    def url(self) -> str:
-        """The web chat page."""
-        return f"http://{self.host}:{self.port}/"
 
     @property
     def bot_user(self) -> dict[str, Any]:
         """The bot's User object."""
         return dict(self.state.bot)
-
-    async def start(self) -> None:
-        """Bind and serve; with port 0 a free port is chosen and stored in ``self.port``."""
-        self.state.closing = False
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        await site.start()
-        self._runner = runner
-        self.port = int(runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        """Release pending long polls and SSE streams immediately, then close."""
-        self.state.closing = True
-        self.state.updates_pulse.fire()
-        self.state.feed_pulse.fire()
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
-
-    async def __aenter__(self) -> BotApiServer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # ----- users and chats ----------------------------------------------------------
     def add_user(
@@ -309,9 +236,3 @@ class BotApiServer:
     def unblock_chat(self, chat_id: int) -> None:
         """Undo block_chat."""
         self.state.blocked.discard(chat_id)
-
-
-if __name__ == "__main__":
-    from bot.sandbox.cli import main
-
-    main()

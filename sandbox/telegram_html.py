@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.links import checked_link, link_user_id
+from sandbox.links import checked_link, link_user_id
 
 __all__ = ["HtmlParseError", "parse_html", "sort_entities", "utf16_len"]
 

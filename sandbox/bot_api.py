@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from functools import partial
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.sandbox.files import image_mime
-from bot.sandbox.guard import same_secret
-from bot.sandbox.methods_misc import METHODS
-from bot.sandbox.params import ApiError, read_params
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import BotApiServer
+from sandbox.emulator import TelegramEmulator
+from sandbox.files import image_mime
+from sandbox.guard import same_secret
+from sandbox.methods_misc import METHODS
+from sandbox.params import ApiError, read_params
 
 __all__ = ["add_bot_api_routes"]
 
@@ -28,15 +25,15 @@ def _error(exc: ApiError) -> web.Response:
 
 
 class _BotApi:
-    def __init__(self, server: BotApiServer) -> None:
-        self.server = server
+    def __init__(self, telegram: TelegramEmulator) -> None:
+        self.telegram = telegram
 
     def _authorised(self, request: web.Request) -> bool:
-        return same_secret(request.match_info["token"], self.server.token)
+        return same_secret(request.match_info["token"], self.telegram.token)
 
     async def method(self, request: web.Request) -> web.Response:
-        """Only this server's token is accepted; method names are case-insensitive."""
-        server = self.server
+        """Only this sandbox's token is accepted; method names are case-insensitive."""
+        telegram = self.telegram
         if not self._authorised(request):
             return _error(_UNAUTHORIZED)
         name = request.match_info["method"].lower()
@@ -44,17 +41,17 @@ class _BotApi:
             params = await read_params(request)
         except ApiError as exc:
             return _error(exc)
-        server.calls.append((name, params.logged()))
-        if server.latency > 0:
-            await asyncio.sleep(server.latency)
+        telegram.calls.append((name, params.logged()))
+        if telegram.latency > 0:
+            await asyncio.sleep(telegram.latency)
         handler = METHODS.get(name)
         if handler is None:
             return _error(ApiError(404, "Not Found"))
-        fault = server.faults.take(name)
+        fault = telegram.faults.take(name)
         if fault is not None:
             return _error(fault)
         try:
-            result = await handler(server.state, params)
+            result = await handler(telegram.state, params)
         except ApiError as exc:
             return _error(exc)
         return web.json_response({"ok": True, "result": result}, dumps=_dumps)
@@ -63,7 +60,7 @@ class _BotApi:
         """The bytes behind a file_path handed out by getFile (to the right token only)."""
         if not self._authorised(request):
             return _error(_UNAUTHORIZED)
-        files = self.server.state.files
+        files = self.telegram.state.files
         record = files.by_path(request.match_info["file_path"])
         if record is None:
             return _error(ApiError(404, "Not Found"))
@@ -72,8 +69,8 @@ class _BotApi:
         return web.Response(body=data, content_type=content_type or "application/octet-stream")
 
 
-def add_bot_api_routes(app: web.Application, server: BotApiServer) -> None:
+def add_bot_api_routes(app: web.Application, telegram: TelegramEmulator) -> None:
     """Register the Bot API method route and the file download route on ``app``."""
-    api = _BotApi(server)
+    api = _BotApi(telegram)
     app.router.add_route("*", "/bot{token}/{method}", api.method)
     app.router.add_get("/file/bot{token}/{file_path:.+}", api.file)

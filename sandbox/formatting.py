@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.sandbox.params import ApiError, bad_request
-from bot.sandbox.telegram_html import HtmlParseError, parse_html, sort_entities, utf16_len
+from sandbox.params import ApiError, bad_request
+from sandbox.telegram_html import HtmlParseError, parse_html, sort_entities, utf16_len
 
 __all__ = ["MAX_CAPTION", "MAX_TEXT", "detect_entities", "format_text"]
 

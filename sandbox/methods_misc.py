@@ -8,10 +8,10 @@ import re
 import time
 from typing import Any
 
-from bot.sandbox.methods_edit import EDIT_METHODS
-from bot.sandbox.methods_messages import MESSAGE_METHODS, Method, writable_chat
-from bot.sandbox.params import ApiError, Params, bad_request
-from bot.sandbox.state import SandboxState
+from sandbox.methods_edit import EDIT_METHODS
+from sandbox.methods_messages import MESSAGE_METHODS, Method, writable_chat
+from sandbox.params import ApiError, Params, bad_request
+from sandbox.state import SandboxState
 
 __all__ = ["METHODS", "scope_key"]
 

@@ -1,4 +1,4 @@
-"""Run the sandbox standalone: ``python -m bot.sandbox.server --port 8080``."""
+"""Run the sandbox standalone: ``python -m sandbox --port 8080``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import contextlib
 
-from bot.sandbox.server import BotApiServer
-from bot.sandbox.web import DEFAULT_MERCHANT, DEFAULT_STAFF
+from sandbox.server import BotApiServer
+from sandbox.web import DEFAULT_MERCHANT, DEFAULT_STAFF
 
 __all__ = ["main"]
 
@@ -30,7 +30,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the sandbox server standalone: ``python -m bot.sandbox.server --port 8080``."""
+    """Run the sandbox server standalone: ``python -m sandbox --port 8080``."""
     parser = argparse.ArgumentParser(description="Local Telegram Bot API sandbox with a web chat.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)

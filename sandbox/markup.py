@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.links import checked_link, link_user_id
-from bot.sandbox.params import ApiError, bad_request
+from sandbox.links import checked_link, link_user_id
+from sandbox.params import ApiError, bad_request
 
 __all__ = ["MAX_BUTTONS", "parse_reply_markup"]
 

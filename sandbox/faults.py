@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from bot.sandbox.params import ApiError
+from sandbox.params import ApiError
 
 __all__ = ["Fault", "FaultQueue"]
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.markup import inline_keyboard, require_inline
-from bot.sandbox.methods_messages import (
+from sandbox.markup import inline_keyboard, require_inline
+from sandbox.methods_messages import (
     Method,
     caption_fields,
     parse_markup,
     text_fields,
     writable_chat,
 )
-from bot.sandbox.params import Params, bad_request
-from bot.sandbox.state import SandboxState
+from sandbox.params import Params, bad_request
+from sandbox.state import SandboxState
 
 __all__ = ["EDIT_METHODS"]
 
