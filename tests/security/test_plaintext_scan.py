@@ -27,9 +27,9 @@ from telegram.ext import Application
 from bot.codes import normalize_code
 from bot.crypto import generate_key
 from bot.runner import stop_bot
-from bot.sandbox.server import BotApiServer
 from bot.settings import Settings
 from handlers import report_views
+from sandbox.server import BotApiServer
 from tests.e2e.application_steps import INDIVIDUAL_ZH, fill
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, SUPPORT_CHAT, BotRunner
 from tests.e2e.harness import ChatUser
