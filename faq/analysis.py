@@ -91,6 +91,10 @@ class Lexicon:
     synonyms: dict[Locale, dict[str, str]]  # variant -> canonical (space-separated terms)
     stopwords: dict[Locale, frozenset[str]]
     generic: dict[Locale, frozenset[str]]  # canonicals that are not evidence on their own
+    # Concepts shared with everyday life ("call", 卡, "stopped working"): evidence only
+    # when the question also names the terminal or a concept that is not weak.
+    weak: dict[Locale, frozenset[str]]
+    terminal: dict[Locale, frozenset[str]]  # terms that put a question at the terminal
     words: tuple[str, ...]  # Chinese words jieba must keep whole
     simplified: dict[int, str]  # traditional character -> simplified, for str.translate
 
@@ -129,6 +133,14 @@ class Lexicon:
             locale: frozenset(normalize(_word(w)) for w in raw_synonyms["generic"][locale])
             for locale in LOCALES
         }
+        weak = {
+            locale: frozenset(normalize(_word(w)) for w in raw_synonyms["weak"][locale])
+            for locale in LOCALES
+        }
+        terminal = {
+            locale: frozenset(normalize(_word(w)) for w in raw_synonyms["terminal"][locale])
+            for locale in LOCALES
+        }
         lines = (directory / "userdict.txt").read_text(encoding="utf-8").splitlines()
         words = tuple(
             normalize(line.strip()) for line in lines if line.strip()[:1] not in {"", "#"}
@@ -139,22 +151,55 @@ class Lexicon:
             synonyms=synonyms,
             stopwords=stopwords,
             generic=generic,
+            weak=weak,
+            terminal=terminal,
             words=words,
             simplified=simplified,
         )
 
 
+# jieba's dictionary holds 349k words and costs about 60 MB and a second to load; words
+# seen fewer than this many times in its corpus are never the words of a POS question
+# (they are split into shorter words or characters, which the synonyms and character
+# n-grams still match), and dropping them leaves a sixth of the memory and load time.
+# Chosen by measurement: top-1 on the calibration questions is unchanged (BENCHMARKS.md).
+MIN_WORD_FREQ = 10
+
+
 @lru_cache(maxsize=4)
-def _jieba_tokenizer(words: tuple[str, ...]) -> jieba.Tokenizer:
+def _jieba_tokenizer(words: tuple[str, ...], min_word_freq: int = MIN_WORD_FREQ) -> jieba.Tokenizer:
     # A private tokenizer: our domain words must not leak into other users of the global
-    # jieba instance. Loading jieba's dictionary dominates build time, hence the cache.
+    # jieba instance. Loading the dictionary dominates build time, hence the cache.
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
+    _load_dictionary(tokenizer, min_word_freq)
     for word in words:
         # suggest_freq picks the smallest frequency that keeps the word whole.
         tokenizer.add_word(word, tokenizer.suggest_freq(word, tune=False))
     return tokenizer
+
+
+def _load_dictionary(tokenizer: jieba.Tokenizer, min_word_freq: int) -> None:
+    """jieba's own dictionary without its rare words, in place of Tokenizer.initialize().
+
+    The total keeps every word's count, so the kept words have the probabilities they
+    have in the full dictionary and segment the same way.
+    """
+    freq: dict[str, int] = {}
+    total = 0
+    path = Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME)
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            word, count_text = line.split(" ", 2)[:2]
+            count = int(count_text)
+            total += count
+            if count >= min_word_freq:
+                freq[word] = count
+                # jieba's prefix dictionary: every prefix of a word is a key (0 if not a word).
+                for end in range(1, len(word)):
+                    freq.setdefault(word[:end], 0)
+    tokenizer.FREQ, tokenizer.total = freq, total
+    tokenizer.initialized = True
 
 
 class Speller:

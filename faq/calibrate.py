@@ -38,6 +38,7 @@ UNKNOWN_WEIGHTS = (0.7, 0.9)
 CHAR_WEIGHTS = (0.2, 0.3, 0.4)
 SPAN_RANK_WEIGHTS = (0.0, 0.5)
 UNKNOWN_POWERS = (0.75, 0.5)
+OWNER_WEIGHTS = (0.0, 0.1, 0.2)
 # Thresholds, searched on the scored questions.
 MIN_SCORES = tuple(round(0.16 + 0.02 * i, 2) for i in range(20))
 MIN_COVERAGES = tuple(round(0.2 + 0.05 * i, 2) for i in range(8))
@@ -45,6 +46,8 @@ MIN_MARGINS = (0.0, 0.01, 0.02, 0.03)
 MIN_EVIDENCES = (99.0, 3.0, 4.0, 5.0, 6.0, 7.0)
 MIN_CONCEPT_COVERAGES = (0.6, 0.8, 1.0)
 MIN_EVIDENCE_SCORES = (0.1, 0.14, 0.18, 0.22)
+MIN_OWNEDS = (9.0, 0.5, 0.7, 1.0)  # 9.0: the owner rule off
+MIN_OWNED_SCORES = (0.12, 0.16, 0.2)
 
 
 class CalibrationResult(NamedTuple):
@@ -71,13 +74,14 @@ def calibrate(index: FaqIndex, files: list[Path]) -> CalibrationResult:
     base = index.calibration
     best: CalibrationResult | None = None
     try:
-        for char_weight, span_rank_weight, unknown_power in itertools.product(
-            CHAR_WEIGHTS, SPAN_RANK_WEIGHTS, UNKNOWN_POWERS
+        for char_weight, span_rank_weight, unknown_power, owner_weight in itertools.product(
+            CHAR_WEIGHTS, SPAN_RANK_WEIGHTS, UNKNOWN_POWERS, OWNER_WEIGHTS
         ):
             weights = {
                 "char_weight": char_weight,
                 "span_rank_weight": span_rank_weight,
                 "unknown_power": unknown_power,
+                "owner_weight": owner_weight,
             }
             index.calibration = base.model_copy(
                 update=weights | {"min_score": 0.0, "min_coverage": 0.0, "min_margin": -1.0}
@@ -105,6 +109,7 @@ class _Scored(NamedTuple):
     margin: np.ndarray
     evidence: np.ndarray
     concept_coverage: np.ndarray
+    owned: np.ndarray
 
     @classmethod
     def of(cls, index: FaqIndex, questions: list[EvalQuestion]) -> _Scored:
@@ -122,6 +127,7 @@ class _Scored(NamedTuple):
                     answer.margin,
                     answer.evidence,
                     answer.concept_coverage,
+                    answer.owned,
                 )
             )
         return cls(*(np.asarray(column) for column in zip(*rows, strict=True)))
@@ -131,23 +137,28 @@ class _Scored(NamedTuple):
         answerable = max(int((~self.off_topic).sum()), 1)
         off_topic = max(int(self.off_topic.sum()), 1)
         open_ = ~self.gated
+        pairs = list(itertools.product(MIN_SCORES, MIN_COVERAGES))
+        # One row per (min_score, min_coverage): the questions the score rule lets through.
+        by_score = np.stack([(self.score >= s) & (self.coverage >= c) for s, c in pairs])
+        wanted = ~self.off_topic & self.right
         for min_margin in MIN_MARGINS:
             margin_ok = open_ & (self.margin >= min_margin)
-            for min_evidence, min_concept_coverage, min_evidence_score in itertools.product(
-                MIN_EVIDENCES, MIN_CONCEPT_COVERAGES, MIN_EVIDENCE_SCORES
+            for evidence_rule, owned_rule in itertools.product(
+                itertools.product(MIN_EVIDENCES, MIN_CONCEPT_COVERAGES, MIN_EVIDENCE_SCORES),
+                itertools.product(MIN_OWNEDS, MIN_OWNED_SCORES),
             ):
-                by_evidence = (
+                min_evidence, min_concept_coverage, min_evidence_score = evidence_rule
+                min_owned, min_owned_score = owned_rule
+                other = (
                     (self.evidence >= min_evidence)
                     & (self.concept_coverage >= min_concept_coverage)
                     & (self.score >= min_evidence_score)
-                )
-                for min_score, min_coverage in itertools.product(MIN_SCORES, MIN_COVERAGES):
-                    by_score = (self.score >= min_score) & (self.coverage >= min_coverage)
-                    answers = margin_ok & (by_evidence | by_score)
-                    abstention = float((self.off_topic & ~answers).sum()) / off_topic
-                    if abstention < MIN_ABSTENTION:
-                        continue
-                    top1 = float((~self.off_topic & answers & self.right).sum()) / answerable
+                ) | ((self.owned >= min_owned) & (self.score >= min_owned_score))
+                answers = margin_ok & (by_score | other)
+                abstentions = (self.off_topic & ~answers).sum(axis=1) / off_topic
+                hits = (wanted & answers).sum(axis=1) / answerable
+                for row in np.flatnonzero(abstentions >= MIN_ABSTENTION):
+                    min_score, min_coverage = pairs[row]
                     thresholds = {
                         "min_score": min_score,
                         "min_coverage": min_coverage,
@@ -155,5 +166,7 @@ class _Scored(NamedTuple):
                         "min_evidence": min_evidence,
                         "min_concept_coverage": min_concept_coverage,
                         "min_evidence_score": min_evidence_score,
+                        "min_owned": min_owned,
+                        "min_owned_score": min_owned_score,
                     }
-                    yield thresholds, top1, abstention
+                    yield thresholds, float(hits[row]), float(abstentions[row])

@@ -22,6 +22,8 @@ Reason = Literal[
 _MAX_QUESTION_CHARS = 500
 # Where a chatty question splits into clauses: "我是开超市的，昨天顾客刷卡买了东西，怎么退".
 _CLAUSE_BREAK = re.compile(r"[，,。.!！?？;；:：、\n()（）\[\]【】\-–—~～…]+")
+# On a phone, Chinese is often punctuated with spaces: "上周刷卡买的衣服 顾客要退 怎么退款".
+_ZH_SPACE_BREAK = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 # Scoring every run of clauses costs n(n+1)/2 lookups; keep the last few clauses.
 _MAX_CLAUSES = 6
 
@@ -57,6 +59,14 @@ class Calibration(BaseModel):
     min_evidence_score: float = 0.22
     # Share of the best clause-run score in the ranking (the rest is the whole question).
     span_rank_weight: float = 0.0
+    # Concept owners: a concept that most of the knowledge base's uses put in one topic
+    # ("退款" in usage.refund) lifts that topic's ranking by owner_weight times the share
+    # of the question's concepts it owns; owning min_owned of them with a score above
+    # min_owned_score is a third way to be confident.
+    owner_weight: float = 0.0
+    owner_share: float = 0.6
+    min_owned: float = 9.0
+    min_owned_score: float = 0.2
     # Candidates below this are noise, not "did you mean" material.
     candidate_floor: float = 0.15
     k1: float = 1.2
@@ -80,6 +90,7 @@ class FaqAnswer(BaseModel):
     # score, does not shrink when the question comes wrapped in context.
     evidence: float = 0.0
     concept_coverage: float = 0.0
+    owned: float = 0.0  # share of the question's concepts that the best entry owns
     terms: list[str]  # the question as analysed, for diagnostics
     reason: Reason
 
@@ -140,6 +151,7 @@ class _LanguageIndex:
     vocabularies: list[frozenset[str]]
     char_phrases: _Bm25  # the same documents as character n-grams
     char_topics: _Bm25
+    owners_of: dict[str, int]  # concept -> the entry that owns it (see Calibration)
 
     def scores(self, terms: list[str], grams: list[str], calibration: Calibration) -> np.ndarray:
         words = self._blend(self.phrases, self.topics, terms, calibration)
@@ -219,6 +231,15 @@ class FaqIndex:
                 reason="no_terms",
             )
         cal = self.calibration
+        concepts = self._concepts[language]
+        named = [t for t in terms if t in concepts]
+        named_weight = index.topics.weight(named)
+        owned = np.zeros(len(index.entries), dtype=np.float32)
+        for term in named:
+            if term in index.owners_of:
+                owned[index.owners_of[term]] += index.topics.weight([term])
+        if named_weight:
+            owned /= named_weight
         scores = index.scores(terms, grams, cal)
         # Chatty questions put context before the question ("我是开超市的，…，怎么退"):
         # the words of the context are unknown to the knowledge base and dilute the
@@ -229,6 +250,7 @@ class FaqIndex:
         for span_terms, span_grams in spans:
             np.maximum(confidence, index.scores(span_terms, span_grams, cal), out=confidence)
         ranking = (1 - cal.span_rank_weight) * scores + cal.span_rank_weight * confidence
+        ranking = ranking + cal.owner_weight * owned
         order = np.argsort(-ranking, kind="stable")
         best = int(order[0])
         top = float(confidence[best])
@@ -236,13 +258,21 @@ class FaqIndex:
         coverage = max(
             index.coverage(best, t, cal.unknown_power) for t in [terms, *(t for t, _ in spans)]
         )
-        concepts = self._concepts[language]
-        named = [t for t in terms if t in concepts]
         shared = [t for t in named if t in index.vocabularies[best]]
         evidence = index.topics.weight(shared)
-        named_weight = index.topics.weight(named)
         concept_coverage = evidence / named_weight if named_weight else 0.0
-        reason = self._judge(terms, bool(shared), top, margin, coverage, evidence, concept_coverage)
+        lexicon = self._analyzer.lexicon
+        # Weak concepts ("call", 卡) are evidence only beside the terminal or a strong one.
+        in_context = not lexicon.terminal[language].isdisjoint(terms) or any(
+            t not in lexicon.weak[language] for t in named
+        )
+        has_concept = any(t not in lexicon.weak[language] for t in shared) or (
+            bool(shared) and in_context
+        )
+        reason = self._judge(
+            terms, has_concept, top, margin, coverage, evidence, concept_coverage,
+            float(owned[best]),
+        )  # fmt: skip
         scores = confidence
         return FaqAnswer(
             entry=index.entries[best] if reason == "confident" else None,
@@ -256,12 +286,15 @@ class FaqIndex:
             coverage=coverage,
             evidence=evidence,
             concept_coverage=concept_coverage,
+            owned=float(owned[best]),
             terms=terms,
             reason=reason,
         )
 
     def _spans(self, question: str, language: Locale) -> list[tuple[list[str], list[str]]]:
         """Terms and n-grams of every run of consecutive clauses shorter than the question."""
+        if language == "zh-CN":
+            question = _ZH_SPACE_BREAK.sub("，", question.strip())
         clauses = [c for c in _CLAUSE_BREAK.split(question) if c.strip()][-_MAX_CLAUSES:]
         if len(clauses) < 2:
             return []
@@ -286,6 +319,7 @@ class FaqIndex:
         coverage: float,
         evidence: float,
         concept_coverage: float,
+        owned: float = 0.0,
     ) -> Reason:
         cal = self.calibration
         if OUT_OF_SCOPE in terms:
@@ -300,6 +334,8 @@ class FaqIndex:
             and concept_coverage >= cal.min_concept_coverage
             and top >= cal.min_evidence_score
         ):
+            return "confident"
+        if owned >= cal.min_owned and top >= cal.min_owned_score:
             return "confident"
         if top < cal.min_score:
             return "low_score"
@@ -334,7 +370,28 @@ def _index_language(
         vocabularies=[frozenset(doc) for doc in topic_docs],
         char_phrases=_Bm25.build(gram_docs, calibration),
         char_topics=_Bm25.build(gram_topics, calibration),
+        owners_of=_concept_owners(
+            phrase_docs, owners, analyzer.lexicon.concepts(locale), calibration
+        ),
     )
+
+
+def _concept_owners(
+    docs: list[list[str]], owners: list[int], concepts: frozenset[str], calibration: Calibration
+) -> dict[str, int]:
+    """Concepts whose uses in the phrasings mostly (owner_share) fall in one entry."""
+    uses: dict[str, dict[int, int]] = {}
+    for doc, owner in zip(docs, owners, strict=True):
+        for term in set(doc) & concepts:
+            by_entry = uses.setdefault(term, {})
+            by_entry[owner] = by_entry.get(owner, 0) + 1
+    owned = {}
+    for term, by_entry in uses.items():
+        entry, count = max(by_entry.items(), key=lambda item: item[1])
+        # One phrasing is no ownership: a word must recur in its topic.
+        if count >= 2 and count >= calibration.owner_share * sum(by_entry.values()):
+            owned[term] = entry
+    return owned
 
 
 def _texts(entry: FaqEntry, locale: Locale) -> list[str]:

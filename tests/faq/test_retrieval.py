@@ -134,3 +134,34 @@ def test_every_phrasing_reads_as_a_question_about_our_product(kb: KnowledgeBase)
                 terms = analyzer.analyze(question, locale)
                 assert terms, (entry.id, question)
                 assert OUT_OF_SCOPE not in terms, (entry.id, question)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # Everyday words ("卡", "call", "stopped working") are evidence only next to the
+        # terminal or paying with it: the same words about the POS are answered.
+        ("银行卡丢了怎么挂失", None),
+        ("my fridge stopped working, who should I call", None),
+        ("pos机丢了怎么挂失", "device.lost"),
+        ("my card machine stopped working", "support.fault"),
+    ],
+)
+def test_everyday_words_need_the_terminal_to_count(
+    index: FaqIndex, question: str, topic: str | None
+) -> None:
+    answer = index.ask(question)
+    assert (answer.entry.id if answer.entry else None) == topic, answer.terms
+
+
+def test_chinese_typed_with_spaces_is_read_clause_by_clause(index: FaqIndex) -> None:
+    # Phones put spaces where a comma would be; the asking clause is judged on its own.
+    answer = index.ask("我是开服装店的 上个月卖出去一件衣服 客人今天拿回来了 退款怎么弄")
+    assert answer.entry is not None and answer.entry.id == "usage.refund", answer.reason
+
+
+def test_the_trimmed_jieba_dictionary_keeps_domain_words_whole() -> None:
+    analyzer = Analyzer(Lexicon.load())
+    assert {"预授权", "营业执照", "申请码"} <= set(
+        analyzer.raw_terms("预授权要营业执照和申请码吗", "zh-CN")
+    )
