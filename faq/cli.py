@@ -70,9 +70,7 @@ def run_calibrate() -> int:
     for name, weight in zip(model.features, model.weights, strict=True):
         print(f"  {name:<17} {weight:+.3f}")
     print(f"  {'(bias)':<17} {model.bias:+.3f}   threshold {model.threshold:.3f}")
-    print(
-        f"held-apart folds: top-1 {result.top1:.1%}, off-topic abstained {result.abstention:.1%}"
-    )
+    print(f"held-apart folds: top-1 {result.top1:.1%}, off-topic abstained {result.abstention:.1%}")
     model.save(MODEL_PATH)
     print(f"written: {MODEL_PATH}")
     chosen = FaqIndex.build(kb, abstainer=model)

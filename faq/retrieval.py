@@ -199,7 +199,7 @@ class FaqIndex:
         *,
         calibration: Calibration | None = None,
         lexicon: Lexicon | None = None,
-        abstainer: AbstainModel | None | Literal["stored"] = "stored",
+        abstainer: AbstainModel | Literal["stored"] | None = "stored",
     ) -> FaqIndex:
         """Index a knowledge base; done once at start-up.
 
