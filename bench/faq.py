@@ -118,9 +118,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"memory:         {index_mb:7.1f} MB traced while building the index (peak), "
         f"{peak_rss_mb:.0f} MB peak RSS of the process"
     )
-    print(
-        f"                {bot_rss_mb:7.1f} MB peak RSS of a process that builds once and asks"
-    )
+    print(f"                {bot_rss_mb:7.1f} MB peak RSS of a process that builds once and asks")
     print(f"first ask:      {figures['first_ask_ms']:7.3f} ms")
     print(
         f"ask latency:    {figures['ask_median_ms']:7.3f} ms median, "
