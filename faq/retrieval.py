@@ -11,12 +11,11 @@ import bm25s
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from faq.abstain import AbstainModel
 from faq.analysis import OUT_OF_SCOPE, Analyzer, Lexicon, Speller, detect_language
 from faq.knowledge import LOCALES, FaqEntry, KnowledgeBase, Locale
 
-Reason = Literal[
-    "confident", "no_terms", "out_of_scope", "no_concept", "low_score", "low_coverage", "ambiguous"
-]
+Reason = Literal["confident", "no_terms", "out_of_scope", "no_concept", "low_confidence"]
 
 # Longer messages are pasted documents or chat logs, not questions; cap the work per ask.
 _MAX_QUESTION_CHARS = 500
@@ -29,11 +28,10 @@ _MAX_CLAUSES = 6
 
 
 class Calibration(BaseModel):
-    """Scoring weights and the thresholds for a confident answer.
+    """Scoring weights of the ranking (the answer/abstain decision is faq/abstain.py).
 
-    unknown_weight, char_weight and the min_* thresholds are the values `merchant-bot faq
-    calibrate` chose on the dev set plus tests/faq (paraphrases, off-topic); the held-out
-    set only measures them.
+    The values were chosen by an earlier grid search on the dev set plus tests/faq; the
+    held-out sets only measure them.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -49,24 +47,13 @@ class Calibration(BaseModel):
     unknown_weight: float = 0.9
     # How unknown words add up: 1 counts each in full, 0.5 as the square root of their number.
     unknown_power: float = 0.75
-    min_score: float = 0.26
-    min_coverage: float = 0.4
-    min_margin: float = 0.0
-    # The second way to be confident: strong shared concepts (evidence), most of the
-    # question's concepts covered, and a score above a lower floor.
-    min_evidence: float = 4.0
-    min_concept_coverage: float = 0.6
-    min_evidence_score: float = 0.22
     # Share of the best clause-run score in the ranking (the rest is the whole question).
     span_rank_weight: float = 0.0
     # Concept owners: a concept that most of the knowledge base's uses put in one topic
     # ("退款" in usage.refund) lifts that topic's ranking by owner_weight times the share
-    # of the question's concepts it owns; owning min_owned of them with a score above
-    # min_owned_score is a third way to be confident.
+    # of the question's concepts it owns (also a feature of the abstention model).
     owner_weight: float = 0.0
     owner_share: float = 0.6
-    min_owned: float = 9.0
-    min_owned_score: float = 0.2
     # Candidates below this are noise, not "did you mean" material.
     candidate_floor: float = 0.15
     k1: float = 1.2
@@ -91,6 +78,9 @@ class FaqAnswer(BaseModel):
     evidence: float = 0.0
     concept_coverage: float = 0.0
     owned: float = 0.0  # share of the question's concepts that the best entry owns
+    # The abstention model's inputs and its probability that the best entry is right.
+    features: dict[str, float] = {}
+    probability: float = 0.0
     terms: list[str]  # the question as analysed, for diagnostics
     reason: Reason
 
@@ -154,11 +144,18 @@ class _LanguageIndex:
     owners_of: dict[str, int]  # concept -> the entry that owns it (see Calibration)
 
     def scores(self, terms: list[str], grams: list[str], calibration: Calibration) -> np.ndarray:
+        return self.parts(terms, grams, calibration)[0]
+
+    def parts(
+        self, terms: list[str], grams: list[str], calibration: Calibration
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The fused scores, the word BM25 scores and the character n-gram scores."""
         words = self._blend(self.phrases, self.topics, terms, calibration)
         if not grams or calibration.char_weight == 0:
-            return words
+            return words, words, None
         chars = self._blend(self.char_phrases, self.char_topics, grams, calibration)
-        return (1 - calibration.char_weight) * words + calibration.char_weight * chars
+        fused = (1 - calibration.char_weight) * words + calibration.char_weight * chars
+        return fused, words, chars
 
     def _blend(
         self, phrases: _Bm25, topics: _Bm25, terms: list[str], calibration: Calibration
@@ -185,12 +182,15 @@ class FaqIndex:
         analyzer: Analyzer,
         speller: Speller,
         calibration: Calibration,
+        abstainer: AbstainModel | None = None,
     ) -> None:
         self._languages = languages
         self._analyzer = analyzer
         self._speller = speller
         self._concepts = {locale: analyzer.lexicon.concepts(locale) for locale in LOCALES}
         self.calibration = calibration
+        # None: answer whenever a shared concept passes the gates (calibrate fits on that).
+        self.abstainer = abstainer
 
     @classmethod
     def build(
@@ -199,8 +199,13 @@ class FaqIndex:
         *,
         calibration: Calibration | None = None,
         lexicon: Lexicon | None = None,
+        abstainer: AbstainModel | Literal["stored"] | None = "stored",
     ) -> FaqIndex:
-        """Index a knowledge base; done once at start-up."""
+        """Index a knowledge base; done once at start-up.
+
+        abstainer: the answer/abstain model; by default the one calibrate stored in
+        faq/lexicon/abstain.json, None to answer whenever the gates let a question through.
+        """
         calibration = calibration or Calibration()
         analyzer = Analyzer(lexicon or Lexicon.load())
         languages = {
@@ -209,7 +214,9 @@ class FaqIndex:
             if any(entry.questions.get(locale) for entry in kb.entries)
         }
         speller = analyzer.speller(text for entry in kb.entries for text in _texts(entry, "en"))
-        return cls(languages, analyzer, speller, calibration)
+        if abstainer == "stored":
+            abstainer = AbstainModel.load()
+        return cls(languages, analyzer, speller, calibration, abstainer)
 
     def ask(self, question: str, locale_hint: str | None = None) -> FaqAnswer:
         """Answer a free-text question; the language comes from the text, the hint breaks ties."""
@@ -240,7 +247,7 @@ class FaqIndex:
                 owned[index.owners_of[term]] += index.topics.weight([term])
         if named_weight:
             owned /= named_weight
-        scores = index.scores(terms, grams, cal)
+        scores, word_scores, char_scores = index.parts(terms, grams, cal)
         # Chatty questions put context before the question ("我是开超市的，…，怎么退"):
         # the words of the context are unknown to the knowledge base and dilute the
         # normalised score. Each run of clauses is scored on its own too, and an entry
@@ -269,10 +276,25 @@ class FaqIndex:
         has_concept = any(t not in lexicon.weak[language] for t in shared) or (
             bool(shared) and in_context
         )
-        reason = self._judge(
-            terms, has_concept, top, margin, coverage, evidence, concept_coverage,
-            float(owned[best]),
-        )  # fmt: skip
+        # Word BM25 and character n-grams both put the best entry first.
+        agree = int(np.argmax(word_scores)) == best and (
+            char_scores is None or int(np.argmax(char_scores)) == best
+        )
+        features = {
+            "score": top,
+            "margin": margin,
+            "coverage": coverage,
+            "concept_coverage": concept_coverage,
+            "evidence": math.log1p(evidence),
+            "unknown_share": sum(t not in index.topics.idf for t in terms) / len(terms),
+            "clauses": math.log1p(max(1, len(self._clauses(question, language)))),
+            "terms": math.log1p(len(terms)),
+            "strong_concept": float(any(t not in lexicon.weak[language] for t in shared)),
+            "agree": float(agree),
+            "owned": float(owned[best]),
+        }
+        probability = self.abstainer.probability(features) if self.abstainer else 1.0
+        reason = self._judge(terms, has_concept, probability)
         scores = confidence
         return FaqAnswer(
             entry=index.entries[best] if reason == "confident" else None,
@@ -287,15 +309,15 @@ class FaqIndex:
             evidence=evidence,
             concept_coverage=concept_coverage,
             owned=float(owned[best]),
+            features=features,
+            probability=probability,
             terms=terms,
             reason=reason,
         )
 
     def _spans(self, question: str, language: Locale) -> list[tuple[list[str], list[str]]]:
         """Terms and n-grams of every run of consecutive clauses shorter than the question."""
-        if language == "zh-CN":
-            question = _ZH_SPACE_BREAK.sub("，", question.strip())
-        clauses = [c for c in _CLAUSE_BREAK.split(question) if c.strip()][-_MAX_CLAUSES:]
+        clauses = self._clauses(question, language)[-_MAX_CLAUSES:]
         if len(clauses) < 2:
             return []
         spans = []
@@ -310,37 +332,21 @@ class FaqIndex:
                     spans.append((terms, grams))
         return spans
 
-    def _judge(
-        self,
-        terms: list[str],
-        has_concept: bool,
-        top: float,
-        margin: float,
-        coverage: float,
-        evidence: float,
-        concept_coverage: float,
-        owned: float = 0.0,
-    ) -> Reason:
-        cal = self.calibration
+    @staticmethod
+    def _clauses(question: str, language: Locale) -> list[str]:
+        if language == "zh-CN":
+            question = _ZH_SPACE_BREAK.sub("，", question.strip())
+        return [c for c in _CLAUSE_BREAK.split(question) if c.strip()]
+
+    def _judge(self, terms: list[str], has_concept: bool, probability: float) -> Reason:
         if OUT_OF_SCOPE in terms:
             return "out_of_scope"
         if not has_concept:
             # Sharing only "time" or "where" with an entry is no evidence of its topic.
             return "no_concept"
-        if margin < cal.min_margin:
-            return "ambiguous"
-        if (
-            evidence >= cal.min_evidence
-            and concept_coverage >= cal.min_concept_coverage
-            and top >= cal.min_evidence_score
-        ):
-            return "confident"
-        if owned >= cal.min_owned and top >= cal.min_owned_score:
-            return "confident"
-        if top < cal.min_score:
-            return "low_score"
-        if coverage < cal.min_coverage:
-            return "low_coverage"
+        if self.abstainer is not None and probability < self.abstainer.threshold:
+            # The learned decision (faq/abstain.py): not likely enough to be right.
+            return "low_confidence"
         return "confident"
 
 

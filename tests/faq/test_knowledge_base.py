@@ -9,7 +9,7 @@ import yaml
 
 from bot.commands import COMMANDS
 from faq.check import check_knowledge_base
-from faq.cli import HELD_OUT, HELD_OUT_2
+from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3
 from faq.knowledge import CATEGORIES, KnowledgeBase
 from tests.faq.conftest import PARAPHRASES
 
@@ -88,6 +88,7 @@ def test_conversational_calibration_questions_stay_out_of_the_phrasings(kb: Know
 def test_held_out_questions_stay_held_out(kb: KnowledgeBase) -> None:
     assert _copied(kb, HELD_OUT) == []
     assert _copied(kb, HELD_OUT_2) == []
+    assert _copied(kb, HELD_OUT_3) == []
 
 
 def test_answers_speak_with_one_voice(kb: KnowledgeBase) -> None:
