@@ -38,6 +38,7 @@ from bot.i18n import Renderer
 from bot.runner import start_bot, stop_bot
 from bot.settings import Settings
 from bot.settlement import compute_summaries, render_daily
+from handlers import report_views
 from sandbox.methods_misc import METHODS
 from sandbox.params import ApiError
 from sandbox.server import BotApiServer
@@ -241,7 +242,9 @@ async def push(merchants: int, *, limited: bool) -> dict[str, float]:
         at = datetime(2026, 11, 25, 13, 31, tzinfo=UTC)  # 21:31 in Shanghai and Hong Kong
         with flood.installed():
             started = time.perf_counter()
-            report = await SummaryPusher(settings).run(app.bot, app.bot_data, now=at)
+            report = await SummaryPusher(settings, report_views.send_daily).run(
+                app.bot, app.bot_data, now=at
+            )
             seconds = time.perf_counter() - started
         await stop_bot(app)
         await server.stop()

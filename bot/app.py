@@ -33,8 +33,10 @@ from handlers import (
     language,
     onboarding,
     privacy,
+    report_views,
     reports,
     review,
+    senders,
     staff,
     start,
     support,
@@ -90,9 +92,11 @@ def build_application(settings: Settings, *, renderer: Renderer | None = None) -
     data.renderer = renderer or Renderer()
     data.documents = DocumentStore(settings.data_dir / "documents", keys.cipher)
     data.outbox = OutboxSender()
+    # The outbox knows message kinds; how each is sent lives with its views in handlers/.
+    senders.register_senders(data.outbox)
 
     _add_handlers(app)
-    register_jobs(app)
+    register_jobs(app, send_daily=report_views.send_daily)
     return app
 
 

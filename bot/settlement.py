@@ -9,7 +9,7 @@ the refund's day.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -32,6 +32,15 @@ from storage.transactions import (
 )
 
 HISTORY_DAYS = 7  # the comparison average covers the 7 days before the business day
+
+# The instant reports and pushes treat as now. Summaries follow the wall clock, so tests
+# stand the bot at a chosen moment by replacing this instead of waiting for 21:30.
+clock: Callable[[], datetime] = utcnow
+
+
+def now() -> datetime:
+    """The current instant (UTC), as the clock above tells it."""
+    return clock()
 
 
 class TypeTotal(NamedTuple):

@@ -13,11 +13,11 @@ import logging
 
 from jinja2 import TemplateNotFound
 
+from bot import notify
 from bot.codes import CodeError, generate_code, normalize_code
 from bot.context import BotData
 from bot.lifecycle import State
 from bot.settings import LOCALES, Locale
-from handlers import notify
 from storage import Repositories
 from storage.applications import ApplicationRecord
 

@@ -14,6 +14,15 @@ from bot.settings import Locale
 MENU_ITEMS: tuple[str, ...] = ("apply", "status", "code", "faq", "support", "summary", "settings")
 
 
+def keyboard(rows: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:
+    """Inline keyboard from the JSON stored in an outbox payload (see bot.notify.button_rows)."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row] for row in rows]
+    )
+
+
 def locale_of(context: Context) -> Locale:
     """The locale to answer this user in (set by handlers.users.remember_user)."""
     return (

@@ -10,14 +10,14 @@ from babel.dates import format_datetime
 from telegram import Update
 from telegram.constants import ParseMode
 
+from bot import notify
 from bot.codes import CodeError, normalize_code
 from bot.context import Context
 from bot.lifecycle import State
 from bot.parsing import strict_int
-from handlers import approval, notify
-from handlers.common import drop_keyboard, label, locale_of, main_menu, reply
+from handlers import approval
+from handlers.common import drop_keyboard, keyboard, label, locale_of, main_menu, reply
 from handlers.fulfilment_views import send_voucher
-from scheduler.outbox import keyboard
 from storage import Repositories
 from storage.db import utcnow
 

@@ -15,13 +15,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from bot import notify
 from bot import onboarding as form
 from bot.context import Context
 from bot.documents import check_document
 from bot.lifecycle import State
 from bot.privacy import POLICY_VERSION
 from bot.validation import FieldError
-from handlers import notify
 from handlers.application_views import (
     TOTAL,
     ask,

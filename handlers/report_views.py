@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
@@ -18,23 +17,19 @@ from bot.charts import details_csv, week_chart_png
 from bot.context import BotData
 from bot.i18n import Renderer
 from bot.settings import Locale
-from bot.settlement import SettlementDay, day_transactions, render_daily, render_week, week_nets
-from storage.db import utcnow
+from bot.settlement import (
+    SettlementDay,
+    day_transactions,
+    render_daily,
+    render_week,
+    week_nets,
+)
 from storage.merchants import Merchant
 
 LABELS = "reports/labels"
 SUMMARY_LABELS = "summary/labels"
 # The summary times offered as buttons; /settings HH:MM sets any other.
 TIME_CHOICES = ("18:00", "19:00", "20:00", "21:00", "21:30", "22:00", "23:00")
-
-# The instant reports and pushes treat as now. Summaries follow the wall clock, so tests
-# stand the bot at a chosen moment by replacing this instead of waiting for 21:30.
-clock: Callable[[], datetime] = utcnow
-
-
-def now() -> datetime:
-    """The current instant (UTC), as the clock above tells it."""
-    return clock()
 
 
 def button(renderer: Renderer, locale: Locale, key: str, /, **values: object) -> str:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
+from bot import settlement
 from bot.context import Context
 from bot.parsing import as_typed, echo
 from bot.settlement import local_today, summary_for
@@ -72,7 +73,7 @@ async def _send_day(update: Update, context: Context, merchant: Merchant, day: d
             repos.tx, merchant.merchant_no, day, settlement_days=data.settings.settlement_days
         )
     assert summary is not None
-    now = views.now()
+    now = settlement.now()
     # The day is not over yet: say up to when, so the comparisons are read as partial.
     as_of = now.astimezone(merchant.zone) if day == local_today(merchant, now) else None
     await views.send_daily(
@@ -83,7 +84,7 @@ async def _send_day(update: Update, context: Context, merchant: Merchant, day: d
 async def today_command(update: Update, context: Context) -> None:
     """/today: today's summary so far, for each of the user's shops."""
     for merchant in await _merchants_of(update, context):
-        await _send_day(update, context, merchant, local_today(merchant, views.now()))
+        await _send_day(update, context, merchant, local_today(merchant, settlement.now()))
 
 
 async def summary_command(update: Update, context: Context) -> None:
@@ -95,7 +96,7 @@ async def summary_command(update: Update, context: Context) -> None:
     if not merchants:
         return
     given = " ".join(context.args)
-    example = str(local_today(merchants[0], views.now()) - timedelta(days=1))
+    example = str(local_today(merchants[0], settlement.now()) - timedelta(days=1))
     try:
         day = parse_day(given)
     except ValueError:
@@ -106,7 +107,7 @@ async def summary_command(update: Update, context: Context) -> None:
         await reply(update, context, "reports/too_early", day=shown, first=first, example=example)
         return
     for merchant in merchants:
-        if day > local_today(merchant, views.now()):
+        if day > local_today(merchant, settlement.now()):
             await reply(update, context, "reports/future_date", day=str(day))
             return
         await _send_day(update, context, merchant, day)
@@ -116,7 +117,7 @@ async def week_command(update: Update, context: Context) -> None:
     """/week: the 7-day net settlement chart of each shop."""
     data = context.bot_data
     for merchant in await _merchants_of(update, context):
-        today = local_today(merchant, views.now())
+        today = local_today(merchant, settlement.now())
         await views.send_week(
             context.bot, data, _chat_id(update), locale_of(context), merchant, today
         )
@@ -126,7 +127,7 @@ async def report_menu(update: Update, context: Context) -> None:
     """The report menu (main-menu button, /summary without a date), one per shop."""
     renderer = context.bot_data.renderer
     for merchant in await _merchants_of(update, context):
-        today = local_today(merchant, views.now())
+        today = local_today(merchant, settlement.now())
         keyboard = views.menu_keyboard(renderer, locale_of(context), merchant.merchant_no, today)
         await reply(
             update,
@@ -192,7 +193,7 @@ async def _set(
         if enabled and not merchant.summaries_enabled:
             # The days while pushes were off are not owed: without this, turning pushes
             # back on would "catch up" on up to CATCH_UP_DAYS of summaries.
-            today = local_today(merchant, views.now())
+            today = local_today(merchant, settlement.now())
             for back in range(1, CATCH_UP_DAYS + 1):
                 day = today - timedelta(days=back)
                 if await repos.summary_deliveries.claim(merchant.merchant_no, day):
@@ -237,7 +238,7 @@ async def on_button(update: Update, context: Context) -> None:
         await _send_settings(update, context, merchant)
         return
     day = _button_day(value)
-    in_reach = day is not None and FIRST_DAY <= day <= local_today(merchant, views.now())
+    in_reach = day is not None and FIRST_DAY <= day <= local_today(merchant, settlement.now())
     if not in_reach or action not in ("day", "csv", "week"):
         await query.answer(label(context, "stale_button"))
         return

@@ -15,9 +15,9 @@ from telegram.error import BadRequest
 
 from bot import onboarding as form
 from bot.context import BotData
+from bot.notify import Buttons, button_rows
 from bot.settings import Locale
-from handlers.notify import Buttons, button_rows
-from scheduler.outbox import keyboard
+from handlers.common import keyboard
 from storage import Repositories
 from storage.applications import ApplicationRecord
 

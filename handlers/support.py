@@ -8,16 +8,11 @@ from telegram.error import BadRequest
 
 from bot.context import Context
 from bot.parsing import strict_int
-from bot.support import CLOSABLE, DRAFT_TTL, Status
-from handlers import support_flow as flow
+from bot.support import service as flow
+from bot.support.rules import CLOSABLE, DRAFT_TTL, Status
+from bot.support.texts import Buttons, support_label
 from handlers.common import locale_of, text
-from handlers.support_views import (
-    Buttons,
-    keyboard,
-    plain_keyboard,
-    refresh_cards,
-    support_label,
-)
+from handlers.support_views import keyboard, plain_keyboard, refresh_cards
 from storage.db import utcnow
 from storage.tickets import DraftPart, Ticket
 

@@ -13,86 +13,22 @@ and documents are named in the text and copied right after it.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.context import BotData
-from bot.masking import mask_text
-from handlers.support_views import _thread, staff_locale, support_label
-from storage import Repositories
+from bot.support.relay import copy_to_staff, queue_batch
+from bot.support.texts import staff_locale, support_label
+from handlers.support_views import _thread
 from storage.db import utcnow
-from storage.tickets import DraftPart, Ticket, TicketMessage
+from storage.tickets import Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 
-KIND = "ticket_batch"
 # Telegram's limit is 4096 characters of text; the HTML we send is never shorter.
 _MAX_TEXT = 4000
-
-
-async def queue_relay(
-    repos: Repositories, data: BotData, ticket: Ticket, *, reopened: bool = False
-) -> None:
-    """Make sure a batch is on its way to staff for the merchant's newest messages."""
-    chat_id = ticket.staff_chat_id or data.settings.support_chat_id
-    if chat_id is not None:
-        await _queue(
-            repos, data, ticket.id, chat_id, ticket.relayed_upto, ticket.relayed_at, reopened
-        )
-
-
-async def _queue(
-    repos: Repositories,
-    data: BotData,
-    ticket_id: int,
-    chat_id: int,
-    upto: int,
-    last_at: datetime | None,
-    reopened: bool = False,
-) -> None:
-    window = timedelta(seconds=data.settings.support_batch_seconds)
-    due = last_at + window if last_at is not None else None
-    await repos.outbox.put(
-        chat_id,
-        KIND,
-        {"ticket_id": ticket_id, "reopened": reopened},
-        dedupe_key=f"tk-batch:{ticket_id}:{upto}",
-        not_before=due if due is not None and due > utcnow() else None,
-    )
-
-
-async def copy_to_staff(
-    repos: Repositories,
-    data: BotData,
-    ticket: Ticket,
-    part: DraftPart | TicketMessage,
-    name: str,
-    chat_id: int | None = None,
-    *,
-    reopened: bool = False,
-) -> None:
-    """Queue a copy of a photo or document for a staff chat, captioned with the ticket."""
-    target = chat_id or ticket.staff_chat_id or data.settings.support_chat_id
-    if target is None:
-        return
-    caption = data.renderer.render(
-        staff_locale(data),
-        "support/staff_relay",
-        number=ticket.number,
-        name=name,
-        body=mask_text(part.body),
-        reopened=reopened,
-    )
-    payload = {
-        "from_chat_id": part.chat_id,
-        "message_id": part.message_id,
-        "caption": caption[:1000],
-        "ticket_id": ticket.id,
-    }
-    await repos.outbox.put(target, "copy", payload)
 
 
 def batch_text(
@@ -182,4 +118,4 @@ async def _posted(
                     repos, data, ticket, message, name, chat_id, reopened=reopened and first
                 )
         if await repos.tickets.merchant_messages_after(ticket.id, upto, limit=1):
-            await _queue(repos, data, ticket.id, chat_id, upto, now)
+            await queue_batch(repos, data, ticket.id, chat_id, upto, now)

@@ -13,12 +13,13 @@ from telegram.constants import ParseMode
 
 from bot.context import Context
 from bot.parsing import echo
-from bot.support import minutes, parse_ticket_number
+from bot.support import service as flow
+from bot.support.rules import minutes, parse_ticket_number
+from bot.support.texts import clock, staff_locale, staff_text, support_label
 from handlers import review
-from handlers import support_flow as flow
 from handlers.staff import require_role
 from handlers.support import message_part, tickets_for_merchant
-from handlers.support_views import clock, refresh_cards, staff_locale, staff_text, support_label
+from handlers.support_views import refresh_cards
 from storage.db import utcnow
 from storage.tickets import DraftPart, Listing, Ticket
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from telegram.ext import Application, ContextTypes
 
 from bot.context import BotData
-from bot.support import sla_check_interval
+from bot.support.rules import sla_check_interval
+
+if TYPE_CHECKING:
+    from scheduler.summaries import SendDaily
 
 OUTBOX_INTERVAL_SECONDS = 2.0
 
@@ -16,7 +21,7 @@ async def deliver_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
     await data.outbox.run(context.bot, data)
 
 
-def register_jobs(app: Application) -> None:
+def register_jobs(app: Application, send_daily: SendDaily) -> None:
     """Schedule every recurring job and give handlers a way to wake the outbox sender now."""
     from scheduler import reminders, summaries
     from scheduler import support as support_jobs
@@ -39,7 +44,7 @@ def register_jobs(app: Application) -> None:
         interval=summary_every,
         first=min(5.0, summary_every),  # soon after a start: catch up on missed summaries
         name=summaries.JOB_NAME,
-        data=summaries.SummaryPusher(data.settings),
+        data=summaries.SummaryPusher(data.settings, send_daily),
         # A big push outlasts a tick; the pusher skips the overlap quietly (no APScheduler
         # "maximum number of running instances reached" warning every minute).
         job_kwargs={"max_instances": 2},

@@ -1,16 +1,22 @@
-"""The one sender of queued notifications: retries with backoff, never loses, never repeats."""
+"""The one sender of queued notifications: retries with backoff, never loses, never repeats.
+
+It knows message kinds, not how each is drawn: every kind's sender is registered when the
+application is built (bot/app.py wires the ones in handlers/senders.py), so this module imports
+nothing above storage.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any, Protocol
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.context import BotData
+from storage import Storage
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -19,13 +25,15 @@ BATCH = 20
 MAX_BACKOFF = timedelta(minutes=5)
 
 
-def keyboard(rows: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:
-    """Inline keyboard from the JSON stored in a payload."""
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row] for row in rows]
-    )
+class HasStorage(Protocol):
+    """What the sender needs of the bot's data: the database. Senders get the whole thing."""
+
+    storage: Storage
+
+
+# A kind's sender: (bot, the bot's data, the queued item). It raises Telegram's errors as they
+# come; the outbox turns them into retry, give-up or done.
+Send = Callable[[Bot, Any, OutboxItem], Awaitable[None]]
 
 
 class OutboxSender:
@@ -33,8 +41,25 @@ class OutboxSender:
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
+        self._senders: dict[str, Send] = {}
+        self._on_refused: list[Send] = []
 
-    async def run(self, bot: Bot, data: BotData) -> int:
+    def register(self, kind: str, send: Send) -> None:
+        """How items of ``kind`` are sent (at app build time, once per kind)."""
+        if kind in self._senders:
+            raise ValueError(f"outbox kind {kind!r} registered twice")
+        self._senders[kind] = send
+
+    def on_refused(self, hook: Send) -> None:
+        """Called after an item is given up because the chat blocked the bot (403)."""
+        self._on_refused.append(hook)
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The kinds this sender can deliver."""
+        return frozenset(self._senders)
+
+    async def run(self, bot: Bot, data: HasStorage) -> int:
         """Deliver everything due now; return how many were delivered."""
         delivered = 0
         async with self._lock:
@@ -46,16 +71,13 @@ class OutboxSender:
                 for item in items:
                     delivered += await self._deliver(bot, data, item)
 
-    async def _deliver(self, bot: Bot, data: BotData, item: OutboxItem) -> int:
+    async def _deliver(self, bot: Bot, data: HasStorage, item: OutboxItem) -> int:
         try:
             await self._send(bot, data, item)
         except Forbidden as exc:
             await self._finish(data, item, give_up=str(exc))
-            if item.chat_id > 0 and item.payload.get("ticket_id") is not None:
-                # A support reply the merchant cannot receive: the ticket and staff must know.
-                from scheduler.support import undeliverable_reply
-
-                await undeliverable_reply(bot, data, item)
+            for hook in self._on_refused:
+                await hook(bot, data, item)
             return 0
         except BadRequest as exc:
             log.error("outbox %s to chat %s refused: %s", item.id, item.chat_id, exc)
@@ -76,7 +98,7 @@ class OutboxSender:
 
     async def _finish(
         self,
-        data: BotData,
+        data: HasStorage,
         item: OutboxItem,
         *,
         give_up: str | None = None,
@@ -90,40 +112,8 @@ class OutboxSender:
             else:
                 await repos.outbox.mark_sent(item.id)
 
-    async def _send(self, bot: Bot, data: BotData, item: OutboxItem) -> None:
-        payload = item.payload
-        if item.kind == "text":
-            await bot.send_message(
-                item.chat_id,
-                payload["text"],
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(payload.get("buttons")),
-            )
-        elif item.kind == "voucher":
-            from handlers.fulfilment_views import send_voucher
-
-            await send_voucher(
-                bot, data, item.chat_id, payload["application_id"], payload["locale"]
-            )
-        elif item.kind == "review_card":
-            from handlers.review_views import post_card
-
-            await post_card(bot, data, payload["application_id"])
-        elif item.kind == "ticket_card":
-            from handlers.support_views import post_card as post_ticket_card
-
-            await post_ticket_card(bot, data, item.chat_id, payload["ticket_id"])
-        elif item.kind == "ticket_post":
-            from handlers.support_views import post_to_staff
-
-            await post_to_staff(bot, data, item.chat_id, payload)
-        elif item.kind == "ticket_batch":
-            from handlers.support_batch import post_batch
-
-            await post_batch(bot, data, item.chat_id, payload)
-        elif item.kind == "copy":
-            from handlers.support_views import copy_to
-
-            await copy_to(bot, data, item.chat_id, payload)
-        else:
+    async def _send(self, bot: Bot, data: HasStorage, item: OutboxItem) -> None:
+        send = self._senders.get(item.kind)
+        if send is None:
             raise BadRequest(f"unknown outbox kind {item.kind!r}")
+        await send(bot, data, item)

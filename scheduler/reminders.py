@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from telegram.ext import ContextTypes
 
+from bot import notify
 from bot.context import BotData
-from handlers import notify
 from storage.db import utcnow
 
 

@@ -23,17 +23,17 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot.context import BotData
-from bot.i18n import locale_for
+from bot.i18n import Renderer, locale_for
 from bot.settings import Locale, Settings
 from bot.settlement import SettlementDay, compute_summaries
-from handlers import report_views as views
+from bot.settlement import now as clock_now
 from storage.merchants import DueSummary, SummaryDeliveryRepository
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,21 @@ CHUNK = 200  # summaries computed per database transaction: short enough not to 
 CHAT_GAP = 1.0  # seconds between two messages to the same chat
 
 Outcome = Literal["sent", "blocked", "failed", "deferred"]
+
+
+class SendDaily(Protocol):
+    """How one daily summary reaches its merchant (handlers.report_views.send_daily)."""
+
+    async def __call__(
+        self,
+        bot: Bot,
+        renderer: Renderer,
+        chat_id: int,
+        locale: Locale,
+        summary: SettlementDay,
+        *,
+        late: bool = False,
+    ) -> object: ...
 
 
 @dataclass
@@ -88,7 +103,8 @@ class Pacer:
 class SummaryPusher:
     """Sends the due summaries; one push at a time per process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, send_daily: SendDaily) -> None:
+        self.send_daily = send_daily
         self.concurrency = settings.summary_push_concurrency
         self.pacer = Pacer(settings.summary_messages_per_second)
         self._running = asyncio.Lock()
@@ -106,7 +122,7 @@ class SummaryPusher:
         if self._running.locked():
             return PushReport(busy=True)
         async with self._running:
-            now = now or views.now()
+            now = now or clock_now()
             async with data.storage.transaction() as repos:
                 due = await repos.summary_deliveries.due(now)
             report = PushReport()
@@ -165,7 +181,7 @@ class SummaryPusher:
             deliveries = repos.summary_deliveries
             # Stamped with the time of the claim, not of the tick: in a push longer than
             # STALE_CLAIM the last claims would otherwise look abandoned to other processes.
-            if not await deliveries.claim(merchant_no, day, late=item.due.late, now=views.now()):
+            if not await deliveries.claim(merchant_no, day, late=item.due.late, now=clock_now()):
                 report.taken += 1
                 return
             if not item.reachable:
@@ -173,7 +189,7 @@ class SummaryPusher:
                 report.blocked += 1
                 return
         await self.pacer.wait()
-        outcome = await _send(bot, data, item)
+        outcome = await _send(self.send_daily, bot, data, item)
         self._chat_free[item.chat_id] = loop.time() + CHAT_GAP
         async with data.storage.transaction() as repos:
             await _record(repos.summary_deliveries, merchant_no, day, outcome)
@@ -217,11 +233,11 @@ async def _prepare(data: BotData, chunk: Sequence[DueSummary]) -> list[Outgoing]
     return out
 
 
-async def _send(bot: Bot, data: BotData, item: Outgoing) -> Outcome:
+async def _send(send_daily: SendDaily, bot: Bot, data: BotData, item: Outgoing) -> Outcome:
     """Send one summary; what happened, as far as Telegram lets us know."""
     merchant_no = item.due.merchant.merchant_no
     try:
-        await views.send_daily(
+        await send_daily(
             bot, data.renderer, item.chat_id, item.locale, item.summary, late=item.due.late
         )
     except Forbidden:
@@ -252,7 +268,7 @@ async def _record(
     deliveries: SummaryDeliveryRepository, merchant_no: str, day: date, outcome: Outcome
 ) -> None:
     if outcome == "sent":
-        await deliveries.mark_sent(merchant_no, day, views.now())
+        await deliveries.mark_sent(merchant_no, day, clock_now())
     else:
         await deliveries.mark_failed(merchant_no, day, retry=outcome == "deferred")
 

@@ -1,4 +1,4 @@
-"""Support tickets over time: SLA reminders, auto-escalation, expiry, and bounced replies.
+"""Support tickets over time: SLA reminders, auto-escalation and expiry.
 
 Each run looks only at stored timestamps and rounds, so a restart changes nothing: a breach
 already reminded has its outbox row (same dedupe key), an escalation already made has moved
@@ -8,19 +8,11 @@ the ticket on to the next round.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
-from telegram import Bot
 from telegram.ext import ContextTypes
 
 from bot.context import BotData
-from bot.support import Status, minutes, reopen_window, response_target, sla_breach
-from handlers import support_flow as flow
-from handlers.support_views import refresh_cards, staff_text
-from storage import Repositories
-from storage.db import utcnow
-from storage.outbox import OutboxItem
-from storage.tickets import Ticket
+from bot.support.service import check_sla
 
 log = logging.getLogger(__name__)
 
@@ -34,74 +26,3 @@ async def check_tickets(context: ContextTypes.DEFAULT_TYPE) -> None:
         acted = await check_sla(repos, data)
     if acted:
         data.kick_outbox()
-
-
-async def check_sla(repos: Repositories, data: BotData, now: datetime | None = None) -> int:
-    """Remind staff of tickets past their target, escalate those past twice it, close resolved
-    tickets past the reopen window. Returns how many tickets it acted on."""
-    now = now or utcnow()
-    acted = 0
-    # Reminders go where the ticket lives: the support chat, or the escalation chat after an
-    # escalation (the people who owe the response are there).
-    for ticket in await repos.tickets.waiting():
-        breach = sla_breach(data.settings, ticket.priority, ticket.waiting_since, now)
-        if breach == 0 or ticket.waiting_since is None:
-            continue
-        acted += 1
-        await flow.to_staff(
-            repos,
-            data,
-            ticket,
-            "support/reminder",
-            kind="reminder",
-            dedupe=f"tk-sla:{ticket.id}:{ticket.sla_round}",
-            name=await flow.merchant_name(repos, ticket),
-            waited=minutes(now - ticket.waiting_since),
-            target=minutes(response_target(data.settings, ticket.priority)),
-        )
-        if breach == 2:
-            reason = staff_text(data, "auto_reason")
-            await flow.escalate(
-                repos, data, ticket, None, reason, sla_round=ticket.sla_round, now=now
-            )
-    for ticket in await repos.tickets.resolved_before(now - reopen_window(data.settings)):
-        acted += await repos.tickets.transition(
-            ticket,
-            Status.CLOSED,
-            actor=None,
-            action="expire",
-            allowed_from=(Status.RESOLVED,),
-            closed_at=now,
-            comment_wanted=0,
-        )
-    return acted
-
-
-async def undeliverable_reply(bot: Bot, data: BotData, item: OutboxItem) -> None:
-    """The outbox could not reach a ticket's merchant (403): mark the ticket, tell staff."""
-    async with data.storage.transaction() as repos:
-        ticket = await undeliverable(repos, data, int(item.payload["ticket_id"]), item.id)
-    if ticket is not None:
-        await refresh_cards(bot, data, ticket.id)
-
-
-async def undeliverable(
-    repos: Repositories, data: BotData, ticket_id: int, outbox_id: int
-) -> Ticket | None:
-    """Mark the ticket as unreachable and queue the notice to staff (once per bounce)."""
-    ticket = await repos.tickets.get(ticket_id)
-    if ticket is None:
-        return None
-    await repos.tickets.note_fields(ticket.id, undeliverable_at=utcnow())
-    await repos.tickets.add_event(ticket.id, None, "undeliverable", ticket.status, ticket.status)
-    await flow.to_staff(
-        repos,
-        data,
-        ticket,
-        "support/undeliverable",
-        kind="notice",
-        dedupe=f"tk-undeliverable:{outbox_id}",
-        name=await flow.merchant_name(repos, ticket),
-    )
-    log.warning("ticket %s: a reply could not be delivered (bot blocked)", ticket.number)
-    return ticket

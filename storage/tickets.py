@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from bot.masking import mask_text
-from bot.support import ACTIVE, Status, ticket_number
+from bot.support.rules import ACTIVE, Status, ticket_number
 from storage.db import Tx, utcnow
 
 Direction = Literal["merchant", "staff", "note"]

@@ -32,13 +32,32 @@ class Reach:
 ON_LOAD = Reach(in_functions=False, type_checking=False)  # what runs when the module loads
 EVERYWHERE = Reach(in_functions=True, type_checking=True)  # every import statement
 
+# The composition root: builds the application, wires handlers, jobs and message kinds, and
+# may import anything; nothing imports it.
+TOP = frozenset({"bot.app", "bot.__main__", "bot.runner"})
+
+# Keys and values are dotted prefixes: "bot.app" is that module, "handlers" the whole package,
+# "telegram" the third-party library.
 FORBIDDEN: dict[str, frozenset[str]] = {
     # A tool of its own: the bot plugs into it (bot/runner.py), never the other way.
     "sandbox": frozenset({"bot", "handlers", "storage", "scheduler", "faq"}),
+    # Telegram adapters: they use services and storage, and are wired by bot/app.py.
+    "handlers": TOP,
+    # Timed jobs and the outbox: they know message kinds, not how handlers draw them.
+    "scheduler": TOP | {"handlers"},
+    # The database: below the services and everything that talks to Telegram.
+    # Pure rules (bot.support.rules) are below it; the services that use it are above.
+    "storage": TOP
+    | {"handlers", "scheduler", "faq", "telegram", "bot.context", "bot.notify"}
+    | {"bot.support.service", "bot.support.relay", "bot.support.texts"},
+    "faq": TOP | {"handlers", "scheduler"},
+    # Capability services: rules, use cases and the message kinds they queue; no Telegram.
+    "bot.support": TOP | {"handlers", "scheduler", "telegram"},
 }
 FORBIDDEN_REACH = EVERYWHERE
-ACYCLIC: tuple[str, ...] = ("sandbox",)
-CYCLE_REACH = ON_LOAD
+# The whole tree: no two modules import each other, even lazily or for type checking only.
+ACYCLIC: tuple[str, ...] = FIRST_PARTY
+CYCLE_REACH = EVERYWHERE
 
 
 def modules(root: Path, packages: Iterable[str]) -> dict[str, Path]:
@@ -160,16 +179,23 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def _within(name: str, prefixes: Iterable[str]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
 def forbidden_imports(root: Path, package: str, forbidden: Iterable[str]) -> list[str]:
-    """``module -> imported`` for every import from ``package`` into a forbidden package."""
+    """``module -> imported`` for every import from ``package`` (a dotted prefix) into a
+    forbidden one (dotted prefixes too: a package, a module, or a third-party library)."""
     banned = tuple(forbidden)
-    known = modules(root, banned)
+    top = package.split(".")[0]
+    known = modules(root, {p.split(".")[0] for p in banned if (root / p.split(".")[0]).is_dir()})
     return sorted(
         {
             f"{module} -> {_resolve(name, known) or name}"
-            for module, path in modules(root, [package]).items()
+            for module, path in modules(root, [top]).items()
+            if _within(module, [package])
             for name in imported_names(module, path, FORBIDDEN_REACH)
-            if name.split(".")[0] in banned
+            if _within(_resolve(name, known) or name, banned)
         }
     )
 
@@ -182,6 +208,23 @@ def test_package_imports_nothing_above_it(package: str) -> None:
 @pytest.mark.parametrize("package", ACYCLIC)
 def test_no_import_cycle_inside(package: str) -> None:
     assert cycles(import_graph(ROOT, [package], CYCLE_REACH)) == []
+
+
+def test_no_import_cycle_across_the_whole_tree() -> None:
+    assert cycles(import_graph(ROOT, FIRST_PARTY, CYCLE_REACH)) == []
+
+
+def test_nothing_imports_the_composition_root() -> None:
+    graph = import_graph(ROOT, FIRST_PARTY, EVERYWHERE)
+    assert (
+        sorted(
+            f"{module} -> {target}"
+            for module, targets in graph.items()
+            if module not in TOP
+            for target in targets & TOP
+        )
+        == []
+    )
 
 
 # ----- the checker itself, on a small made-up tree ---------------------------------------
@@ -237,3 +280,32 @@ def test_a_lazy_import_into_a_forbidden_package_is_still_caught(tmp_path: Path) 
         },
     )
     assert forbidden_imports(root, "tool", ["core"]) == ["tool.page -> core.data"]
+
+
+def test_an_upward_import_and_a_cross_layer_circle_fail_the_rules(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "core/__init__.py": "",
+            "core/app.py": "from adapters import views\n",
+            "core/context.py": (
+                "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n    from jobs.outbox import Sender\n"
+            ),
+            "core/rules.py": "import telegram\n",
+            "jobs/__init__.py": "",
+            "jobs/outbox.py": "def send():\n    from adapters.views import card\n",
+            "adapters/__init__.py": "",
+            "adapters/views.py": "from core.context import Data\n",
+        },
+    )
+    assert forbidden_imports(root, "jobs", ["adapters", "core.app"]) == [
+        "jobs.outbox -> adapters.views"
+    ]
+    assert forbidden_imports(root, "core.rules", ["telegram", "adapters"]) == [
+        "core.rules -> telegram"
+    ]
+    assert forbidden_imports(root, "adapters", ["core.app"]) == []
+    everywhere = import_graph(root, ["core", "jobs", "adapters"], EVERYWHERE)
+    assert cycles(everywhere) == [["adapters.views", "core.context", "jobs.outbox"]]
+    assert cycles(import_graph(root, ["core", "jobs", "adapters"], ON_LOAD)) == []

@@ -1,6 +1,6 @@
 """Daily settlement summaries as merchants meet them, through the local Bot API server.
 
-The bot stands at a chosen moment (handlers.report_views.clock), so 21:30 in Shanghai
+The bot stands at a chosen moment (bot.settlement.clock), so 21:30 in Shanghai
 arrives when the test says so; the tick runs every 0.2 s instead of every minute.
 """
 
@@ -17,6 +17,7 @@ import pytest
 from pydantic import SecretStr
 from telegram.ext import Application
 
+from bot import settlement
 from bot.context import BotData
 from bot.demo import FIRST_NUMBER
 from bot.ingest_api import sign
@@ -53,7 +54,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     stopped = Clock(EVENING)
-    monkeypatch.setattr(report_views, "clock", stopped)
+    monkeypatch.setattr(settlement, "clock", stopped)
     return stopped
 
 
@@ -359,8 +360,8 @@ async def test_two_bot_processes_pushing_at_once_send_each_summary_once(
     await other.storage.open()
     try:
         reports = await asyncio.gather(
-            SummaryPusher(settings).run(app.bot, this, now=AFTER_SUMMARY),
-            SummaryPusher(settings).run(app.bot, other, now=AFTER_SUMMARY),
+            SummaryPusher(settings, report_views.send_daily).run(app.bot, this, now=AFTER_SUMMARY),
+            SummaryPusher(settings, report_views.send_daily).run(app.bot, other, now=AFTER_SUMMARY),
         )
     finally:
         await other.storage.close()

@@ -23,9 +23,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from telegram.ext import Application
 
+from bot import settlement
 from bot.ingest_api import MAX_BODY_BYTES, build_ingest_app, sign
 from bot.settings import Settings
-from handlers import report_views
 from sandbox.server import BotApiServer
 from storage import Storage
 from tests.e2e.application_steps import INDIVIDUAL_ZH, give, start_application
@@ -176,7 +176,7 @@ async def test_odd_dates_in_summary_get_a_clear_answer(
 ) -> None:
     caplog.set_level(logging.ERROR)
     moment = datetime.fromisoformat("2026-11-25T18:00:00+08:00")
-    monkeypatch.setattr(report_views, "clock", lambda: moment)
+    monkeypatch.setattr(settlement, "clock", lambda: moment)
     before = _dump(bot_settings)
     for given, expected in [
         ("0001-01-01", "2000-01-01"),  # too early: says from when it can
@@ -258,7 +258,7 @@ async def test_details_csv_cells_that_would_be_formulas_are_escaped_and_amounts_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(
-        report_views, "clock", lambda: datetime.fromisoformat("2026-11-25T18:00:00+08:00")
+        settlement, "clock", lambda: datetime.fromisoformat("2026-11-25T18:00:00+08:00")
     )
     await add_transactions(
         bot.bot_data.storage,

@@ -24,11 +24,11 @@ import pytest
 from pydantic import SecretStr
 from telegram.ext import Application
 
+from bot import settlement
 from bot.codes import normalize_code
 from bot.crypto import generate_key
 from bot.runner import stop_bot
 from bot.settings import Settings
-from handlers import report_views
 from sandbox.server import BotApiServer
 from tests.e2e.application_steps import INDIVIDUAL_ZH, fill
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, SUPPORT_CHAT, BotRunner
@@ -301,7 +301,7 @@ async def test_no_plaintext_personal_data_in_the_database_its_wal_or_data_dir(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = Clock(EVENING)
-    monkeypatch.setattr(report_views, "clock", clock)
+    monkeypatch.setattr(settlement, "clock", clock)
     app = await run_bot(bot_settings)
     reviewer = await _staff(server, REVIEW_CHAT, REVIEWER_ID, "李审核", "reviewer")
     agent = await _staff(server, SUPPORT_CHAT, AGENT_ID, "王客服", "support")

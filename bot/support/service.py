@@ -13,9 +13,12 @@ import logging
 from datetime import datetime
 from typing import Literal
 
+from bot import notify
 from bot.context import BotData
 from bot.masking import mask_text
-from bot.support import (
+from bot.support.kinds import TICKET_CARD, TICKET_POST
+from bot.support.relay import copy_to_staff, queue_relay
+from bot.support.rules import (
     ACTIVE,
     CLOSABLE,
     Status,
@@ -25,10 +28,9 @@ from bot.support import (
     next_tier,
     reopen_window,
     response_target,
+    sla_breach,
 )
-from handlers import notify
-from handlers.support_batch import copy_to_staff, queue_relay
-from handlers.support_views import Buttons, button_rows, history_text, staff_locale
+from bot.support.texts import Buttons, button_rows, history_text, staff_locale, staff_text
 from storage import Repositories
 from storage.db import utcnow
 from storage.tickets import DraftPart, Ticket
@@ -78,7 +80,7 @@ async def to_staff(
         return
     text = data.renderer.render(staff_locale(data), template, number=ticket.number, **values)
     payload = {"ticket_id": ticket.id, "text": text, "map": kind}
-    await repos.outbox.put(target, "ticket_post", payload, dedupe_key=dedupe)
+    await repos.outbox.put(target, TICKET_POST, payload, dedupe_key=dedupe)
 
 
 async def merchant_name(repos: Repositories, ticket: Ticket) -> str:
@@ -119,9 +121,7 @@ async def create(repos: Repositories, data: BotData, merchant_id: int) -> Ticket
     upto = await repos.tickets.last_message_id(ticket.id)
     await repos.tickets.note_fields(ticket.id, relayed_upto=upto)
     if data.settings.support_chat_id is not None:
-        await repos.outbox.put(
-            data.settings.support_chat_id, "ticket_card", {"ticket_id": ticket.id}
-        )
+        await repos.outbox.put(data.settings.support_chat_id, TICKET_CARD, {"ticket_id": ticket.id})
     name = await merchant_name(repos, ticket)
     for part in draft.parts:
         if part.kind != "text":
@@ -400,15 +400,76 @@ async def escalate(
     if chat_id is not None:
         text = await history_text(data, repos, ticket, reason, actor)
         payload = {"ticket_id": ticket.id, "text": text, "map": "notice"}
-        await repos.outbox.put(chat_id, "ticket_post", payload)
+        await repos.outbox.put(chat_id, TICKET_POST, payload)
         if chat_id != old_chat:  # people there have not seen the photos and documents yet
             for message in await repos.tickets.messages(ticket.id):
                 if message.kind != "text" and message.direction != "note":
                     author = await repos.users.get(message.author_id or 0)
                     name = author.first_name if author else ""
                     await copy_to_staff(repos, data, ticket, message, name, chat_id)
-        await repos.outbox.put(chat_id, "ticket_card", {"ticket_id": ticket.id})
+        await repos.outbox.put(chat_id, TICKET_CARD, {"ticket_id": ticket.id})
     target = minutes(response_target(data.settings, ticket.priority))
     await to_merchant(repos, data, ticket, "support/escalated", minutes=target)
     log.info("ticket %s escalated %s -> %s by %s", ticket.number, old, tier, actor or "SLA")
     return "ok"
+
+
+async def undeliverable(
+    repos: Repositories, data: BotData, ticket_id: int, outbox_id: int
+) -> Ticket | None:
+    """Mark the ticket as unreachable and queue the notice to staff (once per bounce)."""
+    ticket = await repos.tickets.get(ticket_id)
+    if ticket is None:
+        return None
+    await repos.tickets.note_fields(ticket.id, undeliverable_at=utcnow())
+    await repos.tickets.add_event(ticket.id, None, "undeliverable", ticket.status, ticket.status)
+    await to_staff(
+        repos,
+        data,
+        ticket,
+        "support/undeliverable",
+        kind="notice",
+        dedupe=f"tk-undeliverable:{outbox_id}",
+        name=await merchant_name(repos, ticket),
+    )
+    log.warning("ticket %s: a reply could not be delivered (bot blocked)", ticket.number)
+    return ticket
+
+
+async def check_sla(repos: Repositories, data: BotData, now: datetime | None = None) -> int:
+    """Remind staff of tickets past their target, escalate those past twice it, close resolved
+    tickets past the reopen window. Returns how many tickets it acted on."""
+    now = now or utcnow()
+    acted = 0
+    # Reminders go where the ticket lives: the support chat, or the escalation chat after an
+    # escalation (the people who owe the response are there).
+    for ticket in await repos.tickets.waiting():
+        breach = sla_breach(data.settings, ticket.priority, ticket.waiting_since, now)
+        if breach == 0 or ticket.waiting_since is None:
+            continue
+        acted += 1
+        await to_staff(
+            repos,
+            data,
+            ticket,
+            "support/reminder",
+            kind="reminder",
+            dedupe=f"tk-sla:{ticket.id}:{ticket.sla_round}",
+            name=await merchant_name(repos, ticket),
+            waited=minutes(now - ticket.waiting_since),
+            target=minutes(response_target(data.settings, ticket.priority)),
+        )
+        if breach == 2:
+            reason = staff_text(data, "auto_reason")
+            await escalate(repos, data, ticket, None, reason, sla_round=ticket.sla_round, now=now)
+    for ticket in await repos.tickets.resolved_before(now - reopen_window(data.settings)):
+        acted += await repos.tickets.transition(
+            ticket,
+            Status.CLOSED,
+            actor=None,
+            action="expire",
+            allowed_from=(Status.RESOLVED,),
+            closed_at=now,
+            comment_wanted=0,
+        )
+    return acted

@@ -1,0 +1,170 @@
+"""How support tickets read as text: labels, the staff card and the merchant's history.
+
+Rendered from templates (support/*.j2) with the bot's renderer; nothing here talks to Telegram,
+so the service queues these texts and handlers/support_views.py sends them.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from babel.dates import format_datetime
+
+from bot.context import BotData
+from bot.notify import locale_of_user
+from bot.settings import Locale
+from bot.support.rules import VIEW_CHARS, VIEW_MESSAGES, response_target
+from storage import Repositories
+from storage.tickets import Ticket, TicketMessage
+
+LABELS = "support/labels"
+# Telegram's limit is 4096 characters of text; the HTML we send is never shorter.
+_MAX_TEXT = 4000
+Buttons = list[list[tuple[str, str]]]  # rows of (label key in support/labels, callback data)
+
+
+def staff_locale(data: BotData) -> Locale:
+    """Staff chats use the deployment's default language."""
+    return data.settings.default_locale
+
+
+def support_label(data: BotData, locale: Locale, key: str, **values: object) -> str:
+    """A short text from support/labels.j2, as plain text (buttons, toasts)."""
+    return html.unescape(data.renderer.block(locale, LABELS, key, **values))
+
+
+def staff_text(data: BotData, key: str, **values: object) -> str:
+    """A short staff-chat answer (a block of support/staff.j2), Telegram HTML."""
+    return data.renderer.block(staff_locale(data), "support/staff", key, **values)
+
+
+def button_rows(data: BotData, locale: Locale, buttons: Buttons) -> list[list[dict[str, str]]]:
+    """The same buttons as an outbox payload stores them."""
+    return [
+        [{"text": support_label(data, locale, k), "data": cb} for k, cb in row] for row in buttons
+    ]
+
+
+def clock(data: BotData, when: datetime) -> str:
+    """A timestamp in the business time zone, as staff read it."""
+    return format_datetime(when, "MM-dd HH:mm", tzinfo=data.settings.zone, locale="en")
+
+
+async def _names(repos: Repositories, ids: set[int | None]) -> dict[int, str]:
+    found = {}
+    for user_id in ids - {None}:
+        assert user_id is not None
+        user = await repos.users.get(user_id)
+        found[user_id] = user.first_name if user and user.first_name else str(user_id)
+    return found
+
+
+def _message_rows(
+    data: BotData, messages: list[TicketMessage], names: dict[int, str]
+) -> list[dict[str, object]]:
+    locale = staff_locale(data)
+    return [
+        {
+            "at": clock(data, m.created_at),
+            "direction": m.direction,
+            "who": names.get(m.author_id or 0, ""),
+            "kind": support_label(data, locale, f"kind_{m.kind}") if m.kind != "text" else "",
+            "file_name": m.file_name,
+            "body": m.body if len(m.body) <= VIEW_CHARS else m.body[: VIEW_CHARS - 1] + "…",
+        }
+        for m in messages
+    ]
+
+
+async def card_text(data: BotData, repos: Repositories, ticket: Ticket) -> str:
+    """The ticket as staff see it: the merchant's context, its state and its messages."""
+    locale = staff_locale(data)
+    user = await repos.users.get(ticket.merchant_id)
+    merchants = await repos.merchants.by_telegram(ticket.merchant_id)
+    application = await repos.applications.latest_of(ticket.merchant_id)
+    recent = await repos.faq.recent_of(ticket.merchant_id)
+    attached = await repos.faq.get(ticket.faq_question_id) if ticket.faq_question_id else None
+    messages = await repos.tickets.messages(ticket.id, last=VIEW_MESSAGES)
+    names = await _names(repos, {m.author_id for m in messages} | {ticket.assignee_id})
+    # The language the bot speaks with them, which is the one staff should answer in.
+    language = (await locale_of_user(repos, data, ticket.merchant_id)).replace("-", "_")
+    due = (
+        ticket.waiting_since + response_target(data.settings, ticket.priority)
+        if ticket.waiting_since
+        else None
+    )
+    values: dict[str, object] = {
+        "number": ticket.number,
+        "status": support_label(data, locale, f"status_{ticket.status}"),
+        "tier": support_label(data, locale, f"tier_{ticket.tier}"),
+        "escalated": ticket.tier != "l1",
+        "urgent": ticket.priority == "urgent",
+        "priority": support_label(data, locale, f"priority_{ticket.priority}"),
+        "assignee": names.get(ticket.assignee_id) if ticket.assignee_id else None,
+        "name": user.first_name if user else str(ticket.merchant_id),
+        "username": user.username if user else None,
+        "merchant_id": ticket.merchant_id,
+        "language": support_label(data, locale, f"language_{language}"),
+        "merchants": [{"no": m.merchant_no, "name": m.name} for m in merchants],
+        "application": (
+            {
+                "number": application.number or "—",
+                "state": data.renderer.label(locale, f"state_{application.state}"),
+                "name": application.answers.get("merchant_name", ""),
+            }
+            if application
+            else None
+        ),
+        "recent": [q.question for q in recent if q.question],
+        "attached": attached.question if attached else None,
+        "due": clock(data, due) if due else None,
+        "undeliverable": ticket.undeliverable_at is not None,
+        "created_at": clock(data, ticket.created_at),
+    }
+    rows = _message_rows(data, messages, names)
+    while True:
+        text = data.renderer.render(locale, "support/card", messages=rows, **values)
+        if len(text) <= _MAX_TEXT or not rows:
+            return text
+        rows = rows[1:]
+
+
+async def history_text(
+    data: BotData, repos: Repositories, ticket: Ticket, reason: str, actor: int | None
+) -> str:
+    """The escalation post: ESCALATED, why, and the ticket's audit trail and whole history."""
+    locale = staff_locale(data)
+    events = await repos.tickets.events(ticket.id)
+    messages = await repos.tickets.messages(ticket.id)
+    names = await _names(
+        repos, {e.actor for e in events} | {m.author_id for m in messages} | {actor}
+    )
+    trail = [
+        {
+            "at": clock(data, e.at),
+            "who": names.get(e.actor) if e.actor else support_label(data, locale, "the_bot"),
+            "action": support_label(data, locale, f"action_{e.action}"),
+            "status": support_label(data, locale, f"status_{e.to_status}"),
+            "note": e.note,
+        }
+        for e in events
+    ]
+    rows = _message_rows(data, messages, names)
+    while True:
+        text = data.renderer.render(
+            locale,
+            "support/history",
+            number=ticket.number,
+            tier=support_label(data, locale, f"tier_{ticket.tier}"),
+            reason=reason,
+            by=names.get(actor) if actor else None,
+            events=trail,
+            messages=rows,
+        )
+        if len(text) <= _MAX_TEXT or not (rows or trail):
+            return text
+        rows, trail = (rows[1:], trail) if rows else (rows, trail[1:])
+
+
+# --- delivery (called by the outbox sender) ------------------------------------------------

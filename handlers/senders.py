@@ -1,0 +1,88 @@
+"""How each outbox message kind reaches Telegram: registered on the OutboxSender by bot/app.py.
+
+The outbox (scheduler/outbox.py) stores and retries; the drawing of a kind lives with its
+views, here in handlers/. Kinds are named by the capability that queues them.
+"""
+
+from __future__ import annotations
+
+from telegram import Bot
+from telegram.constants import ParseMode
+
+from bot.context import BotData
+from bot.support.service import undeliverable
+from handlers import fulfilment_views, review_views, support_batch, support_views
+from handlers.common import keyboard
+from scheduler.outbox import OutboxSender, Send
+from storage.outbox import OutboxItem
+
+
+async def send_text(bot: Bot, data: BotData, item: OutboxItem) -> None:
+    """A rendered text with its buttons (kind "text")."""
+    await bot.send_message(
+        item.chat_id,
+        item.payload["text"],
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard(item.payload.get("buttons")),
+    )
+
+
+async def send_voucher(bot: Bot, data: BotData, item: OutboxItem) -> None:
+    """The code's QR voucher, rendered now from the encrypted store."""
+    payload = item.payload
+    await fulfilment_views.send_voucher(
+        bot, data, item.chat_id, payload["application_id"], payload["locale"]
+    )
+
+
+async def post_review_card(bot: Bot, data: BotData, item: OutboxItem) -> None:
+    """A submitted application's documents and card, in the review chat."""
+    await review_views.post_card(bot, data, item.payload["application_id"])
+
+
+async def post_ticket_card(bot: Bot, data: BotData, item: OutboxItem) -> None:
+    """A new ticket's card in a staff chat."""
+    await support_views.post_card(bot, data, item.chat_id, item.payload["ticket_id"])
+
+
+async def post_ticket_message(bot: Bot, data: BotData, item: OutboxItem) -> None:
+    """A ticket's relayed message, reminder or notice, threaded under its card."""
+    await support_views.post_to_staff(bot, data, item.chat_id, item.payload)
+
+
+async def post_ticket_batch(bot: Bot, data: BotData, item: OutboxItem) -> None:
+    """A ticket's batch of follow-ups."""
+    await support_batch.post_batch(bot, data, item.chat_id, item.payload)
+
+
+async def copy_message(bot: Bot, data: BotData, item: OutboxItem) -> None:
+    """A photo or document copied between a merchant and a staff chat."""
+    await support_views.copy_to(bot, data, item.chat_id, item.payload)
+
+
+async def reply_refused(bot: Bot, data: BotData, item: OutboxItem) -> None:
+    """A support reply the merchant cannot receive (403): the ticket and staff must know."""
+    if item.chat_id <= 0 or item.payload.get("ticket_id") is None:
+        return
+    async with data.storage.transaction() as repos:
+        ticket = await undeliverable(repos, data, int(item.payload["ticket_id"]), item.id)
+    if ticket is not None:
+        await support_views.refresh_cards(bot, data, ticket.id)
+
+
+SENDERS: dict[str, Send] = {
+    "text": send_text,
+    "voucher": send_voucher,
+    "review_card": post_review_card,
+    "ticket_card": post_ticket_card,
+    "ticket_post": post_ticket_message,
+    "ticket_batch": post_ticket_batch,
+    "copy": copy_message,
+}
+
+
+def register_senders(outbox: OutboxSender) -> None:
+    """Teach the outbox every kind the bot queues (called once, by bot/app.py)."""
+    for kind, send in SENDERS.items():
+        outbox.register(kind, send)
+    outbox.on_refused(reply_refused)
