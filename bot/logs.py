@@ -19,3 +19,5 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # bm25s sets its own logger to DEBUG and prints a line per index it builds.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
