@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3
+from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4
 from faq.evaluate import evaluate, format_report
 from faq.retrieval import FaqIndex
 
@@ -66,3 +66,11 @@ def test_third_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqInd
     # BELOW the 0.90 target too (28/30 before).
     assert report.top1_accuracy >= 0.88, format_report(report)
     assert report.abstention_recall >= 0.86, format_report(report)
+
+
+def test_fourth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
+    report = evaluate(index, HELD_OUT_4)
+    # Written before the fifth round (34 off-topic, mostly near-domain): measured 88/100
+    # (88.0%) and 32/34 (94.1%) off-topic then. A floor, BELOW the 0.95 top-1 target.
+    assert report.top1_accuracy >= 0.87, format_report(report)
+    assert report.abstention_recall >= 0.90, format_report(report)
