@@ -33,6 +33,8 @@ CALIBRATION_FILES = (
     TESTS_DIR / "paraphrases.yaml",
     TESTS_DIR / "off_topic.yaml",
     TESTS_DIR / "conversational.yaml",
+    TESTS_DIR / "near_off_topic.yaml",
+    TESTS_DIR / "conversational2.yaml",
 )
 MIN_ABSTENTION = 0.95
 K_FOLDS = 5
