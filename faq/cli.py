@@ -26,6 +26,8 @@ HELD_OUT = Path(__file__).resolve().parent / "eval" / "heldout.yaml"
 HELD_OUT_2 = HELD_OUT.with_name("heldout2.yaml")
 # A third, written before the fourth round (the learned abstention); never tuned on.
 HELD_OUT_3 = HELD_OUT.with_name("heldout3.yaml")
+# A fourth, written before the fifth round (harder near-domain off-topic); never tuned on.
+HELD_OUT_4 = HELD_OUT.with_name("heldout4.yaml")
 
 
 def run_check() -> int:
@@ -47,7 +49,7 @@ def run_check() -> int:
 
 def run_eval(path: Path | None) -> int:
     """Evaluate on a question set; by default the shared dev set and our held-out set."""
-    files = [path] if path else [DEFAULT_QUESTIONS, HELD_OUT, HELD_OUT_2, HELD_OUT_3]
+    files = [path] if path else [DEFAULT_QUESTIONS, HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4]
     index = FaqIndex.build(load_knowledge_base())
     for n, questions in enumerate(files):
         if not questions.is_file():
@@ -77,7 +79,7 @@ def run_calibrate() -> int:
     model.save(MODEL_PATH)
     print(f"written: {MODEL_PATH}")
     chosen = FaqIndex.build(kb, abstainer=model)
-    for path in (HELD_OUT, HELD_OUT_2, HELD_OUT_3):
+    for path in (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4):
         held = evaluate(chosen, path)
         print(
             f"{path.name} (not used to fit): top-1 {held.top1_accuracy:.1%}, "

@@ -9,7 +9,7 @@ import yaml
 
 from bot.commands import COMMANDS
 from faq.check import check_knowledge_base
-from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3
+from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4
 from faq.knowledge import CATEGORIES, KnowledgeBase
 from tests.faq.conftest import PARAPHRASES
 
@@ -83,12 +83,14 @@ def test_our_paraphrases_stay_held_out(kb: KnowledgeBase) -> None:
 
 def test_conversational_calibration_questions_stay_out_of_the_phrasings(kb: KnowledgeBase) -> None:
     assert _copied(kb, PARAPHRASES.with_name("conversational.yaml")) == []
+    assert _copied(kb, PARAPHRASES.with_name("conversational2.yaml")) == []
 
 
 def test_held_out_questions_stay_held_out(kb: KnowledgeBase) -> None:
     assert _copied(kb, HELD_OUT) == []
     assert _copied(kb, HELD_OUT_2) == []
     assert _copied(kb, HELD_OUT_3) == []
+    assert _copied(kb, HELD_OUT_4) == []
 
 
 def test_answers_speak_with_one_voice(kb: KnowledgeBase) -> None:
