@@ -13,9 +13,9 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.context import Context
+from bot.fulfilment import service as fulfilment
 from bot.lifecycle import State
 from bot.parsing import echo, strict_int
-from handlers import approval
 from handlers.common import label, locale_of, text
 from storage.db import utcnow
 from storage.staff import ROLES
@@ -167,7 +167,7 @@ async def ship_command(update: Update, context: Context) -> None:
     async with data.storage.transaction() as repos:
         record = await repos.applications.by_number(number)
         outcome = (
-            await approval.ship(
+            await fulfilment.ship(
                 repos, data, record, user.id, carrier, tracking[:40], chat_id=_chat_id(update)
             )
             if record
@@ -201,7 +201,7 @@ async def revoke_command(update: Update, context: Context) -> None:
     # The reason is what follows the code; a code typed with spaces is taken up to the reason.
     raw_code, reason = args[0], " ".join(args[1:])[:200]
     async with data.storage.transaction() as repos:
-        outcome, number = await approval.revoke(repos, data, raw_code, reason, user.id)
+        outcome, number = await fulfilment.revoke(repos, data, raw_code, reason, user.id)
     if outcome == "ok":
         data.kick_outbox()
     await _say(update, context, f"staff/revoke_{outcome}", number=number or "", reason=reason)

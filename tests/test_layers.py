@@ -49,10 +49,13 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     # Pure rules (bot.support.rules) are below it; the services that use it are above.
     "storage": TOP
     | {"handlers", "scheduler", "faq", "telegram", "bot.context", "bot.notify"}
-    | {"bot.support.service", "bot.support.relay", "bot.support.texts"},
+    | {"bot.support.service", "bot.support.relay", "bot.support.texts"}
+    | {"bot.review", "bot.fulfilment"},
     "faq": TOP | {"handlers", "scheduler"},
     # Capability services: rules, use cases and the message kinds they queue; no Telegram.
     "bot.support": TOP | {"handlers", "scheduler", "telegram"},
+    "bot.review": TOP | {"handlers", "scheduler", "telegram"},
+    "bot.fulfilment": TOP | {"handlers", "scheduler", "telegram"},
 }
 FORBIDDEN_REACH = EVERYWHERE
 # The whole tree: no two modules import each other, even lazily or for type checking only.
