@@ -4,9 +4,11 @@
 - voucher.py    the printable QR voucher PNG of a code (pure)
 - kinds.py      the outbox message kinds fulfilment queues
 - agreement.py  the service agreement: its text, its hash, queueing it and signing it
-- service.py    issuing codes, shipping, revoking and activating a terminal, as transactions:
+- handover.py   after approval: a code, its voucher and the agreement, queued in order
+- service.py    shipping, revoking and activating a terminal, as transactions:
                 repositories in, results and queued messages out
 
-May import: storage/, bot's low-level modules (notify, i18n, lifecycle, settings). Never
-handlers/, scheduler/, telegram or bot/app.py (tests/test_layers.py).
+May import: bot.review (its four-eyes rule, for shipping), storage/, bot's low-level
+modules (notify, i18n, lifecycle, settings). Never handlers/, scheduler/, telegram or
+bot/app.py (tests/test_layers.py).
 """

@@ -1,4 +1,4 @@
-"""Fulfilment as transactions: codes, shipping, revocation and activation.
+"""Fulfilment as transactions: shipping, revocation and activation.
 
 Each state change, its audit event and the messages it causes are written together in the
 caller's transaction (the outbox sender delivers them), so a crash can neither lose nor
@@ -15,11 +15,10 @@ from datetime import datetime, timedelta
 
 from bot import notify
 from bot.context import BotData
-from bot.fulfilment.agreement import queue_agreement
-from bot.fulfilment.codes import CodeError, generate_code, normalize_code
-from bot.fulfilment.kinds import VOUCHER
+from bot.fulfilment.codes import CodeError, normalize_code
+from bot.fulfilment.handover import issue_code, queue_voucher
 from bot.lifecycle import State
-from bot.review.four_eyes import own_application, refuse_own
+from bot.review.service import own_application, refuse_own
 from bot.settings import Settings
 from storage import Repositories
 from storage.applications import ApplicationRecord
@@ -31,35 +30,6 @@ log = logging.getLogger(__name__)
 _SERIAL = re.compile(r"^[A-Z0-9]{8,24}$")
 # Failed attempts older than this are forgotten even without a success in between.
 ATTEMPT_MEMORY = timedelta(days=1)
-
-
-# --- code, voucher -------------------------------------------------------------------------
-
-
-async def issue_code(repos: Repositories, record: ApplicationRecord) -> str:
-    """A new application code for the record (stored encrypted; the voucher carries it)."""
-    code = generate_code()
-    await repos.fulfilment.issue_code(record.id, normalize_code(code), code)
-    return code
-
-
-async def queue_voucher(repos: Repositories, data: BotData, record: ApplicationRecord) -> None:
-    """The printable QR voucher of the application's current code, for its merchant."""
-    locale = await notify.locale_of_user(repos, data, record.merchant_id)
-    await repos.outbox.put(
-        record.merchant_id, VOUCHER, {"application_id": record.id, "locale": locale}
-    )
-
-
-async def hand_over(repos: Repositories, data: BotData, record: ApplicationRecord) -> None:
-    """After approval: a code, its voucher and the agreement to sign, queued in that order.
-
-    The code itself travels only in the voucher, rendered at send time from the encrypted
-    store, so it never sits in plain text in the outbox.
-    """
-    await issue_code(repos, record)
-    await queue_voucher(repos, data, record)
-    await queue_agreement(repos, data, record)
 
 
 # --- shipping, revocation ------------------------------------------------------------------

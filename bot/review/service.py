@@ -13,13 +13,40 @@ from enum import StrEnum
 
 from bot import notify
 from bot.context import BotData
-from bot.fulfilment.service import hand_over
+from bot.fulfilment.handover import hand_over
 from bot.lifecycle import State
-from bot.review.four_eyes import own_application, refuse_own
 from storage import Repositories
 from storage.applications import ApplicationRecord
 
 log = logging.getLogger(__name__)
+
+
+# --- four eyes: nobody takes, approves, rejects or ships an application they submitted -----
+
+
+def own_application(record: ApplicationRecord, actor: int) -> bool:
+    """True if `actor` submitted the application (admins included): they may not act on it.
+    The applicant is the Telegram user who filled it in."""
+    return record.merchant_id == actor
+
+
+async def refuse_own(
+    repos: Repositories, record: ApplicationRecord, actor: int, action: str, chat_id: int | None
+) -> None:
+    """Log and audit an attempt to act on one's own application (the caller says no)."""
+    log.warning(
+        "user %s tried to %s their own application %s; refused", actor, action, record.number
+    )
+    await repos.audit.record(
+        "own_application_refused",
+        staff_id=actor,
+        chat_id=chat_id,
+        application_id=record.id,
+        detail=action,
+    )
+
+
+# --- the card's buttons ------------------------------------------------------------------
 
 
 class CardPress(StrEnum):
@@ -46,17 +73,17 @@ async def press_card(
         await refuse_own(repos, record, actor, action, chat_id)
         return CardPress.OWN
     if action == "take":
-        done = await take(repos, data, record, actor)
+        done = await _take(repos, data, record, actor)
     elif action == "approve":
-        done = await approve(repos, data, record, actor)
+        done = await _approve(repos, data, record, actor)
     elif action == "reject":
-        done = await start_rejection(repos, record, actor)
+        done = await _start_rejection(repos, record, actor)
     else:
         done = False
     return CardPress.DONE if done else CardPress.TOO_LATE
 
 
-async def _take(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
+async def _to_review(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
     ok = await repos.applications.transition(
         record.id, State.SUBMITTED, State.UNDER_REVIEW, actor=actor
     )
@@ -66,27 +93,25 @@ async def _take(repos: Repositories, record: ApplicationRecord, actor: int) -> b
     return ok
 
 
-async def take(repos: Repositories, data: BotData, record: ApplicationRecord, actor: int) -> bool:
-    """A reviewer takes the application (submitted -> under_review); the merchant is told."""
-    if own_application(record, actor):
-        return False
-    if record.state != State.SUBMITTED or not await _take(repos, record, actor):
+async def _take(repos: Repositories, data: BotData, record: ApplicationRecord, actor: int) -> bool:
+    """A reviewer takes the application (submitted -> under_review); the merchant is told.
+    The caller has checked four eyes (`press_card`)."""
+    if record.state != State.SUBMITTED or not await _to_review(repos, record, actor):
         return False
     await notify.to_user(repos, data, record.merchant_id, "review/taken", number=record.number)
     return True
 
 
-async def approve(
+async def _approve(
     repos: Repositories, data: BotData, record: ApplicationRecord, actor: int
 ) -> bool:
     """Approve: merchant number, application code, voucher and agreement, in one transaction.
 
     Approving straight from the card takes the application first. The conditional UPDATE in
-    `transition` is what lets only one of two simultaneous approvals through.
+    `transition` is what lets only one of two simultaneous approvals through. The caller has
+    checked four eyes (`press_card`).
     """
-    if own_application(record, actor):
-        return False
-    if record.state == State.SUBMITTED and not await _take(repos, record, actor):
+    if record.state == State.SUBMITTED and not await _to_review(repos, record, actor):
         return False
     if record.state != State.UNDER_REVIEW:
         return False
@@ -119,7 +144,7 @@ async def approve(
     return True
 
 
-async def start_rejection(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
+async def _start_rejection(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
     """Reject pressed: the reviewer picks the fields and a reason for each next."""
     if record.state not in (State.SUBMITTED, State.UNDER_REVIEW):
         return False
@@ -137,7 +162,7 @@ async def reject(
     """Reject with a reason per flagged field; the merchant gets the list and a Fix button."""
     if not reasons or own_application(record, actor):
         return False
-    if record.state == State.SUBMITTED and not await _take(repos, record, actor):
+    if record.state == State.SUBMITTED and not await _to_review(repos, record, actor):
         return False
     if record.state != State.UNDER_REVIEW:
         return False
