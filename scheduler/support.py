@@ -12,7 +12,7 @@ import logging
 from telegram.ext import ContextTypes
 
 from bot.context import BotData
-from bot.support.service import check_sla
+from bot.support.sla import check_sla
 
 log = logging.getLogger(__name__)
 

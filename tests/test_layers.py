@@ -49,7 +49,8 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     # Pure rules (bot.support.rules) are below it; the services that use it are above.
     "storage": TOP
     | {"handlers", "scheduler", "faq", "telegram", "bot.context", "bot.notify"}
-    | {"bot.support.service", "bot.support.relay", "bot.support.texts"}
+    | {"bot.support.service", "bot.support.staff", "bot.support.sla"}
+    | {"bot.support.relay", "bot.support.texts"}
     | {"bot.review", "bot.fulfilment"},
     "faq": TOP | {"handlers", "scheduler"},
     # Capability services: rules, use cases and the message kinds they queue; no Telegram.
