@@ -8,7 +8,8 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.constants import ParseMode
 
 from bot import onboarding as form
-from bot.context import BotData, Context
+from bot.context import Context
+from bot.data import BotData
 from bot.parsing import strict_int
 from bot.review import service as review
 from handlers.common import label, text

@@ -11,7 +11,7 @@ import logging
 
 from telegram.ext import ContextTypes
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.support.sla import check_sla
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import hashlib
 from jinja2 import TemplateNotFound
 
 from bot import notify
-from bot.context import BotData
+from bot.data import BotData
 from bot.lifecycle import State
 from bot.settings import LOCALES, Locale
 from storage import Repositories

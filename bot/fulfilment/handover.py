@@ -6,7 +6,7 @@ Written in the caller's transaction, like every service here; the outbox sender 
 from __future__ import annotations
 
 from bot import notify
-from bot.context import BotData
+from bot.data import BotData
 from bot.fulfilment.agreement import queue_agreement
 from bot.fulfilment.codes import generate_code, normalize_code
 from bot.fulfilment.kinds import VOUCHER

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot import notify
-from bot.context import BotData
+from bot.data import BotData
 from bot.fulfilment.codes import CodeError, normalize_code
 from bot.fulfilment.handover import issue_code, queue_voucher
 from bot.lifecycle import State

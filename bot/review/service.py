@@ -12,7 +12,7 @@ import logging
 from enum import StrEnum
 
 from bot import notify
-from bot.context import BotData
+from bot.data import BotData
 from bot.fulfilment.handover import hand_over
 from bot.lifecycle import State
 from storage import Repositories

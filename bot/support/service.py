@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot import notify
-from bot.context import BotData
+from bot.data import BotData
 from bot.masking import mask_text
 from bot.support.kinds import TICKET_CARD, TICKET_POST
 from bot.support.relay import copy_to_staff, queue_relay

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.support.rules import (
     Status,
     minutes,

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot import notify
-from bot.context import BotData
+from bot.data import BotData
 from bot.support.kinds import TICKET_CARD, TICKET_POST
 from bot.support.relay import copy_to_staff
 from bot.support.rules import (

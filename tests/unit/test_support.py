@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.i18n import Renderer
 from bot.keys import keys_from_master
 from bot.settings import Settings
