@@ -46,11 +46,9 @@ async def on_sign(update: Update, context: Context) -> None:
         async with data.storage.transaction() as repos:
             if not await repos.updates.claim(update.update_id):
                 return
-            record = await repos.applications.get(app_id)
-            if record is not None:
-                outcome = await agreement.sign(
-                    repos, data, record, query.from_user.id, parts[2], parts[3]
-                )
+            outcome = await agreement.sign(
+                repos, data, app_id, query.from_user.id, parts[2], parts[3]
+            )
     if outcome == "stale":
         await query.answer(label(context, "stale_button"), show_alert=True)
     else:

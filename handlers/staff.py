@@ -165,17 +165,11 @@ async def ship_command(update: Update, context: Context) -> None:
     carrier = " ".join(args[1:-1])[:40]
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        record = await repos.applications.by_number(number)
-        outcome = (
-            await fulfilment.ship(
-                repos, data, record, user.id, carrier, tracking[:40], chat_id=_chat_id(update)
-            )
-            if record
-            else "unknown"
+        outcome, state = await fulfilment.ship(
+            repos, data, number, user.id, carrier, tracking[:40], chat_id=_chat_id(update)
         )
     if outcome == "ok":
         data.kick_outbox()
-    state = label(context, f"state_{record.state}") if record else ""
     await _say(
         update,
         context,
@@ -183,7 +177,7 @@ async def ship_command(update: Update, context: Context) -> None:
         number=echo(number.upper()),
         carrier=carrier,
         tracking=tracking,
-        state=state,
+        state=label(context, f"state_{state}") if state else "",
     )
 
 

@@ -63,13 +63,14 @@ async def queue_agreement(repos: Repositories, data: BotData, record: Applicatio
 async def sign(
     repos: Repositories,
     data: BotData,
-    record: ApplicationRecord,
+    application_id: int,
     user_id: int,
     version: str,
     digest: str,
 ) -> str:
     """The merchant pressed "I agree and sign": 'ok', 'already' or 'stale'."""
-    if record.merchant_id != user_id:
+    record = await repos.applications.get(application_id)
+    if record is None or record.merchant_id != user_id:
         return "stale"
     if record.state != State.APPROVED:
         return "already" if await repos.fulfilment.signature(record.id) else "stale"

@@ -21,7 +21,6 @@ from bot.lifecycle import State
 from bot.review.service import own_application, refuse_own
 from bot.settings import Settings
 from storage import Repositories
-from storage.applications import ApplicationRecord
 from storage.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -38,27 +37,32 @@ ATTEMPT_MEMORY = timedelta(days=1)
 async def ship(
     repos: Repositories,
     data: BotData,
-    record: ApplicationRecord,
+    number: str,
     actor: int,
     carrier: str,
     tracking_no: str,
     *,
     chat_id: int | None = None,
-) -> str:
-    """Mark shipped and tell the merchant the carrier and tracking number.
+) -> tuple[str, str | None]:
+    """Mark application `number` shipped and tell the merchant the carrier and tracking number.
 
-    Returns 'ok', 'state' (not signed yet, or shipped already) or 'own' (the sender applied
+    Returns (outcome, the application's state when asked): outcome is 'ok', 'unknown' (no such
+    application), 'state' (not signed yet, or shipped already) or 'own' (the sender applied
     for it themselves: refused, logged and audited).
     """
+    record = await repos.applications.by_number(number)
+    if record is None:
+        return "unknown", None
+    state = record.state
     if own_application(record, actor):
         await refuse_own(repos, record, actor, "ship", chat_id)
-        return "own"
+        return "own", state
     if record.state != State.AGREEMENT_SIGNED:
-        return "state"
+        return "state", state
     if not await repos.applications.transition(
         record.id, State.AGREEMENT_SIGNED, State.SHIPPED, actor=actor, note=carrier
     ):
-        return "state"
+        return "state", state
     await repos.fulfilment.record_shipment(record.id, carrier, tracking_no, actor)
     await notify.to_user(
         repos,
@@ -69,7 +73,7 @@ async def ship(
         carrier=carrier,
         tracking_no=tracking_no,
     )
-    return "ok"
+    return "ok", state
 
 
 async def revoke(
