@@ -17,7 +17,8 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.commands import bot_commands
-from bot.context import CONTEXT_TYPES, BotData
+from bot.context import CONTEXT_TYPES
+from bot.data import BotData
 from bot.delivery import DeliveryPolicy
 from bot.documents import DocumentStore
 from bot.i18n import Renderer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.i18n import locale_for
 from bot.settings import Locale
 from storage import Repositories

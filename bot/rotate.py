@@ -20,9 +20,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.codes import normalize_code
 from bot.crypto import KEY_SIZE, encode_key
 from bot.documents import DocumentStore
+from bot.fulfilment.codes import normalize_code
 from bot.keys import KEY_FILE, Keys, keys_for, keys_from_masters, read_key_file
 from bot.settings import Settings
 from storage import Storage

@@ -18,7 +18,7 @@ from babel.dates import format_date
 from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.faq_personal import Payout
 from bot.money import babel_locale, format_fen
 from bot.settings import Locale

@@ -3,57 +3,27 @@
 from __future__ import annotations
 
 import logging
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from babel.dates import format_datetime
 from telegram import Update
 from telegram.constants import ParseMode
 
 from bot import notify
-from bot.codes import CodeError, normalize_code
 from bot.context import Context
+from bot.fulfilment import agreement
+from bot.fulfilment import service as fulfilment
+from bot.fulfilment.codes import CodeError, normalize_code
+from bot.fulfilment.service import normalize_serial
 from bot.lifecycle import State
 from bot.parsing import strict_int
-from handlers import approval
 from handlers.common import drop_keyboard, keyboard, label, locale_of, main_menu, reply
 from handlers.fulfilment_views import send_voucher
-from storage import Repositories
 from storage.db import utcnow
 
 log = logging.getLogger(__name__)
 
-# A POS serial number as printed on the device: letters and digits, 8-24 of them.
-_SERIAL = re.compile(r"^[A-Z0-9]{8,24}$")
 _ACTIVATION = "activation"  # key in user_data.extras: the serial typed, waiting for the code
-# Failed attempts older than this are forgotten even without a success in between.
-_ATTEMPT_MEMORY = timedelta(days=1)
-
-
-def normalize_serial(raw: str) -> str | None:
-    """'sn 8800-1234 5678' -> 'SN880012345678'; None unless it looks like a serial."""
-    compact = re.sub(r"[\s\-_./·]", "", raw).upper()
-    return compact if _SERIAL.match(compact) else None
-
-
-def lock_state(
-    failures: list[datetime], max_failures: int, lock: timedelta
-) -> tuple[int, datetime | None]:
-    """(failures counted now, when the current lock ends or None), from failed attempts.
-
-    Every `max_failures` failures lock activation for `lock`; the count starts again once a
-    lock has run out.
-    """
-    count, until = 0, None
-    for at in failures:
-        if until is not None:
-            if at < until:
-                continue
-            count, until = 0, None
-        count += 1
-        if count >= max_failures:
-            until = at + lock
-    return count, until
 
 
 async def _latest(context: Context, user_id: int):
@@ -76,11 +46,9 @@ async def on_sign(update: Update, context: Context) -> None:
         async with data.storage.transaction() as repos:
             if not await repos.updates.claim(update.update_id):
                 return
-            record = await repos.applications.get(app_id)
-            if record is not None:
-                outcome = await approval.sign(
-                    repos, data, record, query.from_user.id, parts[2], parts[3]
-                )
+            outcome = await agreement.sign(
+                repos, data, app_id, query.from_user.id, parts[2], parts[3]
+            )
     if outcome == "stale":
         await query.answer(label(context, "stale_button"), show_alert=True)
     else:
@@ -105,7 +73,7 @@ async def agreement_command(update: Update, context: Context) -> None:
     if signed is None:
         # Approved but not signed yet: show it again with the button.
         locale = locale_of(context)
-        body, buttons = approval.agreement_to_sign(data, locale, record)
+        body, buttons = agreement.agreement_to_sign(data, locale, record)
         await context.bot.send_message(
             user.id,
             body,
@@ -113,7 +81,7 @@ async def agreement_command(update: Update, context: Context) -> None:
             reply_markup=keyboard(notify.button_rows(data, locale, buttons)),
         )
         return
-    body = approval.agreement_text(data, signed["locale"], record, signed["version"])
+    body = agreement.agreement_text(data, signed["locale"], record, signed["version"])
     await context.bot.send_message(user.id, body, parse_mode=ParseMode.HTML)
     when = format_datetime(
         datetime.fromisoformat(signed["signed_at"]),
@@ -215,7 +183,7 @@ async def _locked(update: Update, context: Context, user_id: int) -> bool:
     settings = context.bot_data.settings
     now = utcnow()
     async with context.bot_data.storage.transaction() as repos:
-        until = await _lock_end(repos, context, user_id, now)
+        until = await fulfilment.lock_end(repos, settings, user_id, now)
     if until is None or until <= now:
         return False
     minutes = max(1, round((until - now).total_seconds() / 60 + 0.49))
@@ -229,19 +197,6 @@ async def _locked(update: Update, context: Context, user_id: int) -> bool:
         ),
     )
     return True
-
-
-async def _lock_end(
-    repos: Repositories, context: Context, user_id: int, now: datetime
-) -> datetime | None:
-    settings = context.bot_data.settings
-    failures = await repos.fulfilment.failures_since(user_id, now - _ATTEMPT_MEMORY)
-    _, until = lock_state(
-        failures,
-        settings.activation_max_failures,
-        timedelta(minutes=settings.activation_lock_minutes),
-    )
-    return until
 
 
 async def _try_code(update: Update, context: Context, serial: str, raw_code: str) -> None:
@@ -264,70 +219,17 @@ async def _try_code(update: Update, context: Context, serial: str, raw_code: str
             ),
         )
         return
-    now = utcnow()
-    outcome, params = "wrong_code", {}
     async with data.storage.transaction() as repos:
         if not await repos.updates.claim(update.update_id):
             return
-        issued = await repos.fulfilment.find_code(canonical)
-        record = await repos.applications.get(issued.application_id) if issued else None
-        if (
-            issued is None
-            or issued.revoked_at is not None
-            or record is None
-            or record.merchant_id != user.id
-        ):
-            await repos.fulfilment.record_attempt(user.id, ok=False)
-            until = await _lock_end(repos, context, user.id, now)
-            if until is not None and until > now:
-                outcome = "locked_now"
-                params = {"minutes": round(data.settings.activation_lock_minutes)}
-                await notify.to_staff_chat(
-                    repos,
-                    data,
-                    data.settings.review_chat_id,
-                    "fulfilment/lock_alert",
-                    user_id=user.id,
-                    name=user.first_name,
-                    failures=data.settings.activation_max_failures,
-                    minutes=round(data.settings.activation_lock_minutes),
-                )
-            else:
-                failures = await repos.fulfilment.failures_since(user.id, now - _ATTEMPT_MEMORY)
-                count, _ = lock_state(
-                    failures,
-                    data.settings.activation_max_failures,
-                    timedelta(minutes=data.settings.activation_lock_minutes),
-                )
-                params = {"left": data.settings.activation_max_failures - count}
-        elif record.state != State.SHIPPED:
-            outcome = "already_active" if record.state == State.ACTIVATED else "not_shipped"
-            params = {"number": record.number, "state": label(context, f"state_{record.state}")}
-        elif await repos.fulfilment.terminal_owner(serial) is not None:
-            outcome = "serial_taken"
-            params = {"serial": serial}
-        else:
-            await repos.applications.transition(
-                record.id, State.SHIPPED, State.ACTIVATED, actor=user.id, note=serial
-            )
-            await repos.fulfilment.bind_terminal(serial, record.id)
-            await repos.fulfilment.record_attempt(user.id, ok=True)
-            await notify.to_user(
-                repos,
-                data,
-                user.id,
-                "fulfilment/activated",
-                serial=serial,
-                merchant_no=record.merchant_no,
-                number=record.number,
-            )
-            outcome = "ok"
+        result = await fulfilment.activate(repos, data, user.id, user.first_name, serial, canonical)
+    outcome, values = result.outcome, dict(result.values)
+    if result.state is not None:
+        values["state"] = label(context, f"state_{result.state}")
     if outcome in ("ok", "locked_now", "already_active", "not_shipped"):
         context.user_data.extras.pop(_ACTIVATION, None)
+    if outcome in ("ok", "locked_now"):
+        data.kick_outbox()
     if outcome == "ok":
-        log.info("terminal %s activated by %s", serial, user.id)
-        data.kick_outbox()
         return
-    if outcome == "locked_now":
-        data.kick_outbox()
-    await reply(update, context, f"fulfilment/{outcome}", **params)
+    await reply(update, context, f"fulfilment/{outcome}", **values)

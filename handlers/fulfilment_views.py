@@ -7,9 +7,9 @@ import asyncio
 from telegram import Bot
 from telegram.constants import ParseMode
 
-from bot.context import BotData
+from bot.data import BotData
+from bot.fulfilment.voucher import voucher_png
 from bot.settings import Locale
-from bot.voucher import voucher_png
 
 
 async def send_voucher(

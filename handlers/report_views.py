@@ -14,7 +14,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
 from telegram.constants import ParseMode
 
 from bot.charts import details_csv, week_chart_png
-from bot.context import BotData
+from bot.data import BotData
 from bot.i18n import Renderer
 from bot.settings import Locale
 from bot.settlement import (

@@ -8,15 +8,13 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.constants import ParseMode
 
 from bot import onboarding as form
-from bot.context import BotData, Context
-from bot.lifecycle import State
+from bot.context import Context
+from bot.data import BotData
 from bot.parsing import strict_int
-from handlers import approval
+from bot.review import service as review
 from handlers.common import label, text
 from handlers.review_views import refresh_cards, staff_keyboard, staff_label, staff_locale
 from handlers.staff import require_role
-from storage import Repositories
-from storage.applications import ApplicationRecord
 from storage.reviews import PendingRejection
 
 log = logging.getLogger(__name__)
@@ -34,24 +32,15 @@ async def on_card_button(update: Update, context: Context) -> None:
     if app_id is None:
         await query.answer(label(context, "stale_button"), show_alert=True)
         return
-    actor = query.from_user.id
     async with data.storage.transaction() as repos:
-        record = await repos.applications.get(app_id)
-        own = record is not None and approval.own_application(record, actor)
-        done = False
-        if record is not None and own:
-            await approval.refuse_own(repos, record, actor, action, _chat_id(update))
-        elif record is not None and action == "take":
-            done = await approval.take(repos, data, record, actor)
-        elif record is not None and action == "approve":
-            done = await approval.approve(repos, data, record, actor)
-        elif record is not None and action == "reject":
-            done = await _start_rejection(repos, record, actor)
-    if own:
+        outcome = await review.press_card(
+            repos, data, app_id, query.from_user.id, action, _chat_id(update)
+        )
+    if outcome == review.CardPress.OWN:
         # In the presser's own language: the alert is for them, not for the chat.
         await query.answer(label(context, "review_own_application"), show_alert=True)
         return
-    if not done:
+    if outcome == review.CardPress.TOO_LATE:
         # Someone else acted first, or the card is out of date.
         await query.answer(staff_label(data, "review_too_late"), show_alert=True)
         await refresh_cards(context.bot, data, app_id)
@@ -89,13 +78,6 @@ async def _not_yours(
             application_id=pending.application_id,
             detail=what,
         )
-
-
-async def _start_rejection(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
-    if record.state not in (State.SUBMITTED, State.UNDER_REVIEW):
-        return False
-    await repos.reviews.start(record.id, actor)
-    return True
 
 
 async def _pending(data: BotData, app_id: int) -> PendingRejection | None:
@@ -249,16 +231,9 @@ async def _confirm(
     data = context.bot_data
     query = update.callback_query
     assert query is not None
+    reasons = {f: pending.reasons[f] for f in pending.fields}
     async with data.storage.transaction() as repos:
-        record = await repos.applications.get(app_id)
-        done = record is not None and await approval.reject(
-            repos,
-            data,
-            record,
-            query.from_user.id,
-            {f: pending.reasons[f] for f in pending.fields},
-        )
-        await repos.reviews.drop(app_id)
+        done = await review.confirm_rejection(repos, data, app_id, query.from_user.id, reasons)
     await query.edit_message_reply_markup(None)
     if not done:
         log.info("rejection of application %s came too late", app_id)

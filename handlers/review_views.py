@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import onboarding as form
-from bot.context import BotData
+from bot.data import BotData
 from bot.notify import Buttons, button_rows
 from bot.settings import Locale
 from handlers.common import keyboard

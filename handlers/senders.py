@@ -9,8 +9,8 @@ from __future__ import annotations
 from telegram import Bot
 from telegram.constants import ParseMode
 
-from bot.context import BotData
-from bot.support.service import undeliverable
+from bot.data import BotData
+from bot.support.sla import undeliverable
 from handlers import fulfilment_views, review_views, support_batch, support_views
 from handlers.common import keyboard
 from scheduler.outbox import OutboxSender, Send

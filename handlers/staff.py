@@ -13,9 +13,9 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.context import Context
+from bot.fulfilment import service as fulfilment
 from bot.lifecycle import State
 from bot.parsing import echo, strict_int
-from handlers import approval
 from handlers.common import label, locale_of, text
 from storage.db import utcnow
 from storage.staff import ROLES
@@ -165,17 +165,11 @@ async def ship_command(update: Update, context: Context) -> None:
     carrier = " ".join(args[1:-1])[:40]
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        record = await repos.applications.by_number(number)
-        outcome = (
-            await approval.ship(
-                repos, data, record, user.id, carrier, tracking[:40], chat_id=_chat_id(update)
-            )
-            if record
-            else "unknown"
+        outcome, state = await fulfilment.ship(
+            repos, data, number, user.id, carrier, tracking[:40], chat_id=_chat_id(update)
         )
     if outcome == "ok":
         data.kick_outbox()
-    state = label(context, f"state_{record.state}") if record else ""
     await _say(
         update,
         context,
@@ -183,7 +177,7 @@ async def ship_command(update: Update, context: Context) -> None:
         number=echo(number.upper()),
         carrier=carrier,
         tracking=tracking,
-        state=state,
+        state=label(context, f"state_{state}") if state else "",
     )
 
 
@@ -201,7 +195,7 @@ async def revoke_command(update: Update, context: Context) -> None:
     # The reason is what follows the code; a code typed with spaces is taken up to the reason.
     raw_code, reason = args[0], " ".join(args[1:])[:200]
     async with data.storage.transaction() as repos:
-        outcome, number = await approval.revoke(repos, data, raw_code, reason, user.id)
+        outcome, number = await fulfilment.revoke(repos, data, raw_code, reason, user.id)
     if outcome == "ok":
         data.kick_outbox()
     await _say(update, context, f"staff/revoke_{outcome}", number=number or "", reason=reason)

@@ -9,11 +9,10 @@ from telegram.error import BadRequest
 from bot.context import Context
 from bot.parsing import strict_int
 from bot.support import service as flow
-from bot.support.rules import CLOSABLE, DRAFT_TTL, Status
+from bot.support.rules import CLOSABLE, Status
 from bot.support.texts import Buttons, support_label
 from handlers.common import locale_of, text
 from handlers.support_views import keyboard, plain_keyboard, refresh_cards
-from storage.db import utcnow
 from storage.tickets import DraftPart, Ticket
 
 # Which ticket the merchant's messages go to when several are open (their last choice).
@@ -88,17 +87,11 @@ async def take_message(update: Update, context: Context) -> bool:
     data = context.bot_data
     part = message_part(message)
     async with data.storage.transaction() as repos:
-        draft = await repos.tickets.draft(user.id)
-        if draft is not None and utcnow() - draft.updated_at > DRAFT_TTL:
-            await repos.tickets.drop_draft(user.id)
-            draft = None
-        if draft is not None and part is not None:
-            await repos.tickets.add_draft_part(user.id, part)
-            draft = await repos.tickets.draft(user.id)
-        tickets = [] if draft else await flow.routable(repos, data, user.id)
-    if draft is not None:
-        await _draft_summary(update, context, draft.parts if part else None)
+        taken = await flow.incoming(repos, data, user.id, part)
+    if taken.draft is not None:
+        await _draft_summary(update, context, taken.draft.parts if part else None)
         return True
+    tickets = taken.tickets
     if not tickets or part is None:
         return False
     if (

@@ -18,7 +18,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.support.relay import copy_to_staff, queue_batch
 from bot.support.texts import staff_locale, support_label
 from handlers.support_views import _thread

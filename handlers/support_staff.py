@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 
 from bot.context import Context
 from bot.parsing import echo
-from bot.support import service as flow
+from bot.support import staff as staff_side
 from bot.support.rules import minutes, parse_ticket_number
 from bot.support.texts import clock, staff_locale, staff_text, support_label
 from handlers import review
@@ -77,7 +77,7 @@ async def _send_reply(update: Update, context: Context, ticket: Ticket, part: Dr
     data = context.bot_data
     before = ticket.status
     async with data.storage.transaction() as repos:
-        done = await flow.from_staff(repos, data, ticket, user.id, part)
+        done = await staff_side.from_staff(repos, data, ticket, user.id, part)
     if not done:
         await _say(message, context, "closed", ticket.id, number=ticket.number)
         return
@@ -134,7 +134,11 @@ async def _simple(update: Update, context: Context, action: str) -> None:
     ticket = await _ticket(update, context, f"/{action} T-000123")
     if ticket is None:
         return
-    change = {"take": flow.take, "pending": flow.pending, "resolve": flow.resolve}[action]
+    change = {
+        "take": staff_side.take,
+        "pending": staff_side.pending,
+        "resolve": staff_side.resolve,
+    }[action]
     data = context.bot_data
     async with data.storage.transaction() as repos:
         done = await change(repos, data, ticket, user.id)
@@ -176,7 +180,7 @@ async def escalate_command(update: Update, context: Context) -> None:
         return
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        outcome = await flow.escalate(repos, data, ticket, user.id, reason[:300])
+        outcome = await staff_side.escalate(repos, data, ticket, user.id, reason[:300])
     tier = support_label(data, staff_locale(data), f"tier_{ticket.tier}")
     status = support_label(data, staff_locale(data), f"status_{ticket.status}")
     await _say(
@@ -207,7 +211,7 @@ async def note_command(update: Update, context: Context) -> None:
         return
     part = DraftPart(kind="text", body=body, chat_id=message.chat_id, message_id=message.message_id)
     async with context.bot_data.storage.transaction() as repos:
-        await flow.note(repos, ticket, user.id, part)
+        await staff_side.note(repos, ticket, user.id, part)
     await _say(message, context, "noted", ticket.id, number=ticket.number)
 
 

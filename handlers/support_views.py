@@ -19,7 +19,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParam
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.settings import Locale
 from bot.support.texts import Buttons, card_text, support_label
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from telegram.ext import Application, ContextTypes
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.support.rules import sla_check_interval
 
 if TYPE_CHECKING:

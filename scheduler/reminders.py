@@ -7,7 +7,7 @@ from datetime import timedelta
 from telegram.ext import ContextTypes
 
 from bot import notify
-from bot.context import BotData
+from bot.data import BotData
 from storage.db import utcnow
 
 

@@ -29,7 +29,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.i18n import Renderer, locale_for
 from bot.settings import Locale, Settings
 from bot.settlement import SettlementDay, compute_summaries

@@ -11,8 +11,8 @@ import logging
 
 from telegram.ext import ContextTypes
 
-from bot.context import BotData
-from bot.support.service import check_sla
+from bot.data import BotData
+from bot.support.sla import check_sla
 
 log = logging.getLogger(__name__)
 

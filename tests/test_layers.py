@@ -11,6 +11,9 @@ Two tables say what must stay true; extend them as the layers are drawn:
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +39,8 @@ EVERYWHERE = Reach(in_functions=True, type_checking=True)  # every import statem
 # may import anything; nothing imports it.
 TOP = frozenset({"bot.app", "bot.__main__", "bot.runner"})
 
+SERVICE_FORBIDDEN = TOP | {"handlers", "scheduler", "telegram", "bot.context"}
+
 # Keys and values are dotted prefixes: "bot.app" is that module, "handlers" the whole package,
 # "telegram" the third-party library.
 FORBIDDEN: dict[str, frozenset[str]] = {
@@ -48,11 +53,16 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     # The database: below the services and everything that talks to Telegram.
     # Pure rules (bot.support.rules) are below it; the services that use it are above.
     "storage": TOP
-    | {"handlers", "scheduler", "faq", "telegram", "bot.context", "bot.notify"}
-    | {"bot.support.service", "bot.support.relay", "bot.support.texts"},
+    | {"handlers", "scheduler", "faq", "telegram", "bot.context", "bot.data", "bot.notify"}
+    | {"bot.support.service", "bot.support.staff", "bot.support.sla"}
+    | {"bot.support.relay", "bot.support.texts"}
+    | {"bot.review", "bot.fulfilment"},
     "faq": TOP | {"handlers", "scheduler"},
-    # Capability services: rules, use cases and the message kinds they queue; no Telegram.
-    "bot.support": TOP | {"handlers", "scheduler", "telegram"},
+    # Capability services: rules, use cases and the message kinds they queue; no Telegram,
+    # not even the typed handler context (they take bot.data.BotData).
+    "bot.support": SERVICE_FORBIDDEN,
+    "bot.review": SERVICE_FORBIDDEN,
+    "bot.fulfilment": SERVICE_FORBIDDEN,
 }
 FORBIDDEN_REACH = EVERYWHERE
 # The whole tree: no two modules import each other, even lazily or for type checking only.
@@ -225,6 +235,24 @@ def test_nothing_imports_the_composition_root() -> None:
         )
         == []
     )
+
+
+SERVICES = ("bot.support", "bot.review", "bot.fulfilment")
+
+
+def test_the_services_load_without_telegram() -> None:
+    """Not even through a module they import: a service runs in a job, a CLI or a test alone."""
+    names = sorted(m for m in modules(ROOT, ["bot"]) if _within(m, SERVICES))
+    probe = (
+        f"import importlib, sys\nfor name in {names!r}:\n    importlib.import_module(name)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] == 'telegram'}))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
 
 
 # ----- the checker itself, on a small made-up tree ---------------------------------------

@@ -9,9 +9,9 @@ import secrets
 import pytest
 
 from bot.__main__ import main
-from bot.codes import generate_code, normalize_code
 from bot.crypto import DecryptionError
 from bot.documents import DocumentStore
+from bot.fulfilment.codes import generate_code, normalize_code
 from bot.keys import KEY_FILE, keys_for, keys_from_master, read_key_file
 from bot.settings import Settings
 from storage import Storage

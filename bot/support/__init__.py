@@ -1,10 +1,14 @@
-"""Support tickets, one folder: read rules.py, then service.py.
+"""Support tickets, one folder: read rules.py, then service.py, staff.py, sla.py.
 
 - rules.py: statuses, ticket numbers, SLA targets (pure).
 - texts.py: the ticket as staff and merchants read it (templates, no Telegram).
 - relay.py: merchants' follow-ups queued for staff in batches.
-- service.py: the ticket state machine; each function takes the open Repositories, changes
-  the ticket, audits it and queues the messages it causes (kinds.py names them).
+- service.py: the merchant side of the ticket state machine (a message coming in, a ticket
+  opened, follow-ups, closing, rating) and how a ticket's messages are queued. Each function
+  takes the open Repositories, changes the ticket, audits it and queues the messages it
+  causes (kinds.py names them).
+- staff.py: the staff side (replies, notes, take / pending / resolve, escalation).
+- sla.py: the clock (reminders, escalations, auto-close) and replies that bounced.
 
 May import: bot's low-level modules (settings, i18n, masking, notify, context), storage.
 Never handlers/, scheduler/, telegram or bot.app.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.masking import mask_text
 from bot.support.kinds import COPY, TICKET_BATCH
 from bot.support.texts import staff_locale

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.notify import locale_of_user
 from bot.settings import Locale
 from bot.support.rules import VIEW_CHARS, VIEW_MESSAGES, response_target

@@ -1,4 +1,4 @@
-"""Tests for bot.codes: layout, generation, normalisation and the check symbol."""
+"""Tests for bot.fulfilment.codes: layout, generation, normalisation and the check symbol."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import codes
-from bot.codes import (
+from bot.fulfilment import codes
+from bot.fulfilment.codes import (
     ALPHABET,
     CODE_LENGTH,
     ENTROPY_BITS,

@@ -1,4 +1,5 @@
-"""Tests for bot.voucher: the PNG is read back with a real QR decoder, as a phone would."""
+"""Tests for bot.fulfilment.voucher: the PNG is read back with a real QR decoder, as a phone
+would."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageFont
 
-from bot import voucher
-from bot.codes import CodeError, format_code, generate_code, normalize_code
-from bot.voucher import VOUCHER_SIZE, voucher_png
+from bot.fulfilment import voucher
+from bot.fulfilment.codes import CodeError, format_code, generate_code, normalize_code
+from bot.fulfilment.voucher import VOUCHER_SIZE, voucher_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

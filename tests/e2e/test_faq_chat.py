@@ -8,7 +8,7 @@ import pytest
 from babel.dates import format_date
 from telegram.ext import Application
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.demo import fill_demo_data
 from bot.faq_personal import upcoming_payouts
 from bot.money import format_fen

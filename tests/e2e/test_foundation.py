@@ -108,7 +108,7 @@ async def test_broken_template_html_is_refused_by_server_and_user_gets_polite_er
 async def test_blocked_user_is_marked_unreachable(
     server: BotApiServer, bot, merchant: ChatUser
 ) -> None:
-    from bot.context import BotData
+    from bot.data import BotData
 
     data: BotData = bot.bot_data
     await merchant.send("/start")

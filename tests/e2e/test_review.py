@@ -16,7 +16,7 @@ import zxingcpp
 from PIL import Image
 from telegram.ext import Application
 
-from bot.codes import normalize_code
+from bot.fulfilment.codes import normalize_code
 from bot.runner import stop_bot
 from bot.settings import Settings
 from sandbox.server import BotApiServer

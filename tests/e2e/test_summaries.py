@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from telegram.ext import Application
 
 from bot import settlement
-from bot.context import BotData
+from bot.data import BotData
 from bot.demo import FIRST_NUMBER
 from bot.ingest_api import sign
 from bot.keys import keys_for

@@ -25,8 +25,8 @@ from pydantic import SecretStr
 from telegram.ext import Application
 
 from bot import settlement
-from bot.codes import normalize_code
 from bot.crypto import generate_key
+from bot.fulfilment.codes import normalize_code
 from bot.runner import stop_bot
 from bot.settings import Settings
 from sandbox.server import BotApiServer

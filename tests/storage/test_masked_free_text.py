@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from bot.codes import generate_code, normalize_code
+from bot.fulfilment.codes import generate_code, normalize_code
 from bot.keys import keys_from_master
 from storage import Storage
 from storage.reviews import PendingRejection

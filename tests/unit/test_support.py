@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.context import BotData
+from bot.data import BotData
 from bot.i18n import Renderer
 from bot.keys import keys_from_master
 from bot.settings import Settings
 from bot.support import service as support_flow
 from bot.support.rules import minutes, parse_ticket_number, sla_breach, ticket_number
-from bot.support.service import check_sla
+from bot.support.sla import check_sla
 from storage import Storage
 from storage.db import utcnow
 from storage.outbox import CONTEXT

@@ -19,7 +19,7 @@ from pathlib import Path
 import segno
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from bot.codes import format_code
+from bot.fulfilment.codes import format_code
 
 __all__ = ["VOUCHER_SIZE", "voucher_png"]
 

@@ -1,0 +1,240 @@
+"""Fulfilment as transactions: shipping, revocation and activation.
+
+Each state change, its audit event and the messages it causes are written together in the
+caller's transaction (the outbox sender delivers them), so a crash can neither lose nor
+duplicate a notification. Every function takes the open Repositories and returns what
+happened; none sends anything itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot import notify
+from bot.data import BotData
+from bot.fulfilment.codes import CodeError, normalize_code
+from bot.fulfilment.handover import issue_code, queue_voucher
+from bot.lifecycle import State
+from bot.review.service import own_application, refuse_own
+from bot.settings import Settings
+from storage import Repositories
+from storage.db import utcnow
+
+log = logging.getLogger(__name__)
+
+# A POS serial number as printed on the device: letters and digits, 8-24 of them.
+_SERIAL = re.compile(r"^[A-Z0-9]{8,24}$")
+# Failed attempts older than this are forgotten even without a success in between.
+ATTEMPT_MEMORY = timedelta(days=1)
+
+
+# --- shipping, revocation ------------------------------------------------------------------
+
+
+async def ship(
+    repos: Repositories,
+    data: BotData,
+    number: str,
+    actor: int,
+    carrier: str,
+    tracking_no: str,
+    *,
+    chat_id: int | None = None,
+) -> tuple[str, str | None]:
+    """Mark application `number` shipped and tell the merchant the carrier and tracking number.
+
+    Returns (outcome, the application's state when asked): outcome is 'ok', 'unknown' (no such
+    application), 'state' (not signed yet, or shipped already) or 'own' (the sender applied
+    for it themselves: refused, logged and audited).
+    """
+    record = await repos.applications.by_number(number)
+    if record is None:
+        return "unknown", None
+    state = record.state
+    if own_application(record, actor):
+        await refuse_own(repos, record, actor, "ship", chat_id)
+        return "own", state
+    if record.state != State.AGREEMENT_SIGNED:
+        return "state", state
+    if not await repos.applications.transition(
+        record.id, State.AGREEMENT_SIGNED, State.SHIPPED, actor=actor, note=carrier
+    ):
+        return "state", state
+    await repos.fulfilment.record_shipment(record.id, carrier, tracking_no, actor)
+    await notify.to_user(
+        repos,
+        data,
+        record.merchant_id,
+        "fulfilment/shipped",
+        number=record.number,
+        carrier=carrier,
+        tracking_no=tracking_no,
+    )
+    return "ok", state
+
+
+async def revoke(
+    repos: Repositories, data: BotData, raw_code: str, reason: str, actor: int
+) -> tuple[str, str | None]:
+    """Revoke a code (it stops working at once) and issue a new one to its merchant.
+
+    Returns (outcome, application number); outcome is 'ok', 'bad' (not a valid code),
+    'unknown' or 'already' (revoked before).
+    """
+    try:
+        canonical = normalize_code(raw_code)
+    except CodeError:
+        return "bad", None
+    issued = await repos.fulfilment.find_code(canonical)
+    if issued is None:
+        return "unknown", None
+    record = await repos.applications.get(issued.application_id)
+    assert record is not None
+    if issued.revoked_at is not None:
+        return "already", record.number
+    await repos.fulfilment.revoke_code(issued.id, reason)
+    await repos.applications.add_event(
+        record.id,
+        actor=actor,
+        from_state=record.state,
+        to_state=record.state,
+        note=f"code revoked: {reason}",
+    )
+    reissue = record.state != State.CANCELLED
+    if reissue:
+        await issue_code(repos, record)
+    await notify.to_user(
+        repos,
+        data,
+        record.merchant_id,
+        "fulfilment/revoked",
+        number=record.number,
+        reason=reason,
+        reissued=reissue,
+    )
+    if reissue:
+        await queue_voucher(repos, data, record)
+    log.info("code of %s revoked by %s: %s", record.number, actor, reason)
+    return "ok", record.number
+
+
+# --- activation ----------------------------------------------------------------------------
+
+
+def normalize_serial(raw: str) -> str | None:
+    """'sn 8800-1234 5678' -> 'SN880012345678'; None unless it looks like a serial."""
+    compact = re.sub(r"[\s\-_./·]", "", raw).upper()
+    return compact if _SERIAL.match(compact) else None
+
+
+def lock_state(
+    failures: list[datetime], max_failures: int, lock: timedelta
+) -> tuple[int, datetime | None]:
+    """(failures counted now, when the current lock ends or None), from failed attempts.
+
+    Every `max_failures` failures lock activation for `lock`; the count starts again once a
+    lock has run out.
+    """
+    count, until = 0, None
+    for at in failures:
+        if until is not None:
+            if at < until:
+                continue
+            count, until = 0, None
+        count += 1
+        if count >= max_failures:
+            until = at + lock
+    return count, until
+
+
+async def _lock(
+    repos: Repositories, settings: Settings, user_id: int, now: datetime
+) -> tuple[int, datetime | None]:
+    failures = await repos.fulfilment.failures_since(user_id, now - ATTEMPT_MEMORY)
+    return lock_state(
+        failures,
+        settings.activation_max_failures,
+        timedelta(minutes=settings.activation_lock_minutes),
+    )
+
+
+async def lock_end(
+    repos: Repositories, settings: Settings, user_id: int, now: datetime
+) -> datetime | None:
+    """When the user's activation lock ends, or None if they are not locked out."""
+    _, until = await _lock(repos, settings, user_id, now)
+    return until
+
+
+@dataclass
+class Activation:
+    """What an activation attempt came to: `outcome` names the reply template
+    (fulfilment/<outcome>), `values` fill it; `state` is the application's, when it matters."""
+
+    outcome: str
+    values: dict[str, object] = field(default_factory=dict)
+    state: str | None = None
+
+
+async def activate(
+    repos: Repositories,
+    data: BotData,
+    user_id: int,
+    user_name: str,
+    serial: str,
+    canonical: str,
+) -> Activation:
+    """Bind the terminal `serial` to the merchant's application with the code `canonical`.
+
+    A wrong code counts towards the lock; the attempt that locks tells the review chat.
+    """
+    settings = data.settings
+    now = utcnow()
+    issued = await repos.fulfilment.find_code(canonical)
+    record = await repos.applications.get(issued.application_id) if issued else None
+    if (
+        issued is None
+        or issued.revoked_at is not None
+        or record is None
+        or record.merchant_id != user_id
+    ):
+        await repos.fulfilment.record_attempt(user_id, ok=False)
+        count, until = await _lock(repos, settings, user_id, now)
+        if until is None or until <= now:
+            return Activation("wrong_code", {"left": settings.activation_max_failures - count})
+        minutes = round(settings.activation_lock_minutes)
+        await notify.to_staff_chat(
+            repos,
+            data,
+            settings.review_chat_id,
+            "fulfilment/lock_alert",
+            user_id=user_id,
+            name=user_name,
+            failures=settings.activation_max_failures,
+            minutes=minutes,
+        )
+        return Activation("locked_now", {"minutes": minutes})
+    if record.state != State.SHIPPED:
+        outcome = "already_active" if record.state == State.ACTIVATED else "not_shipped"
+        return Activation(outcome, {"number": record.number}, state=record.state)
+    if await repos.fulfilment.terminal_owner(serial) is not None:
+        return Activation("serial_taken", {"serial": serial})
+    await repos.applications.transition(
+        record.id, State.SHIPPED, State.ACTIVATED, actor=user_id, note=serial
+    )
+    await repos.fulfilment.bind_terminal(serial, record.id)
+    await repos.fulfilment.record_attempt(user_id, ok=True)
+    await notify.to_user(
+        repos,
+        data,
+        user_id,
+        "fulfilment/activated",
+        serial=serial,
+        merchant_no=record.merchant_no,
+        number=record.number,
+    )
+    log.info("terminal %s activated by %s", serial, user_id)
+    return Activation("ok")

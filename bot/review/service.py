@@ -1,0 +1,200 @@
+"""Review as transactions: each state change, its audit event and the notifications it causes
+are written together in the caller's transaction, so a crash can neither lose nor duplicate a
+notification (the outbox sender delivers them).
+
+Every function takes the open Repositories and returns whether (or how) it acted; none
+sends anything itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+
+from bot import notify
+from bot.data import BotData
+from bot.fulfilment.handover import hand_over
+from bot.lifecycle import State
+from storage import Repositories
+from storage.applications import ApplicationRecord
+
+log = logging.getLogger(__name__)
+
+
+# --- four eyes: nobody takes, approves, rejects or ships an application they submitted -----
+
+
+def own_application(record: ApplicationRecord, actor: int) -> bool:
+    """True if `actor` submitted the application (admins included): they may not act on it.
+    The applicant is the Telegram user who filled it in."""
+    return record.merchant_id == actor
+
+
+async def refuse_own(
+    repos: Repositories, record: ApplicationRecord, actor: int, action: str, chat_id: int | None
+) -> None:
+    """Log and audit an attempt to act on one's own application (the caller says no)."""
+    log.warning(
+        "user %s tried to %s their own application %s; refused", actor, action, record.number
+    )
+    await repos.audit.record(
+        "own_application_refused",
+        staff_id=actor,
+        chat_id=chat_id,
+        application_id=record.id,
+        detail=action,
+    )
+
+
+# --- the card's buttons ------------------------------------------------------------------
+
+
+class CardPress(StrEnum):
+    """What a press on an application card came to."""
+
+    DONE = "done"  # taken, approved, or a rejection started
+    OWN = "own"  # the presser submitted it themselves: refused, logged and audited
+    TOO_LATE = "too_late"  # someone else acted first, or the card is out of date
+
+
+async def press_card(
+    repos: Repositories,
+    data: BotData,
+    app_id: int,
+    actor: int,
+    action: str,
+    chat_id: int | None,
+) -> CardPress:
+    """Take / Approve / Reject pressed on the card of application `app_id` by `actor`."""
+    record = await repos.applications.get(app_id)
+    if record is None:
+        return CardPress.TOO_LATE
+    if own_application(record, actor):
+        await refuse_own(repos, record, actor, action, chat_id)
+        return CardPress.OWN
+    if action == "take":
+        done = await _take(repos, data, record, actor)
+    elif action == "approve":
+        done = await _approve(repos, data, record, actor)
+    elif action == "reject":
+        done = await _start_rejection(repos, record, actor)
+    else:
+        done = False
+    return CardPress.DONE if done else CardPress.TOO_LATE
+
+
+async def _to_review(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
+    ok = await repos.applications.transition(
+        record.id, State.SUBMITTED, State.UNDER_REVIEW, actor=actor
+    )
+    if ok:
+        await repos.applications.set_reviewer(record.id, actor)
+        record.state, record.reviewer_id = State.UNDER_REVIEW, actor
+    return ok
+
+
+async def _take(repos: Repositories, data: BotData, record: ApplicationRecord, actor: int) -> bool:
+    """A reviewer takes the application (submitted -> under_review); the merchant is told.
+    The caller has checked four eyes (`press_card`)."""
+    if record.state != State.SUBMITTED or not await _to_review(repos, record, actor):
+        return False
+    await notify.to_user(repos, data, record.merchant_id, "review/taken", number=record.number)
+    return True
+
+
+async def _approve(
+    repos: Repositories, data: BotData, record: ApplicationRecord, actor: int
+) -> bool:
+    """Approve: merchant number, application code, voucher and agreement, in one transaction.
+
+    Approving straight from the card takes the application first. The conditional UPDATE in
+    `transition` is what lets only one of two simultaneous approvals through. The caller has
+    checked four eyes (`press_card`).
+    """
+    if record.state == State.SUBMITTED and not await _to_review(repos, record, actor):
+        return False
+    if record.state != State.UNDER_REVIEW:
+        return False
+    if not await repos.applications.transition(
+        record.id, State.UNDER_REVIEW, State.APPROVED, actor=actor
+    ):
+        return False
+    record.state = State.APPROVED
+    merchant_no = record.merchant_no or await repos.merchants.next_merchant_no()
+    await repos.applications.set_merchant_no(record.id, merchant_no)
+    record.merchant_no = merchant_no
+    if await repos.merchants.get(merchant_no) is None:
+        await repos.merchants.create(
+            merchant_no,
+            record.answers.get("merchant_name", ""),
+            record.merchant_id,
+            data.settings.timezone,
+            application_id=record.id,
+        )
+    await notify.to_user(
+        repos,
+        data,
+        record.merchant_id,
+        "review/approved",
+        number=record.number,
+        merchant_no=merchant_no,
+    )
+    await hand_over(repos, data, record)
+    log.info("application %s approved by %s; merchant %s", record.number, actor, merchant_no)
+    return True
+
+
+async def _start_rejection(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
+    """Reject pressed: the reviewer picks the fields and a reason for each next."""
+    if record.state not in (State.SUBMITTED, State.UNDER_REVIEW):
+        return False
+    await repos.reviews.start(record.id, actor)
+    return True
+
+
+async def reject(
+    repos: Repositories,
+    data: BotData,
+    record: ApplicationRecord,
+    actor: int,
+    reasons: dict[str, str],
+) -> bool:
+    """Reject with a reason per flagged field; the merchant gets the list and a Fix button."""
+    if not reasons or own_application(record, actor):
+        return False
+    if record.state == State.SUBMITTED and not await _to_review(repos, record, actor):
+        return False
+    if record.state != State.UNDER_REVIEW:
+        return False
+    note = "; ".join(f"{field}: {reason}" for field, reason in reasons.items())
+    if not await repos.applications.transition(
+        record.id, State.UNDER_REVIEW, State.REJECTED, actor=actor, note=note
+    ):
+        return False
+    await repos.applications.flag(record.id, reasons)
+    await repos.applications.set_editing(record.id, None)
+    locale = await notify.locale_of_user(repos, data, record.merchant_id)
+    await notify.to_user(
+        repos,
+        data,
+        record.merchant_id,
+        "review/rejected",
+        buttons=[[("btn_fix", f"ap:{record.id}:f")]],
+        number=record.number,
+        flags=[
+            {"label": data.renderer.plain_label(locale, f"field_{field}"), "reason": reason}
+            for field, reason in reasons.items()
+        ],
+    )
+    log.info("application %s rejected by %s: %s", record.number, actor, ", ".join(reasons))
+    return True
+
+
+async def confirm_rejection(
+    repos: Repositories, data: BotData, app_id: int, actor: int, reasons: dict[str, str]
+) -> bool:
+    """Confirm pressed: reject with the reasons gathered; the rejection in progress ends."""
+    record = await repos.applications.get(app_id)
+    done = record is not None and await reject(repos, data, record, actor, reasons)
+    await repos.reviews.drop(app_id)
+    return done

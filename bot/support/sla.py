@@ -1,0 +1,85 @@
+"""Support tickets against the clock: the SLA round (reminders, escalations, auto-close) and
+replies that could not reach their merchant."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.data import BotData
+from bot.support.rules import (
+    Status,
+    minutes,
+    reopen_window,
+    response_target,
+    sla_breach,
+)
+from bot.support.service import merchant_name, to_staff
+from bot.support.staff import escalate
+from bot.support.texts import staff_text
+from storage import Repositories
+from storage.db import utcnow
+from storage.tickets import Ticket
+
+log = logging.getLogger(__name__)
+
+
+async def undeliverable(
+    repos: Repositories, data: BotData, ticket_id: int, outbox_id: int
+) -> Ticket | None:
+    """Mark the ticket as unreachable and queue the notice to staff (once per bounce)."""
+    ticket = await repos.tickets.get(ticket_id)
+    if ticket is None:
+        return None
+    await repos.tickets.note_fields(ticket.id, undeliverable_at=utcnow())
+    await repos.tickets.add_event(ticket.id, None, "undeliverable", ticket.status, ticket.status)
+    await to_staff(
+        repos,
+        data,
+        ticket,
+        "support/undeliverable",
+        kind="notice",
+        dedupe=f"tk-undeliverable:{outbox_id}",
+        name=await merchant_name(repos, ticket),
+    )
+    log.warning("ticket %s: a reply could not be delivered (bot blocked)", ticket.number)
+    return ticket
+
+
+async def check_sla(repos: Repositories, data: BotData, now: datetime | None = None) -> int:
+    """Remind staff of tickets past their target, escalate those past twice it, close resolved
+    tickets past the reopen window. Returns how many tickets it acted on."""
+    now = now or utcnow()
+    acted = 0
+    # Reminders go where the ticket lives: the support chat, or the escalation chat after an
+    # escalation (the people who owe the response are there).
+    for ticket in await repos.tickets.waiting():
+        breach = sla_breach(data.settings, ticket.priority, ticket.waiting_since, now)
+        if breach == 0 or ticket.waiting_since is None:
+            continue
+        acted += 1
+        await to_staff(
+            repos,
+            data,
+            ticket,
+            "support/reminder",
+            kind="reminder",
+            dedupe=f"tk-sla:{ticket.id}:{ticket.sla_round}",
+            name=await merchant_name(repos, ticket),
+            waited=minutes(now - ticket.waiting_since),
+            target=minutes(response_target(data.settings, ticket.priority)),
+        )
+        if breach == 2:
+            reason = staff_text(data, "auto_reason")
+            await escalate(repos, data, ticket, None, reason, sla_round=ticket.sla_round, now=now)
+    for ticket in await repos.tickets.resolved_before(now - reopen_window(data.settings)):
+        acted += await repos.tickets.transition(
+            ticket,
+            Status.CLOSED,
+            actor=None,
+            action="expire",
+            allowed_from=(Status.RESOLVED,),
+            closed_at=now,
+            comment_wanted=0,
+        )
+    return acted
