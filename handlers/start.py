@@ -5,7 +5,6 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import Context
-from bot.smalltalk import small_talk
 from handlers import faq, fulfilment, onboarding, reports, support
 from handlers.common import MENU_ITEMS, label, main_menu, reply
 
@@ -88,10 +87,6 @@ async def private_message(update: Update, context: Context) -> None:
     # order matters: an open ticket (or one being described) takes the merchant's words,
     # photos and documents before the FAQ reads them as a question.
     if await support.take_message(update, context):
-        return
-    # A bare "你好" or "谢谢" is courtesy, not a question the FAQ could fail to answer.
-    if message.text and (kind := small_talk(message.text)):
-        await reply(update, context, f"smalltalk/{kind}", keyboard=main_menu(context))
         return
     if message.text:
         await faq.answer_question(update, context)
