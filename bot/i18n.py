@@ -6,6 +6,7 @@ import html
 from functools import cache
 from pathlib import Path
 
+from babel.dates import get_timezone, get_timezone_name
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from bot.settings import LOCALES, Locale
@@ -79,3 +80,17 @@ def template_names(templates_dir: Path = TEMPLATES_DIR) -> dict[Locale, set[str]
         }
         for locale in LOCALES
     }
+
+
+# China has one civil time, which merchants call 北京时间 whatever IANA names the zone.
+_BEIJING_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC"})
+
+
+def zone_label(zone: str, locale: Locale) -> str:
+    """A time zone as a merchant says it: "北京时间" / "Beijing time", else Babel's name."""
+    if zone in _BEIJING_ZONES:
+        return "北京时间" if locale == "zh-CN" else "Beijing time"
+    try:
+        return get_timezone_name(get_timezone(zone), locale=locale.replace("-", "_"))
+    except LookupError:
+        return zone

@@ -15,7 +15,7 @@ from telegram.constants import ParseMode
 
 from bot.charts import details_csv, week_chart_png
 from bot.data import BotData
-from bot.i18n import Renderer
+from bot.i18n import Renderer, zone_label
 from bot.settings import Locale
 from bot.settlement import (
     SettlementDay,
@@ -107,7 +107,7 @@ def settings_text(renderer: Renderer, locale: Locale, merchant: Merchant) -> str
         "reports/settings",
         merchant_name=merchant.name,
         summary_time=merchant.summary_time,
-        timezone=merchant.timezone,
+        timezone=zone_label(merchant.timezone, locale),
         enabled=merchant.summaries_enabled,
     )
 

@@ -261,6 +261,7 @@ async def test_summary_settings_switch_pushes_off_and_back_on_at_another_time(
     await shop.send("/settings")
     panel = await shop.reply()
     assert "开启" in panel["text"] and "✅ 21:30" in shop.buttons(panel)
+    assert "北京时间" in panel["text"] and "Asia/Shanghai" not in panel["text"]
     await shop.press("关闭每日推送", panel)
     assert "已关闭" in (await shop.edited())["text"]
 
