@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.lifecycle import State
+from bot.application.lifecycle import State
 from bot.settings import Settings
 from storage.db import utcnow
 

@@ -14,8 +14,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
-from bot import onboarding as form
 from bot import privacy
+from bot.application import form
 from bot.context import Context
 from bot.masking import mask_name
 from handlers import users

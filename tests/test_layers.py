@@ -60,6 +60,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "faq": TOP | {"handlers", "scheduler"},
     # Capability services: rules, use cases and the message kinds they queue; no Telegram,
     # not even the typed handler context (they take bot.data.BotData).
+    "bot.application": SERVICE_FORBIDDEN,
     "bot.support": SERVICE_FORBIDDEN,
     "bot.review": SERVICE_FORBIDDEN,
     "bot.fulfilment": SERVICE_FORBIDDEN,

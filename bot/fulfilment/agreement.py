@@ -11,8 +11,8 @@ import hashlib
 from jinja2 import TemplateNotFound
 
 from bot import notify
+from bot.application.lifecycle import State
 from bot.data import BotData
-from bot.lifecycle import State
 from bot.settings import LOCALES, Locale
 from storage import Repositories
 from storage.applications import ApplicationRecord
