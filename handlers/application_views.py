@@ -271,3 +271,12 @@ async def send_cancel_confirm(chat_id: int, context: Context, draft: form.Draft)
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
     )
+
+
+async def send_draft_reminder(chat_id: int, context: Context, draft: form.Draft) -> None:
+    """/status while a draft is open: how far it is."""
+    await context.bot.send_message(
+        chat_id,
+        text(context, "apply/draft_reminder", done=answered(draft), total=TOTAL),
+        parse_mode=ParseMode.HTML,
+    )

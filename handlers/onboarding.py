@@ -9,13 +9,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 
 from bot.application import form
 from bot.application import service as application
-from bot.application.service import MIB, WITHDRAWABLE
+from bot.application.service import WITHDRAWABLE
 from bot.application.validation import FieldError
 from bot.context import Context
 from bot.privacy import POLICY_VERSION
@@ -25,6 +24,7 @@ from handlers.application_views import (
     draft_of,
     error_text,
     send_cancel_confirm,
+    send_draft_reminder,
     send_resume_offer,
     send_review,
     send_status,
@@ -33,7 +33,7 @@ from handlers.application_views import (
 from handlers.common import drop_keyboard, label, text
 from handlers.privacy_views import send_consent
 from handlers.review_views import refresh_cards
-from storage.applications import DocumentRecord
+from handlers.uploads import receive_document
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +74,7 @@ async def status_command(update: Update, context: Context) -> None:
     async with context.bot_data.storage.transaction() as repos:
         latest = await repos.applications.latest_of(user.id)
     if latest is not None and latest.state == "draft":
-        await context.bot.send_message(
-            user.id,
-            text(
-                context,
-                "apply/draft_reminder",
-                done=application.answered(draft_of(latest)),
-                total=TOTAL,
-            ),
-            parse_mode=ParseMode.HTML,
-        )
+        await send_draft_reminder(user.id, context, draft_of(latest))
         return
     await send_status(user.id, context, latest)
 
@@ -140,7 +131,7 @@ async def on_message(update: Update, context: Context) -> None:
         if q is None:
             raise FieldError("choice.expected")
         if q.kind is form.Kind.DOCUMENT:
-            doc = await _receive_document(message, context, draft, q.key)
+            doc = await receive_document(message, context, draft, q.key)
             await _commit(update, context, draft, q.key, doc)
         elif q.kind is form.Kind.CHOICE:
             raise FieldError("choice.expected")
@@ -226,43 +217,6 @@ async def on_button(update: Update, context: Context) -> None:
         # A button from an older question: say so and repeat where the form really is.
         await query.answer(label(context, "stale_button"))
         await ask(user.id, context, draft)
-
-
-async def _receive_document(
-    message: Message, context: Context, draft: form.Draft, slot: str
-) -> DocumentRecord:
-    """Download, check by real content, store encrypted; refuse reuse in another slot."""
-    settings = context.bot_data.settings
-    max_bytes = int(settings.max_document_mb * MIB)
-    if message.photo:
-        attachment, declared, name = message.photo[-1], "image/jpeg", None
-    elif message.document:
-        doc = message.document
-        attachment, declared, name = doc, doc.mime_type, doc.file_name
-    else:
-        raise FieldError("document.expected")
-    if attachment.file_size and attachment.file_size > max_bytes:
-        # Refuse before downloading: Telegram says how big it is.
-        raise FieldError(
-            "document.too_large",
-            {"size_mb": round(attachment.file_size / MIB, 1), "max_mb": settings.max_document_mb},
-        )
-    try:
-        tg_file = await attachment.get_file()
-        data = bytes(await tg_file.download_as_bytearray())
-    except TelegramError as exc:
-        log.warning("download of a %s failed: %r", slot, exc)
-        raise FieldError("document.download_failed") from None
-    return await application.store_document(
-        context.bot_data,
-        draft,
-        slot,
-        data,
-        declared_mime=declared,
-        file_name=name,
-        file_id=attachment.file_id,
-        file_unique_id=attachment.file_unique_id,
-    )
 
 
 async def _commit(
