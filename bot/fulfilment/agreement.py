@@ -55,7 +55,7 @@ async def queue_agreement(repos: Repositories, data: BotData, record: Applicatio
     text, buttons = agreement_to_sign(data, locale, record)
     await repos.outbox.put(
         record.merchant_id,
-        "text",
+        notify.TEXT,
         {"text": text, "buttons": notify.button_rows(data, locale, buttons)},
     )
 
