@@ -20,7 +20,7 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
 
-from bot.validation import FieldError
+from bot.application.validation import FieldError
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.application.validation import FieldError
 from bot.crypto import FieldCipher
 from bot.decoding import check_image, check_pdf
 from bot.private_files import private_dir
-from bot.validation import FieldError
 
 __all__ = [
     "ACCEPTED_MIME_TYPES",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from bot.lifecycle import State
+from bot.application.lifecycle import State
 from bot.settlement import local_today, summary_for
 from storage import Repositories
 from storage.db import utcnow

@@ -7,6 +7,9 @@ from bot.i18n import locale_for
 from bot.settings import Locale
 from storage import Repositories
 
+# The one shared outbox kind: a rendered text and its buttons, {"text", "buttons"}.
+TEXT = "text"
+
 Buttons = list[list[tuple[str, str]]]  # rows of (label key, callback data)
 
 
@@ -41,7 +44,7 @@ async def to_user(
     text = data.renderer.render(locale, template, **values)
     await repos.outbox.put(
         user_id,
-        "text",
+        TEXT,
         {"text": text, "buttons": button_rows(data, locale, buttons)},
         dedupe_key=dedupe,
     )
@@ -60,4 +63,4 @@ async def to_staff_chat(
     if chat_id is None:
         return
     text = data.renderer.render(data.settings.default_locale, template, **values)
-    await repos.outbox.put(chat_id, "text", {"text": text, "buttons": []}, dedupe_key=dedupe)
+    await repos.outbox.put(chat_id, TEXT, {"text": text, "buttons": []}, dedupe_key=dedupe)

@@ -7,10 +7,11 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
-from bot import onboarding as form
+from bot.application import form
+from bot.application.lifecycle import MILESTONES, State
+from bot.application.service import answered
+from bot.application.validation import FieldError
 from bot.context import Context
-from bot.lifecycle import MILESTONES, State
-from bot.validation import FieldError
 from handlers.common import label, locale_of, main_menu, text
 from handlers.privacy_views import has_consent, send_consent
 from storage.applications import ApplicationRecord
@@ -222,4 +223,60 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
         ),
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
+    )
+
+
+def _confirm(context: Context, *rows: tuple[str, str]) -> InlineKeyboardMarkup:
+    """One button per row: (label key, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label(context, key), callback_data=data)] for key, data in rows]
+    )
+
+
+async def send_resume_offer(chat_id: int, context: Context, draft: form.Draft) -> None:
+    """A half-filled draft: resume it or start over."""
+    buttons = [
+        InlineKeyboardButton(label(context, "btn_resume"), callback_data=_cb(draft, "r")),
+        InlineKeyboardButton(label(context, "btn_restart"), callback_data=_cb(draft, "n")),
+    ]
+    await context.bot.send_message(
+        chat_id,
+        text(context, "apply/resume", done=answered(draft), total=TOTAL),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup([buttons]),
+    )
+
+
+async def send_withdraw_confirm(chat_id: int, context: Context, record: ApplicationRecord) -> None:
+    """Ask before withdrawing a submitted application."""
+    keyboard = _confirm(
+        context, ("btn_withdraw_yes", f"ap:{record.id}:w"), ("btn_cancel_no", "menu:status")
+    )
+    await context.bot.send_message(
+        chat_id,
+        text(context, "apply/withdraw_confirm", number=record.number),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+    )
+
+
+async def send_cancel_confirm(chat_id: int, context: Context, draft: form.Draft) -> None:
+    """Ask before discarding the draft."""
+    keyboard = _confirm(
+        context, ("btn_cancel_yes", _cb(draft, "x")), ("btn_cancel_no", _cb(draft, "r"))
+    )
+    await context.bot.send_message(
+        chat_id,
+        text(context, "apply/cancel_confirm"),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+    )
+
+
+async def send_draft_reminder(chat_id: int, context: Context, draft: form.Draft) -> None:
+    """/status while a draft is open: how far it is."""
+    await context.bot.send_message(
+        chat_id,
+        text(context, "apply/draft_reminder", done=answered(draft), total=TOTAL),
+        parse_mode=ParseMode.HTML,
     )

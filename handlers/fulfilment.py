@@ -10,12 +10,12 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot import notify
+from bot.application.lifecycle import State
 from bot.context import Context
 from bot.fulfilment import agreement
 from bot.fulfilment import service as fulfilment
 from bot.fulfilment.codes import CodeError, normalize_code
 from bot.fulfilment.service import normalize_serial
-from bot.lifecycle import State
 from bot.parsing import strict_int
 from handlers.common import drop_keyboard, keyboard, label, locale_of, main_menu, reply
 from handlers.fulfilment_views import send_voucher

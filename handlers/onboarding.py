@@ -6,46 +6,36 @@ derived from the stored draft, so a restart at any step loses nothing.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 
-from bot import notify
-from bot import onboarding as form
+from bot.application import form
+from bot.application import service as application
+from bot.application.service import WITHDRAWABLE
+from bot.application.validation import FieldError
 from bot.context import Context
-from bot.documents import check_document
-from bot.lifecycle import State
 from bot.privacy import POLICY_VERSION
-from bot.validation import FieldError
 from handlers.application_views import (
     TOTAL,
     ask,
     draft_of,
     error_text,
+    send_cancel_confirm,
+    send_draft_reminder,
+    send_resume_offer,
     send_review,
     send_status,
+    send_withdraw_confirm,
 )
 from handlers.common import drop_keyboard, label, text
 from handlers.privacy_views import send_consent
 from handlers.review_views import refresh_cards
-from storage.applications import DocumentRecord
+from handlers.uploads import receive_document
 
 log = logging.getLogger(__name__)
-
-_MIB = 1024 * 1024
-# A submitted application may be withdrawn until the POS machine ships.
-WITHDRAWABLE = (
-    State.SUBMITTED,
-    State.UNDER_REVIEW,
-    State.REJECTED,
-    State.APPROVED,
-    State.AGREEMENT_SIGNED,
-)
 
 
 async def apply_command(update: Update, context: Context) -> None:
@@ -62,33 +52,13 @@ async def apply_command(update: Update, context: Context) -> None:
     elif draft is None or not draft.answers:
         await _start_new(user.id, context)
     else:
-        keyboard = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        label(context, "btn_resume"), callback_data=f"ap:{draft.id}:r"
-                    ),
-                    InlineKeyboardButton(
-                        label(context, "btn_restart"), callback_data=f"ap:{draft.id}:n"
-                    ),
-                ]
-            ]
-        )
-        await context.bot.send_message(
-            user.id,
-            text(context, "apply/resume", done=_done(draft_of(draft)), total=TOTAL),
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard,
-        )
+        await send_resume_offer(user.id, context, draft_of(draft))
 
 
 async def _start_new(user_id: int, context: Context) -> None:
     """Open a draft (or reuse the empty one) and ask the first question."""
     async with context.bot_data.storage.transaction() as repos:
-        record = await repos.applications.draft_of(user_id)
-        if record is None:
-            record = await repos.applications.get(await repos.applications.create_draft(user_id))
-    assert record is not None
+        record = await application.open_draft(repos, user_id)
     await context.bot.send_message(
         user_id, text(context, "apply/intro", total=TOTAL), parse_mode=ParseMode.HTML
     )
@@ -104,11 +74,7 @@ async def status_command(update: Update, context: Context) -> None:
     async with context.bot_data.storage.transaction() as repos:
         latest = await repos.applications.latest_of(user.id)
     if latest is not None and latest.state == "draft":
-        await context.bot.send_message(
-            user.id,
-            text(context, "apply/draft_reminder", done=_done(draft_of(latest)), total=TOTAL),
-            parse_mode=ParseMode.HTML,
-        )
+        await send_draft_reminder(user.id, context, draft_of(latest))
         return
     await send_status(user.id, context, latest)
 
@@ -122,52 +88,14 @@ async def cancel_command(update: Update, context: Context) -> None:
         latest = None if draft else await repos.applications.latest_of(user.id)
     if draft is None and latest is not None and latest.state in WITHDRAWABLE:
         # Withdraw a submitted application (any state before shipping).
-        keyboard = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        label(context, "btn_withdraw_yes"), callback_data=f"ap:{latest.id}:w"
-                    )
-                ],
-                [
-                    InlineKeyboardButton(
-                        label(context, "btn_cancel_no"), callback_data="menu:status"
-                    )
-                ],
-            ]
-        )
-        await context.bot.send_message(
-            user.id,
-            text(context, "apply/withdraw_confirm", number=latest.number),
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard,
-        )
+        await send_withdraw_confirm(user.id, context, latest)
         return
     if draft is None:
         await context.bot.send_message(
             user.id, text(context, "apply/nothing_to_cancel"), parse_mode=ParseMode.HTML
         )
         return
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    label(context, "btn_cancel_yes"), callback_data=f"ap:{draft.id}:x"
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    label(context, "btn_cancel_no"), callback_data=f"ap:{draft.id}:r"
-                )
-            ],
-        ]
-    )
-    await context.bot.send_message(
-        user.id,
-        text(context, "apply/cancel_confirm"),
-        parse_mode=ParseMode.HTML,
-        reply_markup=keyboard,
-    )
+    await send_cancel_confirm(user.id, context, draft_of(draft))
 
 
 async def has_draft(user_id: int, context: Context) -> bool:
@@ -203,7 +131,7 @@ async def on_message(update: Update, context: Context) -> None:
         if q is None:
             raise FieldError("choice.expected")
         if q.kind is form.Kind.DOCUMENT:
-            doc = await _receive_document(message, context, draft, q.key)
+            doc = await receive_document(message, context, draft, q.key)
             await _commit(update, context, draft, q.key, doc)
         elif q.kind is form.Kind.CHOICE:
             raise FieldError("choice.expected")
@@ -265,8 +193,7 @@ async def on_button(update: Update, context: Context) -> None:
     elif action == "e" and q is None and field in form.BY_KEY:
         await query.answer()
         async with context.bot_data.storage.transaction() as repos:
-            await repos.applications.set_editing(draft.application_id, field)
-        draft.editing = field
+            await application.edit(repos, draft, field)
         await ask(user.id, context, draft)
     elif action == "s" and q is None and draft.complete:
         await query.answer()
@@ -292,87 +219,13 @@ async def on_button(update: Update, context: Context) -> None:
         await ask(user.id, context, draft)
 
 
-def _done(draft: form.Draft) -> int:
-    return sum(1 for q in form.QUESTIONS if draft.has(q.key))
-
-
-async def _receive_document(
-    message: Message, context: Context, draft: form.Draft, slot: str
-) -> DocumentRecord:
-    """Download, check by real content, store encrypted; refuse reuse in another slot."""
-    settings = context.bot_data.settings
-    max_bytes = int(settings.max_document_mb * _MIB)
-    if message.photo:
-        attachment, declared, name = message.photo[-1], "image/jpeg", None
-    elif message.document:
-        doc = message.document
-        attachment, declared, name = doc, doc.mime_type, doc.file_name
-    else:
-        raise FieldError("document.expected")
-    if attachment.file_size and attachment.file_size > max_bytes:
-        # Refuse before downloading: Telegram says how big it is.
-        raise FieldError(
-            "document.too_large",
-            {"size_mb": round(attachment.file_size / _MIB, 1), "max_mb": settings.max_document_mb},
-        )
-    try:
-        tg_file = await attachment.get_file()
-        data = bytes(await tg_file.download_as_bytearray())
-    except TelegramError as exc:
-        log.warning("download of a %s failed: %r", slot, exc)
-        raise FieldError("document.download_failed") from None
-    # Decoding a photo is CPU work: off the event loop. Only the licence may be a PDF.
-    mime = await asyncio.to_thread(
-        check_document,
-        data,
-        declared_mime=declared,
-        file_name=name,
-        max_bytes=max_bytes,
-        pdf_allowed=slot == "licence",
-    )
-    sha256 = hashlib.sha256(data).hexdigest()
-    for other in form.DOCUMENT_SLOTS:
-        if other != slot and draft.answers.get(other) == sha256:
-            raise FieldError("document.reused", {"slot": other})
-    # fsync'd file I/O: keep it off the event loop.
-    blob = await asyncio.to_thread(context.bot_data.documents.put, data, mime)
-    return DocumentRecord(
-        slot=slot,
-        sha256=blob.sha256,
-        mime_type=mime,
-        size=blob.size,
-        file_id=attachment.file_id,
-        file_unique_id=attachment.file_unique_id,
-    )
-
-
 async def _commit(
     update: Update, context: Context, draft: form.Draft, key: str, value: object
 ) -> None:
     """Store one answer (exactly once per update), settle edits, then ask what comes next."""
-    q = form.BY_KEY[key]
     async with context.bot_data.storage.transaction() as repos:
-        if not await repos.updates.claim(update.update_id):
+        if not await application.save_answer(repos, draft, key, value, update.update_id):
             return  # handled concurrently by another delivery of the same update
-        apps = repos.applications
-        if isinstance(value, DocumentRecord):
-            await apps.save_document(draft.application_id, value)
-            draft.answers[key] = value.sha256
-        else:
-            await apps.save_answer(draft.application_id, key, value, sensitive=q.sensitive)
-            draft.answers[key] = value
-        stale = form.invalidated(draft)
-        if stale:
-            await apps.forget(draft.application_id, stale)
-            for field in stale:
-                draft.answers.pop(field, None)
-        if draft.fixing and key in draft.to_fix:
-            await apps.mark_fixed(draft.application_id, key)
-            draft.to_fix.remove(key)
-        if draft.editing == key:
-            # A rejected application stays in fixing mode until it is resubmitted.
-            await apps.set_editing(draft.application_id, form.FIXING if draft.fixing else None)
-            draft.editing = None
     chat = update.effective_chat
     assert chat is not None
     await ask(chat.id, context, draft)
@@ -386,31 +239,11 @@ async def _submit(update: Update, context: Context, draft: form.Draft) -> None:
     data = context.bot_data
     day = datetime.now(data.settings.zone).strftime("%Y%m%d")
     async with data.storage.transaction() as repos:
-        if not await repos.updates.claim(update.update_id):
-            return
-        apps = repos.applications
-        if draft.fixing:
-            record = await apps.get(draft.application_id)
-            assert record is not None
-            fixed = ", ".join(record.flags)
-            if not await apps.resubmit(draft.application_id, actor=user.id, note=f"fixed: {fixed}"):
-                return
-            number = record.number or ""
-        else:
-            number = await apps.submit(draft.application_id, actor=user.id, day=day)
-        if data.settings.review_chat_id is not None:
-            await repos.outbox.put(
-                data.settings.review_chat_id,
-                "review_card",
-                {"application_id": draft.application_id},
-                dedupe_key=f"card:{draft.application_id}:{update.update_id}",
-            )
-    log.info(
-        "application %s %s by user %s",
-        number,
-        "resubmitted" if draft.fixing else "submitted",
-        user.id,
-    )
+        number = await application.submit(
+            repos, data, draft, actor=user.id, update_id=update.update_id, day=day
+        )
+    if number is None:
+        return
     template = "apply/resubmitted" if draft.fixing else "apply/submitted"
     await context.bot.send_message(
         user.id, text(context, template, number=number), parse_mode=ParseMode.HTML
@@ -425,29 +258,12 @@ async def _withdraw(update: Update, context: Context, app_id: str) -> None:
     user = query.from_user
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        record = await repos.applications.latest_of(user.id)
-        done = (
-            record is not None
-            and str(record.id) == app_id
-            and record.state in WITHDRAWABLE
-            and await repos.applications.transition(
-                record.id, record.state, State.CANCELLED, actor=user.id, note="withdrawn"
-            )
-        )
-        if done:
-            assert record is not None
-            issued = await repos.fulfilment.current_code(record.id)
-            if issued is not None:
-                await repos.fulfilment.revoke_code(issued.id, "application withdrawn")
-            await notify.to_staff_chat(
-                repos, data, data.settings.review_chat_id, "review/withdrawn", number=record.number
-            )
+        record = await application.withdraw(repos, data, user.id, app_id)
     await drop_keyboard(query.message)
-    if not done:
+    if record is None:
         await query.answer(label(context, "stale_button"), show_alert=True)
         return
     await query.answer()
-    log.info("application %s withdrawn by user %s", app_id, user.id)
     await context.bot.send_message(
         user.id, text(context, "apply/withdrawn", number=record.number), parse_mode=ParseMode.HTML
     )
@@ -461,12 +277,7 @@ async def _start_fixing(update: Update, context: Context, app_id: str) -> None:
     assert query is not None
     user = query.from_user
     async with context.bot_data.storage.transaction() as repos:
-        record = await repos.applications.form_of(user.id)
-        if record is None or str(record.id) != app_id or record.state != "rejected":
-            record = None
-        elif record.editing is None:
-            await repos.applications.set_editing(record.id, form.FIXING)
-            record.editing = form.FIXING
+        record = await application.start_fixing(repos, user.id, app_id)
     if record is None:
         await query.answer(label(context, "stale_button"))
         await drop_keyboard(query.message)
@@ -479,11 +290,8 @@ async def _start_fixing(update: Update, context: Context, app_id: str) -> None:
 async def _discard(context: Context, draft: form.Draft, actor: int) -> None:
     """Delete the draft, then the stored files nothing else references."""
     async with context.bot_data.storage.transaction() as repos:
-        blobs = await repos.applications.delete(draft.application_id)
-        orphans = [sha for sha in blobs if not await repos.applications.blob_in_use(sha)]
-    for sha in orphans:
-        context.bot_data.documents.delete(sha)
-    log.info("draft %s discarded by user %s", draft.application_id, actor)
+        orphans = await application.discard(repos, draft.application_id, actor)
+    application.delete_files(context.bot_data, orphans)
 
 
 __all__ = [

@@ -6,7 +6,6 @@ show one merchant's data to everyone in it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 
@@ -14,10 +13,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
-from bot import onboarding as form
 from bot import privacy
+from bot.application import form
 from bot.context import Context
 from bot.masking import mask_name
+from bot.privacy import service
 from handlers import users
 from handlers.application_views import ask, draft_of, send_status
 from handlers.common import drop_keyboard, label, text
@@ -133,26 +133,15 @@ async def mydata_command(update: Update, context: Context) -> None:
     data = context.bot_data
     async with data.storage.transaction() as repos:
         export = await privacy.collect_export(repos, user.id)
-    files: dict[str, bytes] = {}
-    for name, sha256 in export.files.items():
-        try:
-            files[name] = await asyncio.to_thread(data.documents.get, sha256)
-        except FileNotFoundError:
-            log.warning("export for user %s: a document file is missing", user.id)
-    archive = await asyncio.to_thread(privacy.build_zip, export.data, files)
+    archive = await service.build_archive(data, export, user.id)
     await context.bot.send_document(
         user.id,
-        InputFile(archive, filename="mydata.zip"),
+        InputFile(archive.content, filename="mydata.zip"),
         caption=text(context, "privacy/export_caption"),
         parse_mode=ParseMode.HTML,
     )
     async with data.storage.transaction() as repos:
-        await repos.privacy.add_event(
-            user.id,
-            "export",
-            {"applications": len(export.data["applications"]), "documents": len(files)},
-        )
-    log.info("user %s exported their data (%d documents)", user.id, len(files))
+        await service.exported(repos, user.id, archive)
 
 
 # ---------------------------------------------------------------------------- erasure
@@ -218,9 +207,7 @@ async def _erase(update: Update, context: Context) -> None:
     if isinstance(result, privacy.ErasureBlocked):
         await _send_blocked(user.id, context, result)
         return
-    # Rows first (committed), then files: a crash between leaves only unreadable orphans.
-    for sha256 in result.blobs:
-        await asyncio.to_thread(data.documents.delete, sha256)
+    await service.delete_files(data, result.blobs)
     users.forget_profile(context.user_data)
     log.info("user %s erased their data: %s; kept %s", user.id, result.deleted, result.kept)
     await context.bot.send_message(
@@ -252,25 +239,14 @@ async def _agree(update: Update, context: Context, digest: str) -> None:
         await drop_keyboard(query.message)
         await send_consent(user.id, context)
         return
+    locale = context.user_data.locale if context.user_data else "zh-CN"
     async with context.bot_data.storage.transaction() as repos:
-        if await repos.privacy.record_consent(
-            user.id,
-            version=privacy.POLICY_VERSION,
-            locale=context.user_data.locale if context.user_data else "zh-CN",
-            text_sha256=sha256,
-        ):
-            await repos.privacy.add_event(
-                user.id, "consent", {"version": privacy.POLICY_VERSION, "text_sha256": sha256}
-            )
-        consent = await repos.privacy.consent(user.id, privacy.POLICY_VERSION)
-        record = await repos.applications.active_form(user.id)
-    assert consent is not None
+        consent, record = await service.agree(repos, user.id, locale=locale, text_sha256=sha256)
     await query.answer(plabel(context, "agreed"))
     with contextlib.suppress(TelegramError):
         await query.edit_message_text(
             consent_text(context, consent.agreed_at), parse_mode=ParseMode.HTML
         )
-    log.info("user %s agreed to privacy notice %s", user.id, privacy.POLICY_VERSION)
     if record is not None:
         await ask(user.id, context, draft_of(record))
     else:
@@ -284,18 +260,9 @@ async def _decline(update: Update, context: Context) -> None:
     user = query.from_user
     await query.answer()
     await drop_keyboard(query.message)
-    orphans: list[str] = []
     async with context.bot_data.storage.transaction() as repos:
-        apps = repos.applications
-        record = await apps.active_form(user.id)
-        if record is not None and record.state == "draft":
-            blobs = await apps.delete(record.id)
-            orphans = [sha for sha in blobs if not await apps.blob_in_use(sha)]
-        elif record is not None:
-            await apps.set_editing(record.id, None)  # a rejected one stops being fixed
-    for sha256 in orphans:
-        await asyncio.to_thread(context.bot_data.documents.delete, sha256)
-    log.info("user %s declined the privacy notice", user.id)
+        orphans = await service.decline(repos, user.id)
+    await service.delete_files(context.bot_data, orphans)
     await context.bot.send_message(
         user.id, text(context, "privacy/declined"), parse_mode=ParseMode.HTML
     )

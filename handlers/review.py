@@ -7,7 +7,7 @@ import logging
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
-from bot import onboarding as form
+from bot.application import form
 from bot.context import Context
 from bot.data import BotData
 from bot.parsing import strict_int

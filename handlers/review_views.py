@@ -13,7 +13,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot import onboarding as form
+from bot.application import form
 from bot.data import BotData
 from bot.notify import Buttons, button_rows
 from bot.settings import Locale

@@ -9,7 +9,11 @@ from __future__ import annotations
 from telegram import Bot
 from telegram.constants import ParseMode
 
+from bot import notify
 from bot.data import BotData
+from bot.fulfilment import kinds as fulfilment_kinds
+from bot.review import kinds as review_kinds
+from bot.support import kinds as support_kinds
 from bot.support.sla import undeliverable
 from handlers import fulfilment_views, review_views, support_batch, support_views
 from handlers.common import keyboard
@@ -71,13 +75,13 @@ async def reply_refused(bot: Bot, data: BotData, item: OutboxItem) -> None:
 
 
 SENDERS: dict[str, Send] = {
-    "text": send_text,
-    "voucher": send_voucher,
-    "review_card": post_review_card,
-    "ticket_card": post_ticket_card,
-    "ticket_post": post_ticket_message,
-    "ticket_batch": post_ticket_batch,
-    "copy": copy_message,
+    notify.TEXT: send_text,
+    fulfilment_kinds.VOUCHER: send_voucher,
+    review_kinds.REVIEW_CARD: post_review_card,
+    support_kinds.TICKET_CARD: post_ticket_card,
+    support_kinds.TICKET_POST: post_ticket_message,
+    support_kinds.TICKET_BATCH: post_ticket_batch,
+    support_kinds.COPY: copy_message,
 }
 
 

@@ -12,9 +12,9 @@ from babel.dates import format_timedelta
 from telegram import Update
 from telegram.constants import ParseMode
 
+from bot.application.lifecycle import State
 from bot.context import Context
 from bot.fulfilment import service as fulfilment
-from bot.lifecycle import State
 from bot.parsing import echo, strict_int
 from handlers.common import label, locale_of, text
 from storage.db import utcnow

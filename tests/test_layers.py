@@ -56,10 +56,12 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     | {"handlers", "scheduler", "faq", "telegram", "bot.context", "bot.data", "bot.notify"}
     | {"bot.support.service", "bot.support.staff", "bot.support.sla"}
     | {"bot.support.relay", "bot.support.texts"}
-    | {"bot.review", "bot.fulfilment"},
+    | {"bot.review", "bot.fulfilment", "bot.application.service", "bot.privacy"},
     "faq": TOP | {"handlers", "scheduler"},
     # Capability services: rules, use cases and the message kinds they queue; no Telegram,
     # not even the typed handler context (they take bot.data.BotData).
+    "bot.application": SERVICE_FORBIDDEN,
+    "bot.privacy": SERVICE_FORBIDDEN,
     "bot.support": SERVICE_FORBIDDEN,
     "bot.review": SERVICE_FORBIDDEN,
     "bot.fulfilment": SERVICE_FORBIDDEN,

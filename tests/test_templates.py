@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from bot.application.validation import ERROR_CODES
 from bot.documents import ERROR_CODES as DOCUMENT_ERRORS
 from bot.i18n import TEMPLATES_DIR, Renderer, locale_for, template_names
-from bot.validation import ERROR_CODES
 
 BLOCK = re.compile(r"{%\s*block\s+(\w+)\s*%}")
 

@@ -11,8 +11,8 @@ import hashlib
 from jinja2 import TemplateNotFound
 
 from bot import notify
+from bot.application.lifecycle import State
 from bot.data import BotData
-from bot.lifecycle import State
 from bot.settings import LOCALES, Locale
 from storage import Repositories
 from storage.applications import ApplicationRecord
@@ -55,7 +55,7 @@ async def queue_agreement(repos: Repositories, data: BotData, record: Applicatio
     text, buttons = agreement_to_sign(data, locale, record)
     await repos.outbox.put(
         record.merchant_id,
-        "text",
+        notify.TEXT,
         {"text": text, "buttons": notify.button_rows(data, locale, buttons)},
     )
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot import notify
+from bot.application.lifecycle import State
 from bot.data import BotData
 from bot.fulfilment.codes import CodeError, normalize_code
 from bot.fulfilment.handover import issue_code, queue_voucher
-from bot.lifecycle import State
 from bot.review.service import own_application, refuse_own
 from bot.settings import Settings
 from storage import Repositories

@@ -12,9 +12,9 @@ import logging
 from enum import StrEnum
 
 from bot import notify
+from bot.application.lifecycle import State
 from bot.data import BotData
 from bot.fulfilment.handover import hand_over
-from bot.lifecycle import State
 from storage import Repositories
 from storage.applications import ApplicationRecord
 

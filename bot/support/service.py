@@ -56,7 +56,7 @@ async def to_merchant(
         "buttons": button_rows(data, locale, buttons or []),
         "ticket_id": ticket.id,
     }
-    await repos.outbox.put(ticket.merchant_id, "text", payload)
+    await repos.outbox.put(ticket.merchant_id, notify.TEXT, payload)
 
 
 async def to_staff(

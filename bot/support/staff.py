@@ -12,7 +12,7 @@ from typing import Literal
 
 from bot import notify
 from bot.data import BotData
-from bot.support.kinds import TICKET_CARD, TICKET_POST
+from bot.support.kinds import COPY, TICKET_CARD, TICKET_POST
 from bot.support.relay import copy_to_staff
 from bot.support.rules import (
     ACTIVE,
@@ -81,7 +81,7 @@ async def from_staff(
         "caption": caption[:1000],
         "ticket_id": ticket.id,
     }
-    await repos.outbox.put(ticket.merchant_id, "copy", payload)
+    await repos.outbox.put(ticket.merchant_id, COPY, payload)
     return True
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.onboarding import QUESTIONS, SKIPPED
+from bot.application.form import QUESTIONS, SKIPPED
 from tests.e2e.files import png
 from tests.reliability.crash import FIRST_MERCHANT, Drill, run_drill, stored_answers
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.application.validation import FieldError
 from bot.crypto import DecryptionError, FieldCipher
 from bot.documents import (
     ERROR_CODES,
@@ -17,7 +18,6 @@ from bot.documents import (
     check_document,
     sniff_mime,
 )
-from bot.validation import FieldError
 from tests.e2e.files import jpeg, pdf, png
 
 JPEG = jpeg(1)

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bot.lifecycle import TRANSITIONS, IllegalTransition, State, check
+from bot.application.lifecycle import TRANSITIONS, IllegalTransition, State, check
 
 
 def test_the_happy_path_is_allowed() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import luhn
 
-from bot import validation as v
+from bot.application import validation as v
 from bot.money import parse_yuan, yuan_text
 from bot.transactions_import import parse_transaction
 

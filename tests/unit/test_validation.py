@@ -1,4 +1,4 @@
-"""Tests for bot.validation: every field of the merchant application."""
+"""Tests for bot.application.validation: every field of the merchant application."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from stdnum.cn import ric
 
-from bot.validation import (
+from bot.application.validation import (
     BUSINESS_CATEGORIES,
     ERROR_CODES,
     AccountKind,

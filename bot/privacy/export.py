@@ -1,27 +1,7 @@
-"""Consent and data rights (PIPL): the notice's version, what we hold, export and erasure.
-
-No Telegram types here: handlers/privacy.py renders and sends; these functions take the
-repositories of one transaction and return plain results.
-
-Decisions, in the merchant's interest and the operator's legal duties:
-- Consent is asked once per POLICY_VERSION; the record keeps the version, the sha256 of the
-  exact text shown (it contains the retention settings) and the UTC time.
-- The export holds the merchant's own data in full (answers decrypted, documents), except the
-  application code, which is masked: it is a bearer credential for activating the POS, /code
-  shows it in the chat whenever needed, and an export file is meant to be kept and moved
-  around. Staff are named by role, not by their Telegram id, and internal staff notes on
-  tickets are left out (they are staff's assessments, not the merchant's data).
-- Erasure deletes everything except what a signed contract and the transaction records need
-  (CONTRACT_FIELDS of a signed application, its state history, agreement signature, shipment
-  and terminal; merchant numbers with transactions). Consent records stay, marked withdrawn,
-  as proof of what was agreed. An application between submission and activation blocks
-  erasure: the merchant withdraws it with /cancel first (or waits for activation), so a
-  review or a shipment is never pulled out from under staff without the merchant saying so.
-"""
+"""What the bot holds about a person (/privacy) and the export of it (/mydata), as data."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import zipfile
@@ -29,8 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.lifecycle import State
-from bot.settings import Settings
+from bot.privacy.rules import POLICY_VERSION, mask_code
 from storage.db import utcnow
 
 if TYPE_CHECKING:
@@ -38,50 +17,7 @@ if TYPE_CHECKING:
     from storage.applications import ApplicationRecord
     from storage.privacy import Consent
 
-# Bump when the notice says something new: merchants are asked again.
-POLICY_VERSION = "2026.1"
-
-# Between submission and activation an application is in someone's hands: no erasure.
-IN_FLIGHT: frozenset[str] = frozenset(
-    {
-        State.SUBMITTED,
-        State.UNDER_REVIEW,
-        State.APPROVED,
-        State.AGREEMENT_SIGNED,
-        State.SHIPPED,
-    }
-)
-# What identifies the party of a signed contract; public registry data, not a person's.
-CONTRACT_FIELDS: tuple[str, ...] = ("subject_type", "merchant_name", "credit_code", "category")
-
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
-
-
-def retention(settings: Settings) -> dict[str, Any]:
-    """The retention periods, as the notice shows them."""
-
-    def whole(value: float) -> float | int:
-        return int(value) if float(value).is_integer() else value
-
-    return {
-        "documents_days": whole(settings.purge_after_days),
-        "tickets_days": whole(settings.retention_tickets_days),
-        "contract_years": settings.retention_contract_years,
-        "transactions_years": settings.retention_transactions_years,
-    }
-
-
-def notice_hash(text: str) -> str:
-    """The sha256 of a rendered notice: what exactly was agreed to."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def mask_code(code: str) -> str:
-    """ALP-7K3MQ-9XD2W-HFA4 -> ALP-*****-*****-**A4."""
-    head, _, rest = code.partition("-")
-    masked = "".join("*" if c.isalnum() else c for c in rest[:-2]) + rest[-2:]
-    return f"{head}-{masked}" if rest else "*" * len(code)
-
 
 # ---------------------------------------------------------------------------- /privacy
 
@@ -253,89 +189,3 @@ def _json_default(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-# ---------------------------------------------------------------------------- erasure
-
-
-@dataclass
-class ErasureBlocked:
-    """An application is in staff's hands: withdraw it (or wait) first."""
-
-    number: str | None
-    state: str
-
-
-@dataclass
-class Erasure:
-    """What was deleted (counts per category), what is kept (category keys), and the files
-    to delete once the transaction is committed."""
-
-    deleted: dict[str, int]
-    kept: list[str]
-    blobs: list[str]
-
-
-async def blocking_application(repos: Repositories, user_id: int) -> ErasureBlocked | None:
-    """The application that stops an erasure now, if any."""
-    for app_id in await repos.privacy.application_ids(user_id):
-        record = await repos.applications.get(app_id)
-        if record is not None and record.state in IN_FLIGHT:
-            return ErasureBlocked(record.number, record.state)
-    return None
-
-
-async def has_contract(repos: Repositories, user_id: int) -> bool:
-    """True if any of the person's applications has a signed agreement."""
-    for app_id in await repos.privacy.application_ids(user_id):
-        if await repos.privacy.rows("agreement_signatures", "application_id", app_id):
-            return True
-    return False
-
-
-async def erase(repos: Repositories, user_id: int) -> Erasure | ErasureBlocked:
-    """Erase or anonymise everything not needed by a signed contract or the transaction
-    records, and audit it (categories and counts only)."""
-    blocked = await blocking_application(repos, user_id)
-    if blocked is not None:
-        return blocked
-    p = repos.privacy
-    deleted = {"applications": 0, "answers": 0, "documents": 0, "codes": 0}
-    blobs: list[str] = []
-    contracts: list[int] = []
-    for app_id in await p.application_ids(user_id):
-        record = await repos.applications.get(app_id)
-        assert record is not None
-        deleted["documents"] += len(record.documents)
-        if await p.rows("agreement_signatures", "application_id", app_id):
-            contracts.append(app_id)
-            reduced = await p.reduce_to_contract(app_id, CONTRACT_FIELDS)
-            deleted["answers"] += reduced["answers"]
-            deleted["codes"] += reduced["codes"]
-            blobs += reduced["blobs"]
-        else:
-            deleted["applications"] += 1
-            deleted["answers"] += len(record.answers) - len(record.documents)
-            deleted["codes"] += len(await p.codes(app_id))
-            blobs += await p.delete_application(app_id)
-    deleted["ticket_messages"] = await p.blank_tickets(user_id)
-    deleted["faq_questions"] = await p.blank_faq_questions(user_id)
-    deleted["merchant_records"] = await p.drop_unused_merchants(user_id, contracts)
-    deleted["notifications"] = await p.drop_delivered_messages(user_id)
-    await p.drop_activation_attempts(user_id)
-    await p.anonymise_user(user_id)
-    withdrawn = await p.withdraw_consents(user_id)
-    kept = ["account"]
-    if contracts:
-        kept.append("contract")
-    for m in await p.rows("merchants", "telegram_id", user_id):
-        if (await p.transaction_summary(m["merchant_no"]))["count"]:
-            kept.append("transactions")
-            break
-    if await p.ticket_ids(user_id):
-        kept.append("tickets")
-    if withdrawn or await p.consents(user_id):
-        kept.append("consents")
-    orphans = sorted({sha for sha in blobs if not await p.blob_in_use(sha)})
-    await p.add_event(user_id, "erase", {"deleted": deleted, "kept": kept})
-    return Erasure(deleted=deleted, kept=kept, blobs=orphans)

@@ -1,0 +1,206 @@
+"""The application form as transactions: open a draft, store an answer, submit, withdraw, fix.
+
+Every function that changes state takes the open Repositories (the caller owns the
+transaction) and returns what it did; the messages it causes go to the outbox in the same
+transaction. Nothing here sends or draws anything: handlers/onboarding.py does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+
+from bot import notify
+from bot.application import form
+from bot.application.lifecycle import State
+from bot.application.validation import FieldError
+from bot.data import BotData
+from bot.documents import check_document
+from bot.review.kinds import REVIEW_CARD
+from storage import Repositories
+from storage.applications import ApplicationRecord, DocumentRecord
+
+log = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+# A submitted application may be withdrawn until the POS machine ships.
+WITHDRAWABLE = (
+    State.SUBMITTED,
+    State.UNDER_REVIEW,
+    State.REJECTED,
+    State.APPROVED,
+    State.AGREEMENT_SIGNED,
+)
+
+
+def answered(draft: form.Draft) -> int:
+    """How many questions the draft has answered (skips count)."""
+    return sum(1 for q in form.QUESTIONS if draft.has(q.key))
+
+
+async def open_draft(repos: Repositories, user_id: int) -> ApplicationRecord:
+    """The merchant's empty draft, opened if there is none."""
+    record = await repos.applications.draft_of(user_id)
+    if record is None:
+        record = await repos.applications.get(await repos.applications.create_draft(user_id))
+    assert record is not None
+    return record
+
+
+async def store_document(
+    data: BotData,
+    draft: form.Draft,
+    slot: str,
+    content: bytes,
+    *,
+    declared_mime: str | None,
+    file_name: str | None,
+    file_id: str,
+    file_unique_id: str,
+) -> DocumentRecord:
+    """Check an upload by its real content and store it encrypted; refuse reuse in another
+    slot. Raises FieldError."""
+    settings = data.settings
+    # Decoding a photo is CPU work: off the event loop. Only the licence may be a PDF.
+    mime = await asyncio.to_thread(
+        check_document,
+        content,
+        declared_mime=declared_mime,
+        file_name=file_name,
+        max_bytes=int(settings.max_document_mb * MIB),
+        pdf_allowed=slot == "licence",
+    )
+    sha256 = hashlib.sha256(content).hexdigest()
+    for other in form.DOCUMENT_SLOTS:
+        if other != slot and draft.answers.get(other) == sha256:
+            raise FieldError("document.reused", {"slot": other})
+    # fsync'd file I/O: keep it off the event loop.
+    blob = await asyncio.to_thread(data.documents.put, content, mime)
+    return DocumentRecord(
+        slot=slot,
+        sha256=blob.sha256,
+        mime_type=mime,
+        size=blob.size,
+        file_id=file_id,
+        file_unique_id=file_unique_id,
+    )
+
+
+async def save_answer(
+    repos: Repositories, draft: form.Draft, key: str, value: object, update_id: int
+) -> bool:
+    """Store one answer (exactly once per update) and settle edits; ``draft`` follows.
+    False if another delivery of the same update stored it already."""
+    if not await repos.updates.claim(update_id):
+        return False
+    q = form.BY_KEY[key]
+    apps = repos.applications
+    if isinstance(value, DocumentRecord):
+        await apps.save_document(draft.application_id, value)
+        draft.answers[key] = value.sha256
+    else:
+        await apps.save_answer(draft.application_id, key, value, sensitive=q.sensitive)
+        draft.answers[key] = value
+    stale = form.invalidated(draft)
+    if stale:
+        await apps.forget(draft.application_id, stale)
+        for field in stale:
+            draft.answers.pop(field, None)
+    if draft.fixing and key in draft.to_fix:
+        await apps.mark_fixed(draft.application_id, key)
+        draft.to_fix.remove(key)
+    if draft.editing == key:
+        # A rejected application stays in fixing mode until it is resubmitted.
+        await apps.set_editing(draft.application_id, form.FIXING if draft.fixing else None)
+        draft.editing = None
+    return True
+
+
+async def edit(repos: Repositories, draft: form.Draft, key: str) -> None:
+    """Ask ``key`` again (the Edit button on the review page); ``draft`` follows."""
+    await repos.applications.set_editing(draft.application_id, key)
+    draft.editing = key
+
+
+async def submit(
+    repos: Repositories, data: BotData, draft: form.Draft, *, actor: int, update_id: int, day: str
+) -> str | None:
+    """Number the application (or resubmit the fixed one) and queue its card for the
+    reviewers; its number, or None if this update was handled already."""
+    if not await repos.updates.claim(update_id):
+        return None
+    apps = repos.applications
+    if draft.fixing:
+        record = await apps.get(draft.application_id)
+        assert record is not None
+        fixed = ", ".join(record.flags)
+        if not await apps.resubmit(draft.application_id, actor=actor, note=f"fixed: {fixed}"):
+            return None
+        number = record.number or ""
+    else:
+        number = await apps.submit(draft.application_id, actor=actor, day=day)
+    if data.settings.review_chat_id is not None:
+        await repos.outbox.put(
+            data.settings.review_chat_id,
+            REVIEW_CARD,
+            {"application_id": draft.application_id},
+            dedupe_key=f"card:{draft.application_id}:{update_id}",
+        )
+    log.info(
+        "application %s %s by user %s",
+        number,
+        "resubmitted" if draft.fixing else "submitted",
+        actor,
+    )
+    return number
+
+
+async def withdraw(
+    repos: Repositories, data: BotData, user_id: int, app_id: str
+) -> ApplicationRecord | None:
+    """Withdraw the merchant's latest application if it is ``app_id`` and has not shipped:
+    revoke its code and tell the review chat. The record, or None if nothing changed."""
+    record = await repos.applications.latest_of(user_id)
+    if (
+        record is None
+        or str(record.id) != app_id
+        or record.state not in WITHDRAWABLE
+        or not await repos.applications.transition(
+            record.id, record.state, State.CANCELLED, actor=user_id, note="withdrawn"
+        )
+    ):
+        return None
+    issued = await repos.fulfilment.current_code(record.id)
+    if issued is not None:
+        await repos.fulfilment.revoke_code(issued.id, "application withdrawn")
+    await notify.to_staff_chat(
+        repos, data, data.settings.review_chat_id, "review/withdrawn", number=record.number
+    )
+    log.info("application %s withdrawn by user %s", app_id, user_id)
+    return record
+
+
+async def start_fixing(repos: Repositories, user_id: int, app_id: str) -> ApplicationRecord | None:
+    """Put a rejected application ``app_id`` into fixing mode; None if it is not the
+    merchant's rejected one."""
+    record = await repos.applications.form_of(user_id)
+    if record is None or str(record.id) != app_id or record.state != "rejected":
+        return None
+    if record.editing is None:
+        await repos.applications.set_editing(record.id, form.FIXING)
+        record.editing = form.FIXING
+    return record
+
+
+async def discard(repos: Repositories, application_id: int, actor: int) -> list[str]:
+    """Delete a draft; the stored files nothing else references, for delete_files()."""
+    blobs = await repos.applications.delete(application_id)
+    log.info("draft %s discarded by user %s", application_id, actor)
+    return [sha for sha in blobs if not await repos.applications.blob_in_use(sha)]
+
+
+def delete_files(data: BotData, shas: list[str]) -> None:
+    """Remove stored files, once the transaction that orphaned them has committed."""
+    for sha in shas:
+        data.documents.delete(sha)
