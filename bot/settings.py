@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     telegram_base_url: str | None = None
     telegram_file_base_url: str | None = None
     database_path: Path = Path("data/merchant-bot.sqlite3")
+    # Unset or sqlite:///path = a SQLite file; postgresql://user:pass@host/db = PostgreSQL.
+    database_url: SecretStr | None = None
     data_dir: Path = Path("data")
     timezone: str = "Asia/Shanghai"
     default_locale: Locale = "zh-CN"
@@ -109,12 +111,29 @@ class Settings(BaseSettings):
                 break
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _known_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("a URL starting with sqlite:/// or postgresql://")
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _usable_data_dir(cls, value: Path) -> Path:
         if value.exists() and not value.is_dir():
             raise ValueError("a directory, but it names a file")
         return value
+
+    @property
+    def database(self) -> Path | str:
+        """Where Storage keeps its data: a SQLite file's path or a PostgreSQL URL."""
+        url = self.database_url.get_secret_value() if self.database_url else ""
+        if url.startswith("sqlite:///"):
+            return Path(url.removeprefix("sqlite:///"))
+        return url or self.database_path
 
     @property
     def zone(self) -> ZoneInfo:

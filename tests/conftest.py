@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.settings import Settings
+from tests.postgres import cluster, drop_database, fresh_database
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +18,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         "BOT_TOKEN",
         "TELEGRAM_BASE_URL",
         "DATABASE_PATH",
+        "DATABASE_URL",
         "DATA_DIR",
         "TIMEZONE",
         "ADMIN_IDS",
@@ -50,3 +53,23 @@ def make_settings(tmp_path: Path):
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     return build
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """One throwaway PostgreSQL server for the whole run (or TEST_DATABASE_URL's)."""
+    with cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Path | str]:
+    """Where a test's Storage keeps its data, once per backend: a SQLite file under
+    tmp_path, or a fresh, empty PostgreSQL database."""
+    if request.param == "sqlite":
+        yield tmp_path / "db" / "test.sqlite3"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = await fresh_database(server)
+    yield url
+    await drop_database(server, url)
