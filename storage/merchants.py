@@ -188,7 +188,8 @@ class SummaryDeliveryRepository:
                     int(back == 0),
                     local_now.strftime("%H:%M"),
                 ]
-        values = ", ".join(["(?, ?, ?, ?, ?)"] * (len(candidates) // 5))
+        # The CAST types the column for PostgreSQL (untyped parameters there are text).
+        values = ", ".join(["(?, ?, ?, CAST(? AS INTEGER), ?)"] * (len(candidates) // 5))
         rows = await self.tx.fetchall(
             f"WITH cand (timezone, business_day, day_end, is_today, local_time) AS"
             f" (VALUES {values})"

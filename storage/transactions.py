@@ -179,13 +179,14 @@ class TransactionRepository:
         else:
             wanted, only_params = among(self.tx, "m.merchant_no", merchant_nos)
             only = f" AND {wanted}"
-        win_values = ", ".join(["(?, ?, ?, ?, ?)"] * len(windows))
+        # The CAST types the column for PostgreSQL (untyped parameters there are text).
+        win_values = ", ".join(["(?, ?, ?, ?, CAST(? AS INTEGER))"] * len(windows))
         hold_values = ", ".join(["(?, ?, ?)"] * (len(holds) // 3)) or "(NULL, NULL, NULL)"
         rows = await self.tx.fetchall(
             f"WITH win (timezone, day, start, finish, detail) AS (VALUES {win_values}),"
             f" hold (timezone, since, until) AS (VALUES {hold_values})"
             " SELECT t.merchant_no, w.day,"
-            "  CASE WHEN w.detail THEN t.terminal_sn ELSE '' END AS terminal,"
+            "  CASE WHEN w.detail = 1 THEN t.terminal_sn ELSE '' END AS terminal,"
             "  t.type, COUNT(*), SUM(t.amount), SUM(t.fee)"
             # CROSS JOIN fixes the loop order (SQLite never reorders it): per merchant and
             # window one range seek on the (merchant_no, occurred_at) key. Left to itself
