@@ -343,11 +343,16 @@ class TicketRepository:
 
     async def messages(self, ticket_id: int, last: int | None = None) -> list[TicketMessage]:
         """The ticket's messages in order (only the `last` ones if given)."""
-        rows = await self.tx.fetchall(
-            "SELECT * FROM (SELECT * FROM ticket_messages WHERE ticket_id = ?"
-            " ORDER BY id DESC LIMIT ?) ORDER BY id",
-            (ticket_id, last if last is not None else -1),
-        )
+        if last is None:
+            rows = await self.tx.fetchall(
+                "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+            )
+        else:
+            rows = await self.tx.fetchall(
+                "SELECT * FROM (SELECT * FROM ticket_messages WHERE ticket_id = ?"
+                " ORDER BY id DESC LIMIT ?) AS latest ORDER BY id",
+                (ticket_id, last),
+            )
         return [TicketMessage.model_validate(dict(r)) for r in rows]
 
     # --- staff-chat messages ---------------------------------------------------------------

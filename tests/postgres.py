@@ -7,18 +7,26 @@ to run as root, so as root the cluster belongs to the postgres user (the package
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import pytest
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def _bindir() -> Path:
@@ -103,6 +111,22 @@ def cluster() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+# Runs a test once per backend (through make_settings' database): @on_both_backends.
+on_both_backends = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
+def create_database(server_url: str) -> str:
+    """fresh_database for synchronous fixtures (on a thread: the test's loop is not running)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, fresh_database(server_url)).result()
+
+
+def remove_database(server_url: str, url: str) -> None:
+    """drop_database for synchronous fixtures."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, drop_database(server_url, url)).result()
+
+
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
@@ -127,3 +151,22 @@ async def drop_database(server_url: str, url: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+def read_rows(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of a read-only query on the test's database, whichever backend it is on (for
+    tests that check what was stored while the bot runs)."""
+    where = settings.database
+    if isinstance(where, Path):
+        with sqlite3.connect(where) as db:
+            return db.execute(sql).fetchall()
+
+    async def fetch() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(where)
+        try:
+            return [tuple(r) for r in await conn.fetch(sql)]
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, fetch()).result()

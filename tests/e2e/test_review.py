@@ -23,6 +23,7 @@ from sandbox.server import BotApiServer
 from tests.e2e.application_steps import INDIVIDUAL_ZH, fill
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, BotRunner
 from tests.e2e.harness import ChatUser
+from tests.postgres import on_both_backends
 
 REVIEWER_ID = 20001
 CODE = re.compile(r"ALP-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{4}")
@@ -146,6 +147,7 @@ async def test_apply_review_approve_sign_ship_activate(
     assert "已激活" in status and status.count("✅") == 6
 
 
+@on_both_backends
 async def test_reject_two_fields_then_fix_only_those_and_approve(
     merchant: ChatUser, reviewer: ChatUser
 ) -> None:
@@ -266,6 +268,7 @@ def bot_settings(make_settings, server: BotApiServer) -> Settings:
     )
 
 
+@on_both_backends
 async def test_activation_lockout_and_unlock(merchant: ChatUser, reviewer: ChatUser) -> None:
     code = await _shipped(merchant, reviewer)
     wrong = "ALP-00000-00000-0000"
@@ -288,6 +291,7 @@ async def test_activation_lockout_and_unlock(merchant: ChatUser, reviewer: ChatU
     await merchant.expect("激活成功")
 
 
+@on_both_backends
 async def test_revoke_and_reissue(merchant: ChatUser, reviewer: ChatUser) -> None:
     old = await _shipped(merchant, reviewer)
     await reviewer.send(f"/revoke {old} 凭证丢失")
@@ -302,6 +306,7 @@ async def test_revoke_and_reissue(merchant: ChatUser, reviewer: ChatUser) -> Non
     await merchant.expect("激活成功")
 
 
+@on_both_backends
 async def test_notifications_survive_a_restart_before_delivery(
     server: BotApiServer, run_bot: BotRunner, bot: Application, reviewer: ChatUser
 ) -> None:
