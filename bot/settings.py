@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -134,6 +135,23 @@ class Settings(BaseSettings):
         if url.startswith("sqlite:///"):
             return Path(url.removeprefix("sqlite:///"))
         return url or self.database_path
+
+    @property
+    def database_label(self) -> str:
+        """Where the data is, for the operator's eyes: the file, or the URL without password."""
+        where = self.database
+        if isinstance(where, Path):
+            return str(where)
+        parts = urlsplit(where)
+        host = parts.hostname or ""
+        user = f"{parts.username}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+
+    @property
+    def database_setting(self) -> str:
+        """The variable that says where the data is."""
+        return "DATABASE_URL" if self.database_url else "DATABASE_PATH"
 
     @property
     def zone(self) -> ZoneInfo:
