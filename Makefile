@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean browser fonts
+.PHONY: run test lint bench clean browser fonts postgresql
 # The browser tests drive Debian's chromium: Playwright's own browser download is not
 # reachable from these machines. Override with `make test CHROMIUM=/path/to/chromium`.
 CHROMIUM ?= /usr/bin/chromium
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP) fonts
 	$(BIN)/merchant-bot run
 
-test: $(STAMP) browser fonts
+test: $(STAMP) browser fonts postgresql
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
@@ -56,4 +56,19 @@ fonts:
 	else \
 		echo "warning: no Chinese font and no apt-get to install one;" \
 			"vouchers will omit Chinese merchant names" >&2; \
+	fi
+
+# The storage and end-to-end tests also run on PostgreSQL: a throwaway cluster the tests start
+# with initdb + pg_ctl (tests/postgres.py), unless TEST_DATABASE_URL names a server.
+postgresql:
+	@if [ -n "$$TEST_DATABASE_URL" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| command -v initdb >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		echo "installing PostgreSQL for the tests (apt-get)"; \
+		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "warning: no PostgreSQL (initdb) and no apt-get to install it;" \
+			"the PostgreSQL tests will fail until it is installed or TEST_DATABASE_URL is set" >&2; \
 	fi

@@ -80,10 +80,10 @@ def _run(settings: Settings) -> int:
         asyncio.run(run(settings))
     except ConfigError as exc:
         return _fail(str(exc))
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, *_pg_errors()) as exc:
         if isinstance(exc, OSError) and exc.errno == 98:
             return _fail(f"SANDBOX_PORT: port {settings.sandbox_port} is already in use")
-        return _fail(f"DATABASE_PATH: cannot open {settings.database_path}: {exc}")
+        return _fail(f"{settings.database_setting}: cannot open {settings.database_label}: {exc}")
     except KeyboardInterrupt:
         pass
     return 0
@@ -137,8 +137,17 @@ def _offline(settings: Settings, command: Callable[[], int]) -> int:
     """Run a command that works on the database without the bot."""
     try:
         return command()
-    except (sqlite3.Error, OSError) as exc:
-        return _fail(f"DATABASE_PATH: cannot open {settings.database_path}: {exc}")
+    except (sqlite3.Error, OSError, *_pg_errors()) as exc:
+        return _fail(f"{settings.database_setting}: cannot open {settings.database_label}: {exc}")
+
+
+def _pg_errors() -> tuple[type[BaseException], ...]:
+    """PostgreSQL's errors (a wrong password, no such database) when asyncpg is installed."""
+    try:
+        import asyncpg
+    except ImportError:
+        return ()
+    return (asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def build_application(settings: Settings, *, renderer: Renderer | None = None) -
     # database files are seen to by Storage, documents written earlier are tightened here).
     private_tree(private_dir(settings.data_dir) / "documents")
     keys = keys_for(settings)
-    storage = Storage(settings.database_path, keys)
+    storage = Storage(settings.database, keys)
 
     async def mark_unreachable(chat_id: int) -> None:
         async with storage.transaction() as repos:

@@ -195,7 +195,7 @@ def run_demo_data(
     from bot.keys import keys_for
 
     async def go() -> tuple[list[str], int]:
-        storage = Storage(settings.database_path, keys_for(settings))
+        storage = Storage(settings.database, keys_for(settings))
         await storage.open()
         try:
             return await fill_demo_data(

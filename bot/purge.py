@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 async def purge(settings: Settings, *, older_than_days: float) -> tuple[int, int]:
     """Purge; return (applications, files deleted)."""
     keys = keys_for(settings)
-    storage = Storage(settings.database_path, keys)
+    storage = Storage(settings.database, keys)
     documents = DocumentStore(settings.data_dir / "documents", keys.cipher)
     before = utcnow() - timedelta(days=older_than_days)
     await storage.open()
@@ -58,7 +58,7 @@ async def purge(settings: Settings, *, older_than_days: float) -> tuple[int, int
 async def purge_ticket_contents(settings: Settings) -> int:
     """Blank the messages of tickets closed longer than RETENTION_TICKETS_DAYS; return how
     many tickets (their numbers, statuses and times stay for the statistics)."""
-    storage = Storage(settings.database_path, keys_for(settings))
+    storage = Storage(settings.database, keys_for(settings))
     before = utcnow() - timedelta(days=settings.retention_tickets_days)
     await storage.open()
     try:

@@ -61,7 +61,7 @@ class Rotated:
 
 async def reencrypt(settings: Settings, keys: Keys) -> Rotated:
     """Encrypt everything again under the first key."""
-    storage = Storage(settings.database_path, keys)
+    storage = Storage(settings.database, keys)
     documents = DocumentStore(settings.data_dir / "documents", keys.cipher)
     await storage.open()
     try:

@@ -112,7 +112,7 @@ async def run(settings: Settings) -> None:
         print(
             "merchant-bot sandbox is running:\n"
             f"  local Bot API server  {server.base_url}<token>/<method>\n"
-            f"  database              {settings.database_path}\n"
+            f"  database              {settings.database_label}\n"
             f"  chat page             {server.url}\n"
             + (f"  ingest API            {_ingest_url(settings)}\n" if ingest else "")
             + "Open the chat page in a browser and send /start. Press Ctrl-C to stop.",

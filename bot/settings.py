@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -25,6 +26,8 @@ class Settings(BaseSettings):
     telegram_base_url: str | None = None
     telegram_file_base_url: str | None = None
     database_path: Path = Path("data/merchant-bot.sqlite3")
+    # Unset or sqlite:///path = a SQLite file; postgresql://user:pass@host/db = PostgreSQL.
+    database_url: SecretStr | None = None
     data_dir: Path = Path("data")
     timezone: str = "Asia/Shanghai"
     default_locale: Locale = "zh-CN"
@@ -109,12 +112,46 @@ class Settings(BaseSettings):
                 break
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _known_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("a URL starting with sqlite:/// or postgresql://")
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _usable_data_dir(cls, value: Path) -> Path:
         if value.exists() and not value.is_dir():
             raise ValueError("a directory, but it names a file")
         return value
+
+    @property
+    def database(self) -> Path | str:
+        """Where Storage keeps its data: a SQLite file's path or a PostgreSQL URL."""
+        url = self.database_url.get_secret_value() if self.database_url else ""
+        if url.startswith("sqlite:///"):
+            return Path(url.removeprefix("sqlite:///"))
+        return url or self.database_path
+
+    @property
+    def database_label(self) -> str:
+        """Where the data is, for the operator's eyes: the file, or the URL without password."""
+        where = self.database
+        if isinstance(where, Path):
+            return str(where)
+        parts = urlsplit(where)
+        host = parts.hostname or ""
+        user = f"{parts.username}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+
+    @property
+    def database_setting(self) -> str:
+        """The variable that says where the data is."""
+        return "DATABASE_URL" if self.database_url else "DATABASE_PATH"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -202,7 +202,7 @@ def run_import(settings: Settings, path: Path) -> int:
     from bot.keys import keys_for
 
     async def go() -> ImportReport:
-        storage = Storage(settings.database_path, keys_for(settings))
+        storage = Storage(settings.database, keys_for(settings))
         await storage.open()
         try:
             return await import_transactions(storage, path)

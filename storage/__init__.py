@@ -1,8 +1,8 @@
 """Persistence: a Storage hands out Repositories bound to one transaction.
 
 Handlers and jobs only see `Storage.transaction()` and the repository methods, which
-take and return pydantic models; a PostgreSQL backend would provide another Storage
-whose repositories implement the same methods.
+take and return pydantic models. The same repositories run on SQLite (a file path or
+sqlite:///path) and on PostgreSQL (a postgresql:// URL).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.keys import Keys
 from storage.applications import ApplicationRepository, UpdateLog
@@ -26,6 +27,9 @@ from storage.staff import StaffRepository
 from storage.tickets import TicketRepository
 from storage.transactions import TransactionRepository
 from storage.users import UserRepository
+
+if TYPE_CHECKING:
+    from storage.postgres import PgDatabase
 
 
 class Repositories:
@@ -50,11 +54,26 @@ class Repositories:
         self.audit = AuditRepository(tx)
 
 
-class Storage:
-    """The application's persistence entry point (SQLite backend)."""
+def is_postgresql(location: Path | str) -> bool:
+    """True for a postgresql:// (or postgres://) URL."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
-    def __init__(self, path: Path, keys: Keys) -> None:
-        self.db = Database(path)
+
+class Storage:
+    """The application's persistence entry point: SQLite file or PostgreSQL URL."""
+
+    def __init__(self, location: Path | str, keys: Keys) -> None:
+        self.db: Database | PgDatabase
+        if is_postgresql(location):
+            from storage.postgres import PgDatabase  # asyncpg only when asked for
+
+            self.db = PgDatabase(str(location))
+        else:
+            if isinstance(location, str):
+                location = Path(
+                    location.removeprefix("sqlite:///")
+                )  # sqlite:////abs, sqlite:///rel
+            self.db = Database(location)
         self.keys = keys
 
     async def open(self) -> None:

@@ -380,7 +380,7 @@ class ApplicationRepository:
         """Give the draft its number (AP<day>-NNNN) and move it to submitted."""
         await self.tx.execute(
             "INSERT INTO application_counters (day, last) VALUES (?, 1)"
-            " ON CONFLICT (day) DO UPDATE SET last = last + 1",
+            " ON CONFLICT (day) DO UPDATE SET last = application_counters.last + 1",
             (day,),
         )
         row = await self.tx.fetchone("SELECT last FROM application_counters WHERE day = ?", (day,))
@@ -435,7 +435,8 @@ class UpdateLog:
     async def claim(self, update_id: int) -> bool:
         """Record the update; False if it had been handled before."""
         changed = await self.tx.execute(
-            "INSERT OR IGNORE INTO processed_updates (update_id, handled_at) VALUES (?, ?)",
+            "INSERT INTO processed_updates (update_id, handled_at) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING",
             (update_id, utcnow().isoformat()),
         )
         return changed == 1

@@ -1,9 +1,17 @@
-"""SQLite connection, migrations and the one transaction helper."""
+"""Database connections, migrations and the one transaction helper, for two backends.
+
+SQLite (the embedded default: one file, one shared connection) and PostgreSQL (several
+instances on one server, through asyncpg's connection pool). Repositories see only Tx and
+write SQL both understand, with ? placeholders; PgTx numbers them ($1, $2, ...) for
+PostgreSQL. asyncpg rather than psycopg: the fastest driver, and the ? -> $n translation is
+the only dialect code it needs (no %-escaping of LIKE patterns).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 import re
 import sqlite3
@@ -54,9 +62,10 @@ class Database:
                 private_file(path)
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
         self._conn.row_factory = aiosqlite.Row
+        # busy_timeout first: switching to WAL waits for another process opening the file.
+        await self._conn.execute("PRAGMA busy_timeout=5000")
         await self._conn.execute("PRAGMA journal_mode=WAL")
         await self._conn.execute("PRAGMA foreign_keys=ON")
-        await self._conn.execute("PRAGMA busy_timeout=5000")
         await self._conn.execute("PRAGMA synchronous=NORMAL")
         # Deleted rows (handled updates, delivered messages, purged applications) are
         # overwritten with zeros, not left readable in free space; temporary sort data stays
@@ -131,7 +140,12 @@ class Database:
 
 
 class Tx:
-    """The handle repositories use inside a transaction: plain SQL with ? placeholders."""
+    """The handle repositories use inside a transaction: plain SQL with ? placeholders.
+
+    This is the SQLite one; PgTx gives the same methods on a PostgreSQL connection.
+    """
+
+    dialect = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
@@ -157,13 +171,24 @@ class Tx:
         async with self._conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run one statement for many parameter rows."""
-        await self._conn.executemany(sql, rows)
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run one statement for many parameter rows; return the number of rows changed."""
+        cursor = await self._conn.executemany(sql, rows)
+        return cursor.rowcount
 
 
-def _migration_files() -> list[tuple[int, str, str]]:
+def among(tx: Tx, column: str, values: Iterable[Any]) -> tuple[str, tuple[Any, ...]]:
+    """A condition "column is one of values" with one parameter whatever the count (no limit
+    on the number of parameters): json_each on SQLite, = ANY(array) on PostgreSQL."""
+    if tx.dialect == "postgresql":
+        return f"{column} = ANY(?)", (list(values),)
+    return f"{column} IN (SELECT value FROM json_each(?))", (json.dumps(list(values)),)
+
+
+def _migration_files(dialect: str = "sqlite") -> list[tuple[int, str, str]]:
     folder = resources.files("storage") / "migrations"
+    if dialect == "postgresql":
+        folder = folder / "postgresql"
     found = []
     for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
@@ -188,6 +213,13 @@ async def migrate(db: Database) -> list[str]:
         # executescript would COMMIT implicitly; run statements one by one inside BEGIN.
         await conn.execute("BEGIN IMMEDIATE")
         try:
+            # Another process starting at the same moment may have applied it meanwhile.
+            async with conn.execute(
+                "SELECT 1 FROM schema_migrations WHERE version = ?", (version,)
+            ) as cursor:
+                if await cursor.fetchone() is not None:
+                    await conn.execute("ROLLBACK")
+                    continue
             for statement in _split_sql(sql):
                 await conn.execute(statement)
             await conn.execute(

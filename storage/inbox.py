@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.crypto import DecryptionError, FieldCipher
-from storage.db import Tx, utcnow
+from storage.db import Tx, among, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +48,8 @@ class InboxRepository:
         """
         now = utcnow().isoformat()
         texts = {uid: json.dumps(p, ensure_ascii=False, sort_keys=True) for uid, p in updates}
-        rows = await self.tx.fetchall(
-            "SELECT update_id, payload FROM inbox"
-            " WHERE update_id IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(texts)),),
-        )
+        known, params = among(self.tx, "update_id", texts)
+        rows = await self.tx.fetchall(f"SELECT update_id, payload FROM inbox WHERE {known}", params)
         stored = {r["update_id"]: self._open(r["payload"]) for r in rows}
         fresh = [uid for uid, text in texts.items() if stored.get(uid) != text]
         await self.tx.executemany(
@@ -88,10 +85,8 @@ class InboxRepository:
 
     async def forget(self, update_ids: Iterable[int]) -> None:
         """Handled and acknowledged: Telegram will not send them again, so nothing is kept."""
-        await self.tx.execute(
-            "DELETE FROM inbox WHERE update_id IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(update_ids)),),
-        )
+        handled, params = among(self.tx, "update_id", update_ids)
+        await self.tx.execute(f"DELETE FROM inbox WHERE {handled}", params)
 
     async def prune(self, before: datetime) -> int:
         """Forget handled updates received before `before` (left by a reused numbering)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
 
-from storage.db import Tx, utcnow
+from storage.db import Tx, among, utcnow
 
 # 商户号: 15 digits, sequential (prefix 8223301 + 8-digit serial).
 FIRST_MERCHANT_NO = "822330100000001"
@@ -22,6 +21,7 @@ STALE_CLAIM = timedelta(minutes=15)
 _SUMMARY_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")  # ASCII digits only
 # Numbers given on approval; demo data uses 8223309… so the two never collide.
 _MERCHANT_NO_GLOB = "8223301" + "[0-9]" * 8
+_MERCHANT_NO_REGEX = "^8223301[0-9]{8}$"  # the same, for PostgreSQL (no GLOB there)
 
 
 class Merchant(BaseModel):
@@ -109,11 +109,9 @@ class MerchantRepository:
         if merchant_nos is None:
             rows = await self.tx.fetchall("SELECT * FROM merchants ORDER BY merchant_no")
         else:
-            # json_each keeps it one statement whatever the count (no 999-parameter limit).
+            wanted, params = among(self.tx, "merchant_no", merchant_nos)
             rows = await self.tx.fetchall(
-                "SELECT * FROM merchants WHERE merchant_no IN (SELECT value FROM json_each(?))"
-                " ORDER BY merchant_no",
-                (json.dumps(list(merchant_nos)),),
+                f"SELECT * FROM merchants WHERE {wanted} ORDER BY merchant_no", params
             )
         return [Merchant.model_validate(dict(r)) for r in rows]
 
@@ -144,8 +142,10 @@ class MerchantRepository:
 
     async def next_merchant_no(self) -> str:
         """The number after the highest one issued: 15 digits, sequential."""
+        match = "~ ?" if self.tx.dialect == "postgresql" else "GLOB ?"
         row = await self.tx.fetchone(
-            "SELECT MAX(merchant_no) FROM merchants WHERE merchant_no GLOB ?", (_MERCHANT_NO_GLOB,)
+            f"SELECT MAX(merchant_no) FROM merchants WHERE merchant_no {match}",
+            (_MERCHANT_NO_REGEX if self.tx.dialect == "postgresql" else _MERCHANT_NO_GLOB,),
         )
         if row is None or row[0] is None:
             return FIRST_MERCHANT_NO
@@ -188,7 +188,8 @@ class SummaryDeliveryRepository:
                     int(back == 0),
                     local_now.strftime("%H:%M"),
                 ]
-        values = ", ".join(["(?, ?, ?, ?, ?)"] * (len(candidates) // 5))
+        # The CAST types the column for PostgreSQL (untyped parameters there are text).
+        values = ", ".join(["(?, ?, ?, CAST(? AS INTEGER), ?)"] * (len(candidates) // 5))
         rows = await self.tx.fetchall(
             f"WITH cand (timezone, business_day, day_end, is_today, local_time) AS"
             f" (VALUES {values})"
@@ -218,8 +219,8 @@ class SummaryDeliveryRepository:
         """True for exactly one caller per (merchant, day), even across processes."""
         now = now or utcnow()
         inserted = await self.tx.execute(
-            "INSERT OR IGNORE INTO summary_deliveries (merchant_no, business_day, state,"
-            " claimed_at, late) VALUES (?, ?, 'claimed', ?, ?)",
+            "INSERT INTO summary_deliveries (merchant_no, business_day, state,"
+            " claimed_at, late) VALUES (?, ?, 'claimed', ?, ?) ON CONFLICT DO NOTHING",
             (merchant_no, day.isoformat(), now.isoformat(), int(late)),
         )
         if inserted:

@@ -64,8 +64,9 @@ class OutboxRepository:
         due = not_before.isoformat() if not_before else None
         return (
             await self.tx.execute(
-                "INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key, created_at,"
-                " next_attempt_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (chat_id, kind, payload, dedupe_key, created_at,"
+                " next_attempt_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (chat_id, kind, self._seal(payload), dedupe_key, now, due or now, due),
             )
             == 1

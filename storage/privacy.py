@@ -128,8 +128,9 @@ class PrivacyRepository:
         """Rows of one of the person's tables (a fixed list: never a name from input)."""
         if (table, column) not in _READABLE:
             raise ValueError(f"not a personal-data table: {table}.{column}")
+        order = _READABLE[table, column]
         rows = await self.tx.fetchall(
-            f"SELECT * FROM {table} WHERE {column} = ? ORDER BY rowid", (value,)
+            f"SELECT * FROM {table} WHERE {column} = ? ORDER BY {order}", (value,)
         )
         return [dict(r) for r in rows]
 
@@ -299,19 +300,17 @@ class PrivacyRepository:
         return row is not None
 
 
-# Tables (and the column naming their owner) that `rows` may read.
-_READABLE = frozenset(
-    {
-        ("application_events", "application_id"),
-        ("application_flags", "application_id"),
-        ("application_documents", "application_id"),
-        ("agreement_signatures", "application_id"),
-        ("shipments", "application_id"),
-        ("terminals", "application_id"),
-        ("tickets", "id"),
-        ("ticket_messages", "ticket_id"),
-        ("ticket_events", "ticket_id"),
-        ("faq_questions", "telegram_id"),
-        ("merchants", "telegram_id"),
-    }
-)
+# Tables (and the column naming their owner) that `rows` may read, with their row order.
+_READABLE = {
+    ("application_events", "application_id"): "id",
+    ("application_flags", "application_id"): "round, field",
+    ("application_documents", "application_id"): "created_at, slot",
+    ("agreement_signatures", "application_id"): "application_id",
+    ("shipments", "application_id"): "application_id",
+    ("terminals", "application_id"): "activated_at, serial",
+    ("tickets", "id"): "id",
+    ("ticket_messages", "ticket_id"): "id",
+    ("ticket_events", "ticket_id"): "id",
+    ("faq_questions", "telegram_id"): "id",
+    ("merchants", "telegram_id"): "merchant_no",
+}

@@ -29,8 +29,10 @@ class ReviewRepository:
     async def start(self, application_id: int, reviewer_id: int) -> None:
         """Begin (or restart) a rejection."""
         await self.tx.execute(
-            "INSERT OR REPLACE INTO pending_rejections (application_id, reviewer_id, started_at)"
-            " VALUES (?, ?, ?)",
+            "INSERT INTO pending_rejections (application_id, reviewer_id, started_at)"
+            " VALUES (?, ?, ?) ON CONFLICT (application_id) DO UPDATE SET"
+            " reviewer_id = excluded.reviewer_id, started_at = excluded.started_at,"
+            " fields = '[]', reasons = '{}', prompt_message = NULL",
             (application_id, reviewer_id, utcnow().isoformat()),
         )
 

@@ -54,8 +54,9 @@ class StaffRepository:
     ) -> None:
         """Record that a bot message in a staff chat belongs to an application."""
         await self.tx.execute(
-            "INSERT OR REPLACE INTO staff_messages (chat_id, message_id, application_id, kind)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO staff_messages (chat_id, message_id, application_id, kind)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO UPDATE SET"
+            " application_id = excluded.application_id, kind = excluded.kind",
             (chat_id, message_id, application_id, kind),
         )
 

@@ -343,11 +343,16 @@ class TicketRepository:
 
     async def messages(self, ticket_id: int, last: int | None = None) -> list[TicketMessage]:
         """The ticket's messages in order (only the `last` ones if given)."""
-        rows = await self.tx.fetchall(
-            "SELECT * FROM (SELECT * FROM ticket_messages WHERE ticket_id = ?"
-            " ORDER BY id DESC LIMIT ?) ORDER BY id",
-            (ticket_id, last if last is not None else -1),
-        )
+        if last is None:
+            rows = await self.tx.fetchall(
+                "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+            )
+        else:
+            rows = await self.tx.fetchall(
+                "SELECT * FROM (SELECT * FROM ticket_messages WHERE ticket_id = ?"
+                " ORDER BY id DESC LIMIT ?) AS latest ORDER BY id",
+                (ticket_id, last),
+            )
         return [TicketMessage.model_validate(dict(r)) for r in rows]
 
     # --- staff-chat messages ---------------------------------------------------------------
@@ -357,8 +362,9 @@ class TicketRepository:
     ) -> None:
         """Record that a bot message in a staff chat belongs to a ticket."""
         await self.tx.execute(
-            "INSERT OR REPLACE INTO ticket_staff_messages (chat_id, message_id, ticket_id, kind)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO ticket_staff_messages (chat_id, message_id, ticket_id, kind)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO UPDATE SET"
+            " ticket_id = excluded.ticket_id, kind = excluded.kind",
             (chat_id, message_id, ticket_id, kind),
         )
 
@@ -394,8 +400,10 @@ class TicketRepository:
         """Start describing a new ticket (an unfinished one is replaced)."""
         now = utcnow().isoformat()
         await self.tx.execute(
-            "INSERT OR REPLACE INTO ticket_drafts (merchant_id, faq_question_id, parts,"
-            " started_at, updated_at) VALUES (?, ?, '[]', ?, ?)",
+            "INSERT INTO ticket_drafts (merchant_id, faq_question_id, parts,"
+            " started_at, updated_at) VALUES (?, ?, '[]', ?, ?) ON CONFLICT (merchant_id)"
+            " DO UPDATE SET faq_question_id = excluded.faq_question_id, parts = '[]',"
+            " started_at = excluded.started_at, updated_at = excluded.updated_at",
             (merchant_id, faq_question_id, now, now),
         )
 

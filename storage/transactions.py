@@ -6,14 +6,13 @@ dropped), so text order is time order and a business day is a range scan on the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from storage.db import Tx, utcnow
+from storage.db import Tx, among, utcnow
 
 TxType = Literal["sale", "void", "refund", "preauth", "preauth_cancel", "preauth_complete"]
 Channel = Literal["card", "alipay", "wechat", "unionpay_qr"]
@@ -136,14 +135,12 @@ class TransactionRepository:
 
     async def add_many(self, rows: Iterable[NewTransaction]) -> int:
         """Bulk insert ignoring known ids, with original_id given (demo, bench); returns added."""
-        before = await self._changes()
-        await self.tx.executemany(
-            "INSERT OR IGNORE INTO transactions (merchant_no, occurred_at, external_id,"
+        return await self.tx.executemany(
+            "INSERT INTO transactions (merchant_no, occurred_at, external_id,"
             " terminal_sn, type, amount, fee, channel, original_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (_row(r) for r in rows),
         )
-        return await self._changes() - before
 
     async def between(self, merchant_no: str, start: datetime, end: datetime) -> list[Transaction]:
         """The merchant's transactions with start <= occurred_at < end, oldest first."""
@@ -180,15 +177,16 @@ class TransactionRepository:
         if merchant_nos is None:
             only, only_params = "", []
         else:
-            only = " AND m.merchant_no IN (SELECT value FROM json_each(?))"
-            only_params = [json.dumps(list(merchant_nos))]
-        win_values = ", ".join(["(?, ?, ?, ?, ?)"] * len(windows))
+            wanted, only_params = among(self.tx, "m.merchant_no", merchant_nos)
+            only = f" AND {wanted}"
+        # The CAST types the column for PostgreSQL (untyped parameters there are text).
+        win_values = ", ".join(["(?, ?, ?, ?, CAST(? AS INTEGER))"] * len(windows))
         hold_values = ", ".join(["(?, ?, ?)"] * (len(holds) // 3)) or "(NULL, NULL, NULL)"
         rows = await self.tx.fetchall(
             f"WITH win (timezone, day, start, finish, detail) AS (VALUES {win_values}),"
             f" hold (timezone, since, until) AS (VALUES {hold_values})"
             " SELECT t.merchant_no, w.day,"
-            "  CASE WHEN w.detail THEN t.terminal_sn ELSE '' END AS terminal,"
+            "  CASE WHEN w.detail = 1 THEN t.terminal_sn ELSE '' END AS terminal,"
             "  t.type, COUNT(*), SUM(t.amount), SUM(t.fee)"
             # CROSS JOIN fixes the loop order (SQLite never reorders it): per merchant and
             # window one range seek on the (merchant_no, occurred_at) key. Left to itself
@@ -231,10 +229,6 @@ class TransactionRepository:
             ),
         )
         return row[0] if row else None
-
-    async def _changes(self) -> int:
-        row = await self.tx.fetchone("SELECT total_changes()")
-        return row[0] if row else 0
 
 
 def _row(t: NewTransaction) -> tuple[object, ...]:

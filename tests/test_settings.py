@@ -9,7 +9,11 @@ from pathlib import Path
 
 
 def run_cli(env_extra: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_PATH"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"BOT_TOKEN", "DATABASE_PATH", "DATABASE_URL"}
+    }
     env.update(env_extra)
     return subprocess.run(
         [sys.executable, "-m", "bot", "run"],
@@ -44,6 +48,28 @@ def test_database_path_under_a_file_stops_startup_with_one_line(tmp_path: Path) 
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "DATABASE_PATH" in lines[0], result.stderr
+
+
+def test_database_url_selects_the_backend(make_settings) -> None:
+    assert make_settings(database_url="sqlite:///data/x.db").database == Path("data/x.db")
+    pg = make_settings(database_url="postgresql://bot:pw@db.internal:5432/merchant")
+    assert pg.database == "postgresql://bot:pw@db.internal:5432/merchant"
+    assert pg.database_label == "postgresql://bot@db.internal:5432/merchant"  # no password
+    assert make_settings().database == make_settings().database_path
+
+
+def test_unreachable_database_url_stops_startup_with_one_line(tmp_path: Path) -> None:
+    result = run_cli({"DATABASE_URL": "postgresql://bot:s3cret@127.0.0.1:1/merchant"}, tmp_path)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]  # after the new-key warning
+    assert last.startswith("merchant-bot: DATABASE_URL: cannot open"), result.stderr
+    assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_database_url_scheme_names_the_variable(tmp_path: Path) -> None:
+    result = run_cli({"DATABASE_URL": "mysql://db/merchant"}, tmp_path)
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_admin_ids_accept_a_comma_separated_list(make_settings) -> None:

@@ -19,12 +19,14 @@ from tests.e2e.application_steps import (
 from tests.e2e.conftest import BotRunner
 from tests.e2e.files import exe, png
 from tests.e2e.harness import ChatUser
+from tests.postgres import on_both_backends
 
 
 def step_of(message: dict) -> str:
     return message["text"].split("\n", 1)[0]
 
 
+@on_both_backends
 async def test_individual_business_completes_application_in_chinese(
     merchant: ChatUser, bot_settings: Settings
 ) -> None:
@@ -45,6 +47,7 @@ async def test_individual_business_completes_application_in_chinese(
     assert "已提交" in status and "杭州西湖小王便利店" in status
 
 
+@on_both_backends
 async def test_enterprise_completes_application_in_english(english_merchant: ChatUser) -> None:
     user = english_merchant
     await user.send("/apply")
@@ -90,6 +93,7 @@ async def test_enterprise_completes_application_in_english(english_merchant: Cha
         (1, "😀😀", "不能使用的字符"),
     ],
 )
+@on_both_backends
 async def test_invalid_answer_is_explained_and_asked_again(
     merchant: ChatUser, step: int, bad: str, complaint: str
 ) -> None:
@@ -103,6 +107,7 @@ async def test_invalid_answer_is_explained_and_asked_again(
     assert f"第 {step + 2}/17 步" in await merchant.reply_text()
 
 
+@on_both_backends
 async def test_wrong_file_type_at_document_step_is_refused(merchant: ChatUser) -> None:
     await fill(merchant, INDIVIDUAL_ZH[:3])
     await merchant.send_document(exe(), "licence.jpg", "image/jpeg")
@@ -129,6 +134,7 @@ async def test_wrong_file_type_at_document_step_is_refused(merchant: ChatUser) -
     assert "第 5/17 步" in await merchant.reply_text()
 
 
+@on_both_backends
 async def test_oversized_file_is_refused(
     run_bot: BotRunner, server: BotApiServer, bot_settings: Settings
 ) -> None:
@@ -140,6 +146,7 @@ async def test_oversized_file_is_refused(
     assert "文件太大了" in reply and "第 4/17 步" in reply
 
 
+@on_both_backends
 async def test_same_file_cannot_fill_two_slots(merchant: ChatUser) -> None:
     await fill(merchant, INDIVIDUAL_ZH[:6])
     await merchant.send_photo(png(1))  # the licence photo again, as the ID front
@@ -147,6 +154,7 @@ async def test_same_file_cannot_fill_two_slots(merchant: ChatUser) -> None:
     assert "营业执照" in reply and "已经" in reply and "第 7/17 步" in reply
 
 
+@on_both_backends
 async def test_text_where_a_button_is_expected_gets_help(merchant: ChatUser) -> None:
     await start_application(merchant)
     await merchant.send("个体")
@@ -155,6 +163,7 @@ async def test_text_where_a_button_is_expected_gets_help(merchant: ChatUser) -> 
     assert "个体工商户" in " ".join(merchant.buttons(reply))
 
 
+@on_both_backends
 async def test_command_in_the_middle_keeps_the_draft(merchant: ChatUser) -> None:
     await fill(merchant, INDIVIDUAL_ZH[:4])
     await merchant.send("/help")
@@ -163,6 +172,7 @@ async def test_command_in_the_middle_keeps_the_draft(merchant: ChatUser) -> None
     assert "第 6/17 步" in await merchant.reply_text()
 
 
+@on_both_backends
 async def test_restart_in_the_middle_continues_where_the_merchant_was(
     server: BotApiServer, run_bot: BotRunner
 ) -> None:
@@ -179,6 +189,7 @@ async def test_restart_in_the_middle_continues_where_the_merchant_was(
     assert "杭州西湖小王便利店" in review["text"] and "110105********002X" in review["text"]
 
 
+@on_both_backends
 async def test_edit_from_review_reasks_only_that_field(merchant: ChatUser) -> None:
     await fill(merchant, INDIVIDUAL_ZH)
     await merchant.press("✏️ 店铺地址")
@@ -189,6 +200,7 @@ async def test_edit_from_review_reasks_only_that_field(merchant: ChatUser) -> No
     assert "请核对" in review and "江南大道 500 号" in review and "文三路" not in review
 
 
+@on_both_backends
 async def test_switching_to_enterprise_reasks_the_settlement_account(merchant: ChatUser) -> None:
     await fill(merchant, INDIVIDUAL_ZH)
     await merchant.press("✏️ 商户类型")
@@ -199,6 +211,7 @@ async def test_switching_to_enterprise_reasks_the_settlement_account(merchant: C
     assert merchant.buttons(question) == ["对公账户"]
 
 
+@on_both_backends
 async def test_cancel_asks_then_discards_the_draft(merchant: ChatUser) -> None:
     await fill(merchant, INDIVIDUAL_ZH[:5])
     await merchant.send("/cancel")
@@ -214,6 +227,7 @@ async def test_cancel_asks_then_discards_the_draft(merchant: ChatUser) -> None:
     assert "第 1/17 步" in await merchant.reply_text()
 
 
+@on_both_backends
 async def test_apply_with_a_draft_offers_resume_or_start_over(merchant: ChatUser) -> None:
     await fill(merchant, INDIVIDUAL_ZH[:3])
     await merchant.send("/apply")
@@ -224,6 +238,7 @@ async def test_apply_with_a_draft_offers_resume_or_start_over(merchant: ChatUser
     assert "第 1/17 步" in await merchant.reply_text()
 
 
+@on_both_backends
 async def test_stale_button_is_refused_and_the_draft_untouched(
     server: BotApiServer, merchant: ChatUser
 ) -> None:
@@ -240,6 +255,7 @@ async def test_stale_button_is_refused_and_the_draft_untouched(
     assert "茶叶、茶具" in await merchant.reply_text()
 
 
+@on_both_backends
 async def test_button_of_a_discarded_draft_is_stale(
     server: BotApiServer, merchant: ChatUser
 ) -> None:
@@ -257,6 +273,7 @@ async def test_button_of_a_discarded_draft_is_stale(
     assert any("过期" in (a.get("text") or "") for a in server.callback_answers())
 
 
+@on_both_backends
 async def test_submitted_merchant_gets_status_instead_of_a_new_form(merchant: ChatUser) -> None:
     await fill(merchant, INDIVIDUAL_ZH)
     await merchant.press("确认提交")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import sqlite3
 
 import pytest
 import zxingcpp
@@ -23,6 +22,7 @@ from sandbox.server import BotApiServer
 from tests.e2e.application_steps import INDIVIDUAL_ZH, fill
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, BotRunner
 from tests.e2e.harness import ChatUser
+from tests.postgres import on_both_backends, read_rows
 
 REVIEWER_ID = 20001
 CODE = re.compile(r"ALP-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{4}")
@@ -76,6 +76,7 @@ def decode_qr(server: BotApiServer, message: dict) -> str:
     return results[0].text
 
 
+@on_both_backends
 async def test_apply_review_approve_sign_ship_activate(
     server: BotApiServer, merchant: ChatUser, reviewer: ChatUser, bot_settings: Settings
 ) -> None:
@@ -102,9 +103,8 @@ async def test_apply_review_approve_sign_ship_activate(
     assert decode_qr(server, voucher) == code
     agreement = await merchant.expect("服务协议")
     assert merchant.buttons(agreement) == ["✍️ 我同意并签署"]
-    with sqlite3.connect(bot_settings.database_path) as db:
-        merchant_no = db.execute("SELECT merchant_no FROM applications").fetchone()[0]
-        stored = db.execute("SELECT merchant_no, telegram_id FROM merchants").fetchall()
+    merchant_no = read_rows(bot_settings, "SELECT merchant_no FROM applications")[0][0]
+    stored = read_rows(bot_settings, "SELECT merchant_no, telegram_id FROM merchants")
     assert re.fullmatch(r"\d{15}", merchant_no) and stored == [(merchant_no, merchant.user_id)]
 
     # /code shows it again to its owner, and to nobody else.
@@ -118,10 +118,9 @@ async def test_apply_review_approve_sign_ship_activate(
     await merchant.press("我同意并签署", agreement)
     await merchant.expect("协议已签署")
     await reviewer.expect(f"/ship {number}")
-    with sqlite3.connect(bot_settings.database_path) as db:
-        version, digest = db.execute(
-            "SELECT version, text_sha256 FROM agreement_signatures"
-        ).fetchone()
+    [(version, digest)] = read_rows(
+        bot_settings, "SELECT version, text_sha256 FROM agreement_signatures"
+    )
     assert version == "v1" and re.fullmatch(r"[0-9a-f]{64}", digest)
     # /agreement re-sends exactly the text that was signed, and its fingerprint.
     await merchant.send("/agreement")
@@ -146,6 +145,7 @@ async def test_apply_review_approve_sign_ship_activate(
     assert "已激活" in status and status.count("✅") == 6
 
 
+@on_both_backends
 async def test_reject_two_fields_then_fix_only_those_and_approve(
     merchant: ChatUser, reviewer: ChatUser
 ) -> None:
@@ -202,6 +202,7 @@ async def test_reject_two_fields_then_fix_only_those_and_approve(
     await approve(reviewer, merchant, number)
 
 
+@on_both_backends
 async def test_unauthorised_user_cannot_approve(
     server: BotApiServer, merchant: ChatUser, reviewer: ChatUser, bot_settings: Settings
 ) -> None:
@@ -212,13 +213,13 @@ async def test_unauthorised_user_cannot_approve(
     await asyncio.sleep(0.5)
     answers = server.callback_answers()
     assert any("没有权限" in (a.get("text") or "") for a in answers)
-    with sqlite3.connect(bot_settings.database_path) as db:
-        assert db.execute("SELECT state FROM applications").fetchone()[0] == "submitted"
+    assert read_rows(bot_settings, "SELECT state FROM applications") == [("submitted",)]
     # A forged command is refused the same way.
     await intruder.send(f"/ship {number} 顺丰 X1")
     assert "没有权限" in await intruder.reply_text()
 
 
+@on_both_backends
 async def test_two_simultaneous_approvals_make_one_transition(
     server: BotApiServer, merchant: ChatUser, reviewer: ChatUser, bot_settings: Settings
 ) -> None:
@@ -234,11 +235,10 @@ async def test_two_simultaneous_approvals_make_one_transition(
     await merchant.expect("申请码")
     await merchant.expect("服务协议")
     await merchant.silence(1.5)  # one approval, one code, one agreement: nothing twice
-    with sqlite3.connect(bot_settings.database_path) as db:
-        approvals = db.execute(
-            "SELECT COUNT(*) FROM application_events WHERE to_state = 'approved'"
-        ).fetchone()[0]
-        codes = db.execute("SELECT COUNT(*) FROM application_codes").fetchone()[0]
+    [(approvals,)] = read_rows(
+        bot_settings, "SELECT COUNT(*) FROM application_events WHERE to_state = 'approved'"
+    )
+    [(codes,)] = read_rows(bot_settings, "SELECT COUNT(*) FROM application_codes")
     assert approvals == 1 and codes == 1
     assert any("已被处理" in (a.get("text") or "") for a in server.callback_answers())
     del admin
@@ -266,6 +266,7 @@ def bot_settings(make_settings, server: BotApiServer) -> Settings:
     )
 
 
+@on_both_backends
 async def test_activation_lockout_and_unlock(merchant: ChatUser, reviewer: ChatUser) -> None:
     code = await _shipped(merchant, reviewer)
     wrong = "ALP-00000-00000-0000"
@@ -288,6 +289,7 @@ async def test_activation_lockout_and_unlock(merchant: ChatUser, reviewer: ChatU
     await merchant.expect("激活成功")
 
 
+@on_both_backends
 async def test_revoke_and_reissue(merchant: ChatUser, reviewer: ChatUser) -> None:
     old = await _shipped(merchant, reviewer)
     await reviewer.send(f"/revoke {old} 凭证丢失")
@@ -302,6 +304,7 @@ async def test_revoke_and_reissue(merchant: ChatUser, reviewer: ChatUser) -> Non
     await merchant.expect("激活成功")
 
 
+@on_both_backends
 async def test_notifications_survive_a_restart_before_delivery(
     server: BotApiServer, run_bot: BotRunner, bot: Application, reviewer: ChatUser
 ) -> None:

@@ -4,7 +4,6 @@ staff in the support group, exactly as on Telegram."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 from telegram.ext import Application
@@ -15,10 +14,13 @@ from sandbox.server import BotApiServer
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, SUPPORT_CHAT, BotRunner
 from tests.e2e.files import pdf, png
 from tests.e2e.harness import ChatUser
+from tests.postgres import on_both_backends, read_rows
 
 AGENT_ID = 20002
 STRANGER_ID = 30003
 ESCALATION_CHAT = -1001000000003
+
+pytestmark = on_both_backends
 
 
 @pytest.fixture
@@ -85,15 +87,13 @@ def current(server: BotApiServer, message: dict) -> dict:
 
 
 def events(settings: Settings) -> list[tuple]:
-    with sqlite3.connect(settings.database_path) as db:
-        return db.execute(
-            "SELECT action, from_status, to_status, actor, at FROM ticket_events ORDER BY id"
-        ).fetchall()
+    return read_rows(
+        settings, "SELECT action, from_status, to_status, actor, at FROM ticket_events ORDER BY id"
+    )
 
 
 def status(settings: Settings) -> str:
-    with sqlite3.connect(settings.database_path) as db:
-        return db.execute("SELECT status FROM tickets").fetchone()[0]
+    return read_rows(settings, "SELECT status FROM tickets")[0][0]
 
 
 async def test_photo_ticket_reply_follow_up_escalate_resolve_and_rate(
@@ -355,8 +355,7 @@ async def test_merchant_lists_closes_and_picks_among_several_tickets(
     assert "T-000002" in relayed["text"]
     await merchant.send("金额是 20 元")  # the choice sticks
     assert "T-000002" in (await agent.expect("金额是 20 元"))["text"]
-    with sqlite3.connect(bot_settings.database_path) as db:
-        rows = db.execute("SELECT id, status FROM tickets ORDER BY id").fetchall()
+    rows = read_rows(bot_settings, "SELECT id, status FROM tickets ORDER BY id")
     assert rows == [(1, "new"), (2, "new"), (3, "closed")]
 
 

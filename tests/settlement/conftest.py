@@ -19,9 +19,9 @@ SHANGHAI = "Asia/Shanghai"
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    """A migrated database in a real file under tmp_path."""
-    store = Storage(tmp_path / "db" / "bot.sqlite3", keys_from_master(secrets.token_bytes(32)))
+async def storage(database: Path | str) -> AsyncIterator[Storage]:
+    """A migrated database: a real SQLite file under tmp_path, or a PostgreSQL database."""
+    store = Storage(database, keys_from_master(secrets.token_bytes(32)))
     await store.open()
     yield store
     await store.close()

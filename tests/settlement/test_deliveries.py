@@ -7,7 +7,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 from storage import Storage
-from storage.db import Database
 from storage.merchants import MerchantRepository, SummaryDeliveryRepository
 from tests.settlement.conftest import add_merchant
 
@@ -90,22 +89,22 @@ async def test_a_claim_abandoned_by_a_crashed_process_is_taken_over(storage: Sto
 
 
 async def test_two_processes_claiming_the_same_summary_send_it_once(
-    storage: Storage, tmp_path: Path
+    storage: Storage, database: Path | str
 ) -> None:
     await add_merchant(storage)
-    # two separate connections to the same file, as two bot processes would have
-    first, second = Database(storage.db.path), Database(storage.db.path)
-    await first.connect()
-    await second.connect()
+    # two separate connections to the same database, as two bot processes would have
+    first, second = Storage(database, storage.keys), Storage(database, storage.keys)
+    await first.open()
+    await second.open()
 
-    async def claim(db: Database) -> bool:
-        async with db.transaction() as tx:
-            won = await SummaryDeliveryRepository(tx).claim("M3301000001", date(2026, 11, 25))
+    async def claim(store: Storage) -> bool:
+        async with store.transaction() as repos:
+            won = await repos.summary_deliveries.claim("M3301000001", date(2026, 11, 25))
             await asyncio.sleep(0.01)  # hold the transaction open while the other tries
             return won
 
     try:
-        results = await asyncio.gather(*(claim(db) for db in (first, second, first, second)))
+        results = await asyncio.gather(*(claim(s) for s in (first, second, first, second)))
     finally:
         await first.close()
         await second.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sqlite3
 from pathlib import Path
@@ -10,24 +11,44 @@ import pytest
 
 from bot.keys import keys_from_master
 from storage import Storage
+from storage.db import Database, _migration_files
 
 
-@pytest.fixture
-async def storage(tmp_path: Path):
-    store = Storage(tmp_path / "db" / "test.sqlite3", keys_from_master(secrets.token_bytes(32)))
-    await store.open()
-    yield store
-    await store.close()
+async def _versions(storage: Storage) -> list[int]:
+    async with storage.autocommit() as repos:
+        rows = await repos.tx.fetchall("SELECT version FROM schema_migrations ORDER BY version")
+    return [r[0] for r in rows]
 
 
-async def test_migrations_are_applied_once_and_recorded(storage: Storage, tmp_path: Path) -> None:
+async def test_migrations_are_applied_once_and_recorded(storage: Storage) -> None:
+    first = await _versions(storage)
     await storage.close()
     await storage.open()  # a second start applies nothing new
-    with sqlite3.connect(tmp_path / "db" / "test.sqlite3") as db:
-        versions = [r[0] for r in db.execute("SELECT version FROM schema_migrations")]
-        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
-    assert versions == sorted(set(versions)) and versions[0] == 1
-    assert mode == "wal"
+    versions = await _versions(storage)
+    assert versions == first == list(range(1, len(versions) + 1))
+    if isinstance(storage.db, Database):
+        with sqlite3.connect(storage.db.path) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_instances_starting_together_migrate_once(database: Path | str) -> None:
+    keys = keys_from_master(secrets.token_bytes(32))
+    stores = [Storage(database, keys) for _ in range(3)]
+    await asyncio.gather(*(s.open() for s in stores))
+    try:
+        assert await _versions(stores[0]) == list(range(1, len(_migration_files()) + 1))
+        async with stores[1].transaction() as repos:
+            await repos.users.upsert_seen(1, first_name="a", username=None, language_code="zh")
+        async with stores[2].autocommit() as repos:
+            assert await repos.users.get(1) is not None
+    finally:
+        for store in stores:
+            await store.close()
+
+
+def test_both_backends_have_the_same_migrations() -> None:
+    sqlite = [name for _, name, _ in _migration_files()]
+    assert sqlite == [name for _, name, _ in _migration_files("postgresql")]
 
 
 async def test_failed_transaction_leaves_nothing_behind(storage: Storage) -> None:
@@ -53,7 +74,7 @@ async def test_nested_transaction_rolls_back_only_its_own_work(storage: Storage)
         assert await repos.users.get(2) is None
 
 
-async def test_sensitive_answers_are_stored_encrypted(storage: Storage, tmp_path: Path) -> None:
+async def test_sensitive_answers_are_stored_encrypted(storage: Storage) -> None:
     async with storage.transaction() as repos:
         await repos.users.upsert_seen(7, first_name="x", username=None, language_code="zh")
         app_id = await repos.applications.create_draft(7)
@@ -64,8 +85,9 @@ async def test_sensitive_answers_are_stored_encrypted(storage: Storage, tmp_path
     async with storage.transaction() as repos:
         draft = await repos.applications.draft_of(7)
     assert draft is not None and draft.answers["legal_rep_id"] == "11010519491231002X"
-    with sqlite3.connect(tmp_path / "db" / "test.sqlite3") as db:
-        stored = dict(db.execute("SELECT field, value FROM application_answers"))
+    async with storage.autocommit() as repos:
+        rows = await repos.tx.fetchall("SELECT field, value FROM application_answers")
+    stored = {r[0]: r[1] for r in rows}
     assert "11010519491231002X" not in stored["legal_rep_id"]
 
 

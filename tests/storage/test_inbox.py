@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
-
-import pytest
-
-from bot.keys import keys_from_master
 from storage import Storage
 
 UPDATE = {"update_id": 5, "message": {"text": "身份证 11010519491231002X"}}
-
-
-@pytest.fixture
-async def storage(tmp_path: Path):
-    store = Storage(tmp_path / "test.sqlite3", keys_from_master(secrets.token_bytes(32)))
-    await store.open()
-    yield store
-    await store.close()
 
 
 async def test_updates_are_stored_encrypted_and_read_back(storage: Storage) -> None:

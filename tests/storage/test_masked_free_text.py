@@ -14,8 +14,8 @@ from storage.reviews import PendingRejection
 ID = "11010519491231002X"
 
 
-async def test_reasons_notes_and_revoke_reasons_are_stored_masked(tmp_path: Path) -> None:
-    storage = Storage(tmp_path / "t.sqlite3", keys_from_master(secrets.token_bytes(32)))
+async def test_reasons_notes_and_revoke_reasons_are_stored_masked(database: Path | str) -> None:
+    storage = Storage(database, keys_from_master(secrets.token_bytes(32)))
     await storage.open()
     code = generate_code()
     reason = f"身份证号 {ID} 与照片不符，卡号 4111 1111 1111 1111，凭证 {code}"

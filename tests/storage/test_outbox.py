@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-
-from bot.keys import keys_from_master
 from storage import Storage
 from storage.db import utcnow
-
-
-@pytest.fixture
-async def storage(tmp_path: Path):
-    store = Storage(tmp_path / "test.sqlite3", keys_from_master(secrets.token_bytes(32)))
-    await store.open()
-    yield store
-    await store.close()
 
 
 async def _lease(storage: Storage, limit: int = 10, later: float = 0) -> list[tuple[int, str]]:
