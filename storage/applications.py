@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot.application.form import QUESTIONS
+from bot.application.lifecycle import check
 from bot.crypto import FieldCipher
-from bot.lifecycle import check
 from bot.masking import mask_text
-from bot.onboarding import QUESTIONS
 from storage.db import Tx, utcnow
 
 FIELD_ORDER = tuple(q.key for q in QUESTIONS)
