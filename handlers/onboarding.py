@@ -30,7 +30,7 @@ from handlers.application_views import (
     send_status,
     send_withdraw_confirm,
 )
-from handlers.common import drop_keyboard, label, text
+from handlers.common import drop_keyboard, label, reply, text
 from handlers.privacy_views import send_consent
 from handlers.review_views import refresh_cards
 from handlers.uploads import receive_document
@@ -117,8 +117,10 @@ async def on_message(update: Update, context: Context) -> None:
         return
     draft = draft_of(record)
     if not consented:
-        # No answer is stored before the merchant agreed to the privacy notice.
+        # No answer is stored before the merchant agreed to the privacy notice: the notice
+        # again, and why their message was not taken.
         await send_consent(user.id, context)
+        await reply(update, context, "privacy/agree_first")
         return
     if repeated:
         # Delivered again after a crash: the answer is stored already; show where the form is.

@@ -71,6 +71,8 @@ async def test_notice_comes_before_the_first_question_and_declining_collects_not
     # An answer typed before agreeing is not taken: the notice comes again.
     await merchant.send("个体工商户")
     assert is_consent(merchant, await merchant.reply())
+    explained = await merchant.reply_text()
+    assert "我同意" in explained and "没有保存" in explained
     await merchant.press("不同意", notice)
     reply = await merchant.reply_text()
     assert "没有收集" in reply and "/apply" in reply
@@ -125,6 +127,7 @@ async def test_draft_from_before_the_notice_asks_consent_before_the_next_questio
     await give(merchant, INDIVIDUAL_ZH[4])
     notice = await merchant.reply()
     assert is_consent(merchant, notice)
+    assert "没有保存" in await merchant.reply_text()  # why the answer was not taken
     assert (
         query(bot_settings, "SELECT 1 FROM application_answers WHERE field = 'legal_rep_name'")
         == []
