@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4
+from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5
 from faq.evaluate import evaluate, format_report
 from faq.retrieval import FaqIndex
 
@@ -47,8 +47,8 @@ def test_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) ->
     # Issue 16 targets top-1 >= 0.95; measured 116/137 (84.7%) with the hand-shaped rule,
     # 120/137 (87.6%) with the learned abstention, 116/137 (84.7%, off-topic 26/26) once
     # the fifth round calibrated on harder near-domain off-topic questions: a floor, still
-    # BELOW the target.
-    assert report.top1_accuracy >= 0.84, format_report(report)
+    # BELOW the target. Sixth round (lexicon by error category): 119/137 (86.9%), 25/26.
+    assert report.top1_accuracy >= 0.86, format_report(report)
     assert report.abstention_recall >= 0.95, format_report(report)
 
 
@@ -58,7 +58,8 @@ def test_second_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIn
     # it, 107/135 (79.3%) with the learned abstention. A floor against regressions, far
     # BELOW the 0.95 target; off-topic 26/30 (86.7%) was BELOW the 0.90 target too. Fifth
     # round (harder off-topic calibration): 105/135 (77.8%), off-topic 27/30 (90.0%).
-    assert report.top1_accuracy >= 0.77, format_report(report)
+    # Sixth round: 107/135 (79.3%), off-topic 28/30 (93.3%).
+    assert report.top1_accuracy >= 0.78, format_report(report)
     assert report.abstention_recall >= 0.90, format_report(report)
 
 
@@ -67,8 +68,8 @@ def test_third_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqInd
     # Written before the fourth round: measured 95/117 (81.2%) then, 104/117 (88.9%) after
     # it. A floor against regressions, BELOW the 0.95 target; off-topic 26/30 (86.7%) is
     # BELOW the 0.90 target too (28/30 before). Fifth round: 101/117 (86.3%), off-topic
-    # 28/30 (93.3%).
-    assert report.top1_accuracy >= 0.86, format_report(report)
+    # 28/30 (93.3%). Sixth round: 106/117 (90.6%), off-topic 29/30 (96.7%).
+    assert report.top1_accuracy >= 0.88, format_report(report)
     assert report.abstention_recall >= 0.93, format_report(report)
 
 
@@ -76,6 +77,15 @@ def test_fourth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIn
     report = evaluate(index, HELD_OUT_4)
     # Written before the fifth round (34 off-topic, mostly near-domain): measured 88/100
     # (88.0%) and 32/34 (94.1%) off-topic then, 85/100 (85.0%) and 32/34 after the
-    # round. A floor, BELOW the 0.95 top-1 target.
-    assert report.top1_accuracy >= 0.84, format_report(report)
+    # round. A floor, BELOW the 0.95 top-1 target. Sixth round: 90/100 (90.0%), 32/34.
+    assert report.top1_accuracy >= 0.88, format_report(report)
     assert report.abstention_recall >= 0.90, format_report(report)
+
+
+def test_fifth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
+    report = evaluate(index, HELD_OUT_5)
+    # Written before the sixth round (30 off-topic, many near-domain): 135/147 (91.8%),
+    # off-topic 28/30 (93.3%) then; 136/147 (92.5%), 29/30 (96.7%) after it. A floor,
+    # BELOW the 0.95 top-1 target.
+    assert report.top1_accuracy >= 0.90, format_report(report)
+    assert report.abstention_recall >= 0.93, format_report(report)
