@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from faq.analysis import LEXICON_DIR
+from faq.analysis import LEXICON_DIR, Analyzer
 
 PINYIN_FILE = LEXICON_DIR / "pinyin.txt"
 _LENGTHS = (4, 3, 2)
@@ -109,3 +109,19 @@ class Homophones:
     def _key(self, text: str) -> tuple[str, ...] | None:
         sounds = tuple(self._sounds.get(char, "") for char in text)
         return None if "" in sounds else sounds
+
+
+def build_homophones(texts: Iterable[str], analyzer: Analyzer) -> Homophones:
+    """Homophones for the knowledge base's Chinese texts and the lexicon's Chinese words.
+
+    Each word's meaning is its synonym canonical; stop-words are not targets (先在 is not
+    a typo of 现在), and one-character lexicon words are never replaced.
+    """
+    synonyms = analyzer.lexicon.synonyms["zh-CN"]
+    stopwords = analyzer.lexicon.stopwords["zh-CN"]
+    words = list(synonyms.items())
+    for text in texts:
+        words.extend((term, synonyms.get(term, term)) for term in analyzer.raw_terms(text, "zh-CN"))
+    vocabulary = [(word, meaning) for word, meaning in words if word not in stopwords]
+    meaningful = frozenset(word for word in synonyms if len(word) == 1)
+    return Homophones(load_sounds(), vocabulary, analyzer.segment, meaningful)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from faq.abstain import AbstainModel
 from faq.analysis import OUT_OF_SCOPE, Analyzer, Lexicon, Speller, detect_language
-from faq.homophones import Homophones, load_sounds
+from faq.homophones import Homophones, build_homophones
 from faq.knowledge import LOCALES, FaqEntry, KnowledgeBase, Locale
 
 Reason = Literal["confident", "no_terms", "out_of_scope", "no_concept", "low_confidence"]
@@ -221,12 +221,8 @@ class FaqIndex:
         speller = analyzer.speller(text for entry in kb.entries for text in _texts(entry, "en"))
         if abstainer == "stored":
             abstainer = AbstainModel.load()
-        homophones = Homophones(
-            load_sounds(),
-            _zh_vocabulary(kb, analyzer),
-            analyzer.segment,
-            frozenset(w for w in analyzer.lexicon.synonyms["zh-CN"] if len(w) == 1),
-        )
+        zh_texts = (text for entry in kb.entries for text in _texts(entry, "zh-CN"))
+        homophones = build_homophones(zh_texts, analyzer)
         return cls(languages, analyzer, speller, calibration, abstainer, homophones)
 
     def ask(self, question: str, locale_hint: str | None = None) -> FaqAnswer:
@@ -411,18 +407,6 @@ def _concept_owners(
         if count >= 2 and count >= calibration.owner_share * sum(by_entry.values()):
             owned[term] = entry
     return owned
-
-
-def _zh_vocabulary(kb: KnowledgeBase, analyzer: Analyzer) -> list[tuple[str, str]]:
-    """Chinese words a homophone typo may stand for, with their meaning (synonym canonical)."""
-    synonyms = analyzer.lexicon.synonyms["zh-CN"]
-    stopwords = analyzer.lexicon.stopwords["zh-CN"]
-    words = [(variant, canonical) for variant, canonical in synonyms.items()]
-    for entry in kb.entries:
-        for text in _texts(entry, "zh-CN"):
-            for term in analyzer.raw_terms(text, "zh-CN"):
-                words.append((term, synonyms.get(term, term)))
-    return [(word, meaning) for word, meaning in words if word not in stopwords]
 
 
 def _texts(entry: FaqEntry, locale: Locale) -> list[str]:
