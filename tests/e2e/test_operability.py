@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -181,12 +182,7 @@ async def test_a_refused_token_stops_with_exit_code_2_and_one_line_naming_bot_to
 async def test_an_unreachable_bot_api_is_retried_with_one_line_per_attempt(
     tmp_path: Path,
 ) -> None:
-    probe = web.AppRunner(web.Application())
-    await probe.setup()
-    site = web.TCPSite(probe, "127.0.0.1", 0)
-    await site.start()
-    port = probe.addresses[0][1]
-    await probe.cleanup()  # nothing listens there now
+    port = await free_port()
     env = bot_process_env(
         tmp_path, BOT_TOKEN="123456:abc", TELEGRAM_BASE_URL=f"http://127.0.0.1:{port}/bot"
     )
@@ -208,3 +204,53 @@ async def test_an_unreachable_bot_api_is_retried_with_one_line_per_attempt(
     assert "retrying in 1 s" in retries[0] and "retrying in 2 s" in retries[1]
     assert "Traceback" not in "".join(seen) + rest.decode()
     assert "123456:abc" not in "".join(seen)
+
+
+class Noticed(logging.Handler):
+    """Sets an event when a log line containing `fragment` is written."""
+
+    def __init__(self, fragment: str) -> None:
+        super().__init__()
+        self.fragment, self.seen = fragment, asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.fragment in record.getMessage():
+            self.seen.set()
+
+
+async def test_the_bot_starts_once_the_bot_api_comes_up(make_settings) -> None:
+    from bot.app import build_application
+    from bot.startup import initialize
+
+    port = await free_port()
+    server = BotApiServer("127.0.0.1", port)
+    settings = make_settings(
+        bot_token=server.token,
+        telegram_base_url=server.base_url,
+        telegram_file_base_url=server.file_base_url,
+    )
+    app = build_application(settings)
+    noticed = Noticed("cannot reach the Bot API")
+    logging.getLogger("bot.startup").addHandler(noticed)
+    starting = asyncio.create_task(initialize(app, first_delay=0.05))
+    try:
+        await asyncio.wait_for(noticed.seen.wait(), 30)
+        assert not starting.done()  # still waiting, not crashed
+        await server.start()  # the Bot API is back
+        await asyncio.wait_for(starting, 30)
+        assert app.bot.username == "merchant_pos_bot"
+    finally:
+        logging.getLogger("bot.startup").removeHandler(noticed)
+        starting.cancel()
+        await app.shutdown()
+        await server.stop()
+
+
+async def free_port() -> int:
+    probe = web.AppRunner(web.Application())
+    await probe.setup()
+    site = web.TCPSite(probe, "127.0.0.1", 0)
+    await site.start()
+    port = probe.addresses[0][1]
+    await probe.cleanup()  # nothing listens there now
+    return port

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
 import pytest
 from aiohttp import web
+from telegram import Bot, Update
 
 from sandbox.server import BotApiServer
 from sandbox.webhook import Webhook
@@ -25,13 +26,15 @@ class Receiver:
     received: list[tuple[dict, str | None]] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     url: str = ""
+    reply: Callable[[web.Request], Awaitable[web.Response]] | None = None  # a bot behind it
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.received.append((body, request.headers.get("X-Telegram-Bot-Api-Secret-Token")))
         self.arrived.set()
-        status = self.statuses.pop(0) if self.statuses else 200
-        return web.Response(status=status)
+        if self.statuses:
+            return web.Response(status=self.statuses.pop(0))
+        return await self.reply(request) if self.reply is not None else web.Response()
 
     async def wait_for(self, count: int) -> None:
         async with asyncio.timeout(10):
@@ -218,3 +221,27 @@ async def test_drop_pending_updates_and_allowed_updates_apply_to_the_webhook(
     ]
     _, info = await call(http, server, "getWebhookInfo")
     assert info["result"]["allowed_updates"] == ["callback_query"]
+
+
+async def test_the_chat_page_works_with_a_webhook_bot(
+    server: BotApiServer, http: aiohttp.ClientSession, bot: Bot, receiver: Receiver
+) -> None:
+    """What a person types on the page reaches a webhook bot; its reply shows on the page."""
+
+    async def echo(request: web.Request) -> web.Response:
+        update = Update.de_json(await request.json(), bot)
+        assert update is not None and update.message is not None
+        await bot.send_message(update.message.chat.id, f"收到：{update.message.text}")
+        return web.Response()
+
+    await bot.set_webhook(receiver.url, secret_token=SECRET)
+    receiver.reply = echo
+    page = f"{server.url}sandbox/api"
+    async with http.post(f"{page}/send_text", json={"user_id": MERCHANT, "text": "你好"}) as sent:
+        assert (await sent.json())["ok"]
+    reply = await server.wait_for_event(MERCHANT, after_seq=0, timeout=10)
+    assert reply["message"]["text"] == "收到：你好"
+    async with http.get(f"{page}/chats/{MERCHANT}/messages") as shown:
+        texts = [m.get("text") for m in (await shown.json())["result"]]
+    assert texts == ["你好", "收到：你好"]
+    assert (await bot.get_webhook_info()).pending_update_count == 0
