@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +23,8 @@ from aiohttp import web
 from bot import metrics
 from bot.settings import ConfigError, Settings
 from storage import Storage
-from storage.db import Database, _migration_files, utcnow
+from storage.db import utcnow
+from storage.health import missing_migrations, outbox_backlog
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,11 @@ async def readiness(bot_data: Any) -> dict[str, Any]:
     report: dict[str, Any] = {"database": False, "migrations": False, "role": role}
     try:
         async with asyncio.timeout(CHECK_TIMEOUT), storage.autocommit() as repos:
-            rows = await repos.tx.fetchall("SELECT version FROM schema_migrations")
+            missing = await missing_migrations(repos.tx, storage.db)
     except Exception as exc:  # any failure to reach the database means: not ready
         report["error"] = type(exc).__name__
     else:
         report["database"] = True
-        dialect = "sqlite" if isinstance(storage.db, Database) else "postgresql"
-        known = {version for version, _, _ in _migration_files(dialect)}
-        missing = sorted(known - {row[0] for row in rows})
         report["migrations"] = not missing
         if missing:
             report["missing_migrations"] = missing
@@ -66,17 +63,12 @@ async def readiness(bot_data: Any) -> dict[str, Any]:
     return report
 
 
-async def outbox_backlog(storage: Storage) -> tuple[int, float]:
+async def outbox_figures(storage: Storage) -> tuple[int, float]:
     """Messages waiting in the outbox, and the age in seconds of the oldest."""
     async with asyncio.timeout(CHECK_TIMEOUT), storage.autocommit() as repos:
-        row = await repos.tx.fetchone(_WAITING)
-    count, oldest = (row[0], row[1]) if row is not None else (0, None)
-    if not count or not oldest:
-        return 0, 0.0
-    created = datetime.fromisoformat(oldest)
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    return int(count), max(0.0, (utcnow() - created).total_seconds())
+        count, oldest = await outbox_backlog(repos.tx)
+    age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+    return count, max(0.0, age)
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -91,7 +83,7 @@ async def _readyz(request: web.Request) -> web.Response:
 async def _metrics(request: web.Request) -> web.Response:
     bot_data = request.app[_BOT_DATA]
     try:
-        depth, age = await outbox_backlog(bot_data.storage)
+        depth, age = await outbox_figures(bot_data.storage)
     except Exception:  # the scrape still answers; outbox figures are -1 while the db is away
         log.warning("metrics: the outbox could not be read")
         depth, age = -1, -1.0

@@ -23,6 +23,7 @@ from storage import Storage
 from storage.db import utcnow
 from tests.e2e.conftest import BotRunner
 from tests.e2e.harness import ChatUser
+from tests.postgres import on_both_backends
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,6 +49,7 @@ def sample(text: str, name: str) -> float:
     raise AssertionError(f"{name} not in /metrics:\n{text}")
 
 
+@on_both_backends
 async def test_health_ready_and_metrics_of_a_running_bot(
     server: BotApiServer, bot_settings: Settings, run_bot: BotRunner, ops_http
 ) -> None:
@@ -119,6 +121,7 @@ async def test_a_follower_is_ready_but_not_the_leader(
         await storage.close()
 
 
+@on_both_backends
 async def test_readyz_is_503_when_the_database_is_gone_or_not_migrated(
     bot_settings: Settings, ops_http: aiohttp.ClientSession
 ) -> None:
