@@ -97,11 +97,14 @@ async def test_updates_arrive_by_post_with_the_secret_header(
 
 
 async def test_a_refused_update_is_retried_and_counted_pending_until_accepted(
-    server: BotApiServer, http: aiohttp.ClientSession, receiver: Receiver
+    server: BotApiServer,
+    http: aiohttp.ClientSession,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The bot's endpoint answers 500 twice (e.g. its database is down), then recovers.
     receiver.statuses = [500, 500]
-    Webhook.retry_base = 0.2  # slow enough to look at the pending update between tries
+    monkeypatch.setattr(Webhook, "retry_base", 0.2)  # time to look between the tries
     await call(http, server, "setWebhook", url=receiver.url, secret_token=SECRET)
     await server.send_text(MERCHANT, "申请")
     await receiver.wait_for(2)
