@@ -13,11 +13,14 @@ from pydantic import SecretStr
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot import metrics
 from bot.app import build_application
 from bot.i18n import Renderer
 from bot.ingest_api import build_ingest_app, start_ingest_server
+from bot.ops import ops_url, start_ops
 from bot.polling import DurablePoller
 from bot.settings import ConfigError, Settings
+from bot.startup import initialize
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -32,7 +35,8 @@ HEALTH_TIMEOUT = 5.0  # seconds /healthz waits for the database and for Telegram
 async def start_bot(settings: Settings, *, renderer: Renderer | None = None) -> Application:
     """Initialise, start and begin polling; the caller must stop_bot() it."""
     app = build_application(settings, renderer=renderer)
-    await app.initialize()
+    await initialize(app)  # waits for an unreachable Bot API; a refused token: ConfigError
+    metrics.instrument(app)
     # run_polling() would call these hooks; we drive the lifecycle ourselves so the sandbox,
     # the tests and production share one event loop and one start/stop path.
     if app.post_init:
@@ -70,15 +74,20 @@ async def run(settings: Settings) -> None:
     if not settings.sandbox:
         app = await start_bot(settings)
         ingest: web.AppRunner | None = None
+        ops: web.AppRunner | None = None
         try:
             ingest = await start_ingest(settings, app)
+            ops = await start_ops(settings, app.bot_data)
             print("merchant-bot is running (polling Telegram). Press Ctrl-C to stop.", flush=True)
             if ingest is not None:
                 print(f"  ingest API  {_ingest_url(settings)}", flush=True)
+            if ops is not None:
+                print(f"  metrics     {ops_url(ops)}", flush=True)
             await _wait_for_stop_signal()
         finally:
-            if ingest is not None:
-                await ingest.cleanup()
+            for runner in (ingest, ops):
+                if runner is not None:
+                    await runner.cleanup()
             await stop_bot(app)
         return
 
@@ -106,23 +115,26 @@ async def run(settings: Settings) -> None:
     )
     app = await start_bot(settings)
     server.demo = DemoSwitch(app.bot_data.storage, settings.timezone)  # the page's demo switch
-    ingest = None
+    ingest = ops = None
     try:
         ingest = await start_ingest(settings, app)
+        ops = await start_ops(settings, app.bot_data, sandbox=True)  # if OPS_PORT is set
         print(
             "merchant-bot sandbox is running:\n"
             f"  local Bot API server  {server.base_url}<token>/<method>\n"
             f"  database              {settings.database_label}\n"
             f"  chat page             {server.url}\n"
             + (f"  ingest API            {_ingest_url(settings)}\n" if ingest else "")
+            + (f"  metrics               {ops_url(ops)}\n" if ops else "")
             + "Open the chat page in a browser and send /start. Press Ctrl-C to stop.",
             flush=True,
         )
         await _wait_for_stop_signal()
     finally:
         print("stopping…", flush=True)
-        if ingest is not None:
-            await ingest.cleanup()
+        for runner in (ingest, ops):
+            if runner is not None:
+                await runner.cleanup()
         await stop_bot(app)
         await server.stop()
 

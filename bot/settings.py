@@ -54,10 +54,19 @@ class Settings(BaseSettings):
     # Pushes stay under Telegram's 30 messages/s so replies to people still get through.
     summary_messages_per_second: float = Field(default=29, gt=0, le=30)
     summary_push_concurrency: int = Field(default=8, ge=1, le=64)
+    # Paid broadcast (Bot API allow_paid_broadcast) for daily summaries only: up to 1,000
+    # messages/s instead of 30, for a fee in Telegram Stars per message taken from the bot's
+    # balance. Off by default; a million summaries take 9.6 hours at 29/s, 17 minutes at 1,000/s.
+    summary_paid_broadcast: bool = False
+    summary_paid_messages_per_second: float = Field(default=1000, gt=0, le=1000)
     # POST /api/transactions and /healthz, served with the bot; off unless a secret is set.
     ingest_secret: SecretStr | None = None
     ingest_host: str = "127.0.0.1"
     ingest_port: int = Field(default=8090, ge=0, le=65535)
+    # /healthz, /readyz and /metrics (bot/ops.py), no secret needed: unset OPS_PORT = 8091
+    # against Telegram and off in the sandbox. Several instances on one host: one port each.
+    ops_host: str = "127.0.0.1"
+    ops_port: int | None = Field(default=None, ge=0, le=65535)
     # Support tickets: escalations go to ESCALATION_CHAT_ID (unset = the support chat, marked
     # ESCALATED); first-response targets per priority; how long a resolved ticket can reopen.
     escalation_chat_id: int | None = None

@@ -140,13 +140,16 @@ async def send_daily(
     *,
     late: bool = False,
     as_of: datetime | None = None,
+    allow_paid_broadcast: bool = False,
 ) -> Message:
-    """Send one daily summary with its Details and 7-day chart buttons."""
+    """Send one daily summary with its Details and 7-day chart buttons (paid broadcast: the
+    push's SUMMARY_PAID_BROADCAST)."""
     return await bot.send_message(
         chat_id,
         daily_text(renderer, locale, summary, late=late, as_of=as_of),
         parse_mode=ParseMode.HTML,
         reply_markup=summary_keyboard(renderer, locale, summary.merchant_no, summary.business_day),
+        allow_paid_broadcast=allow_paid_broadcast or None,
     )
 
 
