@@ -39,6 +39,11 @@ _SETTABLE = frozenset(
     }
 )
 _MAX_BODY = 2000
+# The tickets a merchant's message may go to: active ones, and ones resolved recently.
+_ROUTABLE = (
+    "SELECT * FROM tickets WHERE merchant_id = ? AND (status IN (?, ?, ?)"
+    " OR (status = 'resolved' AND resolved_at > ?)) ORDER BY id DESC"
+)
 
 
 class Ticket(BaseModel):
@@ -165,11 +170,7 @@ class TicketRepository:
 
     async def routable(self, merchant_id: int, resolved_after: datetime) -> list[Ticket]:
         """Tickets a merchant's message goes to: active ones, and ones resolved recently."""
-        rows = await self.tx.fetchall(
-            "SELECT * FROM tickets WHERE merchant_id = ? AND (status IN (?, ?, ?)"
-            " OR (status = 'resolved' AND resolved_at > ?)) ORDER BY id DESC",
-            (merchant_id, *ACTIVE, resolved_after.isoformat()),
-        )
+        rows = await self.tx.fetchall(_ROUTABLE, (merchant_id, *ACTIVE, resolved_after.isoformat()))
         return [Ticket.model_validate(dict(r)) for r in rows]
 
     async def listing(self, which: Listing, staff_id: int, limit: int = 30) -> list[Ticket]:
@@ -255,6 +256,48 @@ class TicketRepository:
             f"UPDATE tickets SET {sets}, updated_at = ? WHERE id = ?",
             (*values.values(), utcnow().isoformat(), ticket_id),
         )
+
+    async def follow_up(
+        self, ticket: Ticket, part: DraftPart, *, back_to: Status | None, action: str
+    ) -> None:
+        """The merchant's message on a ticket: the ticket back to `back_to` first if it
+        waited on them (audited as `action`, its SLA clock restarted), the message recorded,
+        a bounce forgotten (they unblocked us) and the first follow-up noted."""
+        now = utcnow()
+        if back_to is not None:
+            await self.transition(
+                ticket,
+                back_to,
+                actor=ticket.merchant_id,
+                action=action,
+                allowed_from=(ticket.status,),
+                waiting_since=now,
+                sla_round=ticket.sla_round + 1,
+                resolved_at=None,
+                comment_wanted=0,
+            )
+        notes: dict[str, object] = {}
+        if ticket.undeliverable_at is not None:
+            notes["undeliverable_at"] = None
+        if ticket.relay_noted_at is None:
+            notes["relay_noted_at"] = now
+        if notes:
+            await self.note_fields(ticket.id, **notes)
+        await self.add_message(
+            ticket.id,
+            author_id=ticket.merchant_id,
+            direction="merchant",
+            kind=part.kind,
+            body=part.body,
+            chat_id=part.chat_id,
+            message_id=part.message_id,
+            file_name=part.file_name,
+        )
+
+    async def comment_on_rating(self, ticket: Ticket, comment: str) -> None:
+        """The merchant's comment on their rating (masked), audited; no more is asked."""
+        await self.note_fields(ticket.id, rating_comment=comment, comment_wanted=0)
+        await self.add_event(ticket.id, ticket.merchant_id, "comment", ticket.status, ticket.status)
 
     # --- audit trail -----------------------------------------------------------------------
 
@@ -392,9 +435,7 @@ class TicketRepository:
         row = await self.tx.fetchone(
             "SELECT * FROM ticket_drafts WHERE merchant_id = ?", (merchant_id,)
         )
-        if row is None:
-            return None
-        return TicketDraft.model_validate({**dict(row), "parts": json.loads(row["parts"])})
+        return _draft(row) if row else None
 
     async def start_draft(self, merchant_id: int, faq_question_id: int | None) -> None:
         """Start describing a new ticket (an unfinished one is replaced)."""
@@ -412,14 +453,58 @@ class TicketRepository:
         draft = await self.draft(merchant_id)
         if draft is None:
             return
-        part.body = mask_text(part.body[:_MAX_BODY])
-        part.file_name = mask_text(part.file_name) if part.file_name else None
-        parts = [p.model_dump() for p in [*draft.parts, part]]
         await self.tx.execute(
             "UPDATE ticket_drafts SET parts = ?, updated_at = ? WHERE merchant_id = ?",
-            (json.dumps(parts, ensure_ascii=False), utcnow().isoformat(), merchant_id),
+            (_dumped([*draft.parts, _masked(part)]), utcnow().isoformat(), merchant_id),
         )
+
+    async def incoming(
+        self,
+        merchant_id: int,
+        part: DraftPart | None,
+        *,
+        stale_before: datetime,
+        resolved_after: datetime,
+    ) -> tuple[TicketDraft | None, list[Ticket]]:
+        """Where a merchant's private message goes: the description they are writing, with
+        `part` added (one left alone since `stale_before` is dropped first); else no draft and
+        the tickets it may go to (active ones, and ones resolved after `resolved_after`)."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM ticket_drafts WHERE merchant_id = ?", (merchant_id,)
+        )
+        draft = _draft(row) if row else None
+        if draft is not None and draft.updated_at < stale_before:
+            await self.tx.execute("DELETE FROM ticket_drafts WHERE merchant_id = ?", (merchant_id,))
+            draft = None
+        if draft is None:
+            rows = await self.tx.fetchall(
+                _ROUTABLE, (merchant_id, *ACTIVE, resolved_after.isoformat())
+            )
+            return None, [Ticket.model_validate(dict(r)) for r in rows]
+        if part is None:
+            return draft, []
+        now = utcnow()
+        parts = [*draft.parts, _masked(part)]
+        await self.tx.execute(
+            "UPDATE ticket_drafts SET parts = ?, updated_at = ? WHERE merchant_id = ?",
+            (_dumped(parts), now.isoformat(), merchant_id),
+        )
+        return draft.model_copy(update={"parts": parts, "updated_at": now}), []
 
     async def drop_draft(self, merchant_id: int) -> None:
         """Forget the description (created or cancelled)."""
         await self.tx.execute("DELETE FROM ticket_drafts WHERE merchant_id = ?", (merchant_id,))
+
+
+def _draft(row: Any) -> TicketDraft:
+    return TicketDraft.model_validate({**dict(row), "parts": json.loads(row["parts"])})
+
+
+def _masked(part: DraftPart) -> DraftPart:
+    """The part as a draft stores it: text and file name with personal data masked."""
+    name = mask_text(part.file_name) if part.file_name else None
+    return part.model_copy(update={"body": mask_text(part.body[:_MAX_BODY]), "file_name": name})
+
+
+def _dumped(parts: list[DraftPart]) -> str:
+    return json.dumps([p.model_dump() for p in parts], ensure_ascii=False)
