@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.application.form import QUESTIONS
-from bot.application.lifecycle import check
+from bot.application.lifecycle import State, check
 from bot.crypto import FieldCipher
 from bot.masking import mask_text
 from storage.db import Tx, utcnow
@@ -201,16 +201,27 @@ class ApplicationRepository:
             )
         return changed == 1
 
+    async def approve(self, record: ApplicationRecord, actor: int) -> bool:
+        """Approve, taking a submitted application on the way (`actor` becomes its reviewer):
+        each step audited, `record` updated; False if another reviewer moved it first."""
+        if record.state == State.SUBMITTED:
+            if not await self.transition(
+                record.id, State.SUBMITTED, State.UNDER_REVIEW, actor=actor
+            ):
+                return False
+            await self.set_reviewer(record.id, actor)
+            record.state, record.reviewer_id = State.UNDER_REVIEW, actor
+        if record.state != State.UNDER_REVIEW or not await self.transition(
+            record.id, State.UNDER_REVIEW, State.APPROVED, actor=actor
+        ):
+            return False
+        record.state = State.APPROVED
+        return True
+
     async def set_reviewer(self, application_id: int, reviewer_id: int | None) -> None:
         """Who reviews the application."""
         await self.tx.execute(
             "UPDATE applications SET reviewer_id = ? WHERE id = ?", (reviewer_id, application_id)
-        )
-
-    async def set_merchant_no(self, application_id: int, merchant_no: str) -> None:
-        """The merchant number given on approval."""
-        await self.tx.execute(
-            "UPDATE applications SET merchant_no = ? WHERE id = ?", (merchant_no, application_id)
         )
 
     async def events(self, application_id: int) -> list[ApplicationEvent]:
