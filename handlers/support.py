@@ -64,7 +64,7 @@ async def open_draft(update: Update, context: Context, faq_question_id: int | No
     assert user is not None
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        await repos.tickets.start_draft(user.id, faq_question_id)
+        await repos.ticket_drafts.start_draft(user.id, faq_question_id)
         question = await repos.faq.get(faq_question_id) if faq_question_id else None
         active = [t.number for t in await flow.routable(repos, data, user.id)]
     await _send(
@@ -137,7 +137,7 @@ async def on_button(update: Update, context: Context) -> None:
         await _create(update, context)
     elif kind == "x":
         async with context.bot_data.storage.transaction() as repos:
-            await repos.tickets.drop_draft(query.from_user.id)
+            await repos.ticket_drafts.drop_draft(query.from_user.id)
         await query.answer()
         await _edit(query, context, "support/draft_cancelled")
     elif kind == "m" and len(numbers) == 2:

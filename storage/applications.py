@@ -1,4 +1,5 @@
-"""ApplicationRepository: drafts, answers, documents, numbers and the audit trail."""
+"""ApplicationRepository (over 300 lines: one aggregate, its encrypted answers read in one place):
+drafts, answers, documents, numbers, approval and the audit trail."""
 
 from __future__ import annotations
 
@@ -435,26 +436,3 @@ class ApplicationRepository:
             "UPDATE applications SET updated_at = ? WHERE id = ?",
             (utcnow().isoformat(), application_id),
         )
-
-
-class UpdateLog:
-    """Which Telegram updates were already handled (for exactly-once side effects)."""
-
-    def __init__(self, tx: Tx) -> None:
-        self.tx = tx
-
-    async def claim(self, update_id: int) -> bool:
-        """Record the update; False if it had been handled before."""
-        changed = await self.tx.execute(
-            "INSERT INTO processed_updates (update_id, handled_at) VALUES (?, ?)"
-            " ON CONFLICT DO NOTHING",
-            (update_id, utcnow().isoformat()),
-        )
-        return changed == 1
-
-    async def seen(self, update_id: int) -> bool:
-        """True if the update was handled (claimed) before."""
-        row = await self.tx.fetchone(
-            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-        )
-        return row is not None

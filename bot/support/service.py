@@ -30,7 +30,8 @@ from bot.support.rules import (
 from bot.support.texts import Buttons, button_rows, staff_locale
 from storage import Repositories
 from storage.db import utcnow
-from storage.tickets import DraftPart, Ticket, TicketDraft
+from storage.ticket_drafts import TicketDraft
+from storage.tickets import DraftPart, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ async def merchant_name(repos: Repositories, ticket: Ticket) -> str:
 
 async def create(repos: Repositories, data: BotData, merchant_id: int) -> Ticket | None:
     """Turn the merchant's description into ticket T-…; None if there is nothing to send."""
-    draft = await repos.tickets.draft(merchant_id)
+    draft = await repos.ticket_drafts.draft(merchant_id)
     if draft is None or not draft.parts:
         return None
     texts = [p.body for p in draft.parts if p.body]
@@ -114,7 +115,7 @@ async def create(repos: Repositories, data: BotData, merchant_id: int) -> Ticket
             message_id=part.message_id,
             file_name=part.file_name,
         )
-    await repos.tickets.drop_draft(merchant_id)
+    await repos.ticket_drafts.drop_draft(merchant_id)
     # The card shows the description: follow-ups are what comes after it.
     upto = await repos.tickets.last_message_id(ticket.id)
     await repos.tickets.note_fields(ticket.id, relayed_upto=upto)
@@ -172,7 +173,7 @@ async def take_message(
     """A merchant's private message: added to the description they are writing, else onto the
     ticket it is for (the only routable one, or `focus`, their last choice among several)."""
     now = utcnow()
-    draft, tickets = await repos.tickets.incoming(
+    draft, tickets = await repos.ticket_drafts.incoming(
         sender.id,
         part,
         stale_before=now - DRAFT_TTL,
