@@ -241,7 +241,14 @@ def test_nothing_imports_the_composition_root() -> None:
     )
 
 
-SERVICES = ("bot.support", "bot.review", "bot.fulfilment")
+SERVICES = (
+    "bot.support",
+    "bot.review",
+    "bot.fulfilment",
+    "bot.reports",
+    "bot.application",
+    "bot.privacy",
+)
 
 
 def test_the_services_load_without_telegram() -> None:
