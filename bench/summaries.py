@@ -39,9 +39,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.i18n import Renderer
+from bot.reports.settlement import compute_summaries, render_daily
 from bot.runner import start_bot, stop_bot
 from bot.settings import Settings
-from bot.settlement import compute_summaries, render_daily
 from handlers import report_views
 from sandbox.limits import FloodLimits
 from sandbox.server import BotApiServer

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from bot.application.lifecycle import State
-from bot.settlement import local_today, summary_for
+from bot.reports.settlement import local_today, summary_for
 from storage import Repositories
 from storage.db import utcnow
 

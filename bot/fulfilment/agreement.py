@@ -49,17 +49,6 @@ def agreement_to_sign(
     return text, [[("btn_sign", f"ag:{record.id}:{AGREEMENT_VERSION}:{digest}")]]
 
 
-async def queue_agreement(repos: Repositories, data: BotData, record: ApplicationRecord) -> None:
-    """The agreement with its "I agree and sign" button."""
-    locale = await notify.locale_of_user(repos, data, record.merchant_id)
-    text, buttons = agreement_to_sign(data, locale, record)
-    await repos.outbox.put(
-        record.merchant_id,
-        notify.TEXT,
-        {"text": text, "buttons": notify.button_rows(data, locale, buttons)},
-    )
-
-
 async def sign(
     repos: Repositories,
     data: BotData,
