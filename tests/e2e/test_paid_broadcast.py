@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import settlement
+from bot.reports import settlement
 from bot.settings import Settings
 from sandbox.limits import FloodLimits
 from sandbox.server import BotApiServer
