@@ -31,9 +31,6 @@ FEATURES = (
     "strong_concept",  # 1 when a shared concept is not a weak one (卡, "call")
     "agree",  # 1 when word BM25 and character n-grams rank the same entry first
     "owned",  # share of the question's concepts this entry owns
-    "learned",  # the discriminative scorer's score for the entry (faq/ranker.py)
-    "learned_margin",  # its lead over the scorer's best other entry
-    "learned_agree",  # 1 when the scorer ranks the same entry first
 )
 
 

@@ -15,8 +15,6 @@ from faq.abstain import AbstainModel
 from faq.analysis import OUT_OF_SCOPE, Analyzer, Lexicon, Speller, detect_language
 from faq.homophones import Homophones, build_homophones
 from faq.knowledge import LOCALES, FaqEntry, KnowledgeBase, Locale
-from faq.ranker import ANSWER_WEIGHT, TopicScorer
-from faq.ranker import features as scorer_features
 
 Reason = Literal["confident", "no_terms", "out_of_scope", "no_concept", "low_confidence"]
 
@@ -26,8 +24,6 @@ _MAX_QUESTION_CHARS = 500
 _CLAUSE_BREAK = re.compile(r"[，,。.!！?？;；:：、\n()（）\[\]【】\-–—~～…]+")
 # On a phone, Chinese is often punctuated with spaces: "上周刷卡买的衣服 顾客要退 怎么退款".
 _ZH_SPACE_BREAK = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
-# Answers are Telegram HTML; the scorer reads their words, not their tags.
-_TAG = re.compile(r"<[^>]+>|\{[a-z_]+\}")
 # Scoring every run of clauses costs n(n+1)/2 lookups; keep the last few clauses.
 _MAX_CLAUSES = 6
 
@@ -61,8 +57,6 @@ class Calibration(BaseModel):
     # of the question's concepts it owns (also a feature of the abstention model).
     owner_weight: float = 0.0
     owner_share: float = 0.6
-    # Weight of the discriminative topic scorer (faq/ranker.py) added to the fused BM25.
-    scorer_weight: float = 0.0
     # Candidates below this are noise, not "did you mean" material.
     candidate_floor: float = 0.15
     k1: float = 1.5
@@ -151,7 +145,6 @@ class _LanguageIndex:
     char_phrases: _Bm25  # the same documents as character n-grams
     char_topics: _Bm25
     owners_of: dict[str, int]  # concept -> the entry that owns it (see Calibration)
-    scorer: TopicScorer
 
     def scores(self, terms: list[str], grams: list[str], calibration: Calibration) -> np.ndarray:
         return self.parts(terms, grams, calibration)[0]
@@ -274,8 +267,6 @@ class FaqIndex:
             np.maximum(confidence, index.scores(span_terms, span_grams, cal), out=confidence)
         ranking = (1 - cal.span_rank_weight) * scores + cal.span_rank_weight * confidence
         ranking = ranking + cal.owner_weight * owned
-        learned = index.scorer.scores(scorer_features(terms, grams))
-        ranking = ranking + cal.scorer_weight * learned
         order = np.argsort(-ranking, kind="stable")
         best = int(order[0])
         top = float(confidence[best])
@@ -310,9 +301,6 @@ class FaqIndex:
             "strong_concept": float(any(t not in lexicon.weak[language] for t in shared)),
             "agree": float(agree),
             "owned": float(owned[best]),
-            "learned": float(learned[best]),
-            "learned_margin": float(learned[best] - np.delete(learned, best).max(initial=0.0)),
-            "learned_agree": float(int(np.argmax(learned)) == best),
         }
         probability = self.abstainer.probability(features) if self.abstainer else 1.0
         reason = self._judge(terms, has_concept, probability)
@@ -380,24 +368,10 @@ def _index_language(
     topic_docs: list[list[str]] = []
     gram_docs: list[list[str]] = []
     gram_topics: list[list[str]] = []
-    scorer_docs: list[list[str]] = []
-    scorer_labels: list[int] = []
-    scorer_weights: list[float] = []
     for position, entry in enumerate(entries):
         texts = _texts(entry, locale)
         docs = [analyzer.analyze(text, locale) for text in texts]
         grams = [analyzer.char_grams(text, locale) for text in texts]
-        scorer_docs.extend(scorer_features(d, g) for d, g in zip(docs, grams, strict=True))
-        scorer_weights.extend([1.0] * len(docs))
-        answer = _TAG.sub(" ", entry.answer.get(locale, ""))
-        if answer and ANSWER_WEIGHT > 0:
-            scorer_docs.append(
-                scorer_features(
-                    analyzer.analyze(answer, locale), analyzer.char_grams(answer, locale)
-                )
-            )
-            scorer_weights.append(ANSWER_WEIGHT)
-        scorer_labels.extend([position] * (len(scorer_docs) - len(scorer_labels)))
         phrase_docs.extend(docs)
         gram_docs.extend(grams)
         owners.extend([position] * len(docs))
@@ -414,7 +388,6 @@ def _index_language(
         owners_of=_concept_owners(
             phrase_docs, owners, analyzer.lexicon.concepts(locale), calibration
         ),
-        scorer=TopicScorer.fit(scorer_docs, scorer_labels, scorer_weights, len(entries)),
     )
 
 
