@@ -7,6 +7,7 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
+from bot import fees
 from bot.application import form
 from bot.application.lifecycle import MILESTONES, State
 from bot.application.service import answered
@@ -169,6 +170,7 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
     async with context.bot_data.storage.transaction() as repos:
         events = await repos.applications.events(record.id)
         shipment = await repos.fulfilment.shipment(record.id)
+        signed = await repos.fulfilment.signature(record.id)
 
     def when(moment) -> str:
         return format_datetime(moment, "MM-dd HH:mm", tzinfo=zone, locale=babel_locale)
@@ -220,6 +222,11 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
             else [],
             carrier=shipment.carrier if shipment else None,
             tracking_no=shipment.tracking_no if shipment else None,
+            fees_line=fees.short_text(
+                context.bot_data.renderer,
+                locale,
+                fees.rates_for(signed, context.bot_data.settings),
+            ),
         ),
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard,

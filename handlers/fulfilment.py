@@ -1,23 +1,18 @@
-"""The merchant after approval: sign the agreement, /code, /agreement and /activate."""
+"""The merchant after approval: /code and /activate."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from babel.dates import format_datetime
 from telegram import Update
-from telegram.constants import ParseMode
 
-from bot import notify
 from bot.application.lifecycle import State
 from bot.context import Context
-from bot.fulfilment import agreement
 from bot.fulfilment import service as fulfilment
 from bot.fulfilment.codes import CodeError, normalize_code
 from bot.fulfilment.service import normalize_serial
-from bot.parsing import strict_int
-from handlers.common import drop_keyboard, keyboard, label, locale_of, main_menu, reply
+from handlers.common import label, locale_of, main_menu, reply
 from handlers.fulfilment_views import send_voucher
 from storage.db import utcnow
 
@@ -29,74 +24,6 @@ _ACTIVATION = "activation"  # key in user_data.extras: the serial typed, waiting
 async def _latest(context: Context, user_id: int):
     async with context.bot_data.storage.transaction() as repos:
         return await repos.applications.latest_of(user_id)
-
-
-# --- agreement -----------------------------------------------------------------------------
-
-
-async def on_sign(update: Update, context: Context) -> None:
-    """ag:<application id>:<version>:<hash prefix> — "I agree and sign"."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    parts = query.data.split(":")
-    data = context.bot_data
-    outcome = "stale"
-    app_id = strict_int(parts[1]) if len(parts) == 4 else None
-    if app_id is not None:
-        async with data.storage.transaction() as repos:
-            if not await repos.updates.claim(update.update_id):
-                return
-            outcome = await agreement.sign(
-                repos, data, app_id, query.from_user.id, parts[2], parts[3]
-            )
-    if outcome == "stale":
-        await query.answer(label(context, "stale_button"), show_alert=True)
-    else:
-        await query.answer(label(context, "agreement_signed_toast"))
-    await drop_keyboard(query.message)
-    if outcome == "ok":
-        log.info("agreement of application %s signed by %s", parts[1], query.from_user.id)
-        data.kick_outbox()
-
-
-async def agreement_command(update: Update, context: Context) -> None:
-    """/agreement: the signed text again, with when and what was signed."""
-    user = update.effective_user
-    assert user is not None
-    data = context.bot_data
-    record = await _latest(context, user.id)
-    async with data.storage.transaction() as repos:
-        signed = await repos.fulfilment.signature(record.id) if record else None
-    if record is None or (signed is None and record.state != State.APPROVED):
-        await reply(update, context, "fulfilment/no_agreement", keyboard=main_menu(context))
-        return
-    if signed is None:
-        # Approved but not signed yet: show it again with the button.
-        locale = locale_of(context)
-        body, buttons = agreement.agreement_to_sign(data, locale, record)
-        await context.bot.send_message(
-            user.id,
-            body,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(notify.button_rows(data, locale, buttons)),
-        )
-        return
-    body = agreement.agreement_text(data, signed["locale"], record, signed["version"])
-    await context.bot.send_message(user.id, body, parse_mode=ParseMode.HTML)
-    when = format_datetime(
-        datetime.fromisoformat(signed["signed_at"]),
-        "yyyy-MM-dd HH:mm",
-        tzinfo=data.settings.zone,
-        locale=locale_of(context).replace("-", "_"),
-    )
-    await reply(
-        update,
-        context,
-        "fulfilment/agreement_signed_at",
-        signed_at=when,
-        version=signed["version"],
-        sha256=signed["text_sha256"],
-    )
 
 
 # --- code ----------------------------------------------------------------------------------

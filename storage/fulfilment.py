@@ -90,13 +90,31 @@ class FulfilmentRepository:
         )
 
     async def record_signature(
-        self, application_id: int, merchant_id: int, version: str, locale: str, sha256: str
+        self,
+        application_id: int,
+        merchant_id: int,
+        version: str,
+        locale: str,
+        sha256: str,
+        rates: dict[str, int | None],
     ) -> None:
-        """The merchant accepted exactly this text."""
+        """The merchant accepted exactly this text, at these rates (fee_* columns)."""
+        names = sorted(rates)
+        if any(not n.startswith("fee_") or not n.isidentifier() for n in names):
+            raise ValueError(f"not fee columns: {names}")
+        columns = "".join(f", {n}" for n in names)
         await self.tx.execute(
             "INSERT INTO agreement_signatures (application_id, merchant_id, version, locale,"
-            " text_sha256, signed_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (application_id, merchant_id, version, locale, sha256, utcnow().isoformat()),
+            f" text_sha256, signed_at{columns}) VALUES (?, ?, ?, ?, ?, ?{', ?' * len(names)})",
+            (
+                application_id,
+                merchant_id,
+                version,
+                locale,
+                sha256,
+                utcnow().isoformat(),
+                *(rates[n] for n in names),
+            ),
         )
 
     async def signature(self, application_id: int) -> dict | None:

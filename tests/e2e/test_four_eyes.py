@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from sandbox.server import BotApiServer
+from tests.e2e.application_steps import sign
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import REVIEWER_ID, approve, card_of, reviewer, submit
@@ -68,7 +69,7 @@ async def test_a_reviewer_cannot_take_approve_reject_or_ship_their_own_applicati
     # Someone else approves; the applicant signs; shipping it is again not for them.
     admin = ChatUser(server, ADMIN_ID, "管理员").in_chat(REVIEW_CHAT)
     await approve(admin, applicant, number)
-    await applicant.press("我同意并签署", await applicant.expect("服务协议"))
+    await sign(applicant, await applicant.expect("服务协议"))
     await applicant.expect("协议已签署")
     await reviewer.expect("可以发货")
     await reviewer.send(f"/ship {number} 顺丰 SF1")

@@ -19,7 +19,7 @@ from bot.fulfilment.codes import normalize_code
 from bot.runner import stop_bot
 from bot.settings import Settings
 from sandbox.server import BotApiServer
-from tests.e2e.application_steps import INDIVIDUAL_ZH, fill
+from tests.e2e.application_steps import INDIVIDUAL_ZH, fill, sign
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, BotRunner
 from tests.e2e.harness import ChatUser
 from tests.postgres import on_both_backends, read_rows
@@ -115,13 +115,13 @@ async def test_apply_review_approve_sign_ship_activate(
     text = await stranger.reply_text()
     assert code not in text and "还没有申请码" in text
 
-    await merchant.press("我同意并签署", agreement)
+    await sign(merchant, agreement)
     await merchant.expect("协议已签署")
     await reviewer.expect(f"/ship {number}")
     [(version, digest)] = read_rows(
         bot_settings, "SELECT version, text_sha256 FROM agreement_signatures"
     )
-    assert version == "v1" and re.fullmatch(r"[0-9a-f]{64}", digest)
+    assert version == "v2" and re.fullmatch(r"[0-9a-f]{64}", digest)
     # /agreement re-sends exactly the text that was signed, and its fingerprint.
     await merchant.send("/agreement")
     assert await merchant.reply_text() == agreement["text"]
@@ -247,7 +247,7 @@ async def test_two_simultaneous_approvals_make_one_transition(
 async def _shipped(merchant: ChatUser, reviewer: ChatUser) -> str:
     number = await submit(merchant)
     code = await approve(reviewer, merchant, number)
-    await merchant.press("我同意并签署", await merchant.expect("服务协议"))
+    await sign(merchant, await merchant.expect("服务协议"))
     await merchant.expect("协议已签署")
     await reviewer.send(f"/ship {number} 顺丰 SF1")
     await merchant.expect("POS 机已寄出")

@@ -30,7 +30,7 @@ from bot.fulfilment.codes import normalize_code
 from bot.runner import stop_bot
 from bot.settings import Settings
 from sandbox.server import BotApiServer
-from tests.e2e.application_steps import INDIVIDUAL_ZH, fill
+from tests.e2e.application_steps import INDIVIDUAL_ZH, fill, sign
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, SUPPORT_CHAT, BotRunner
 from tests.e2e.harness import ChatUser
 from tests.settlement.conftest import add_transactions, txn
@@ -282,7 +282,7 @@ async def _summary_push(app: Application, merchant: ChatUser, clock: Clock) -> N
 async def _ship_and_activate(
     merchant: ChatUser, reviewer: ChatUser, number: str, code: str, agreement: dict
 ) -> None:
-    await merchant.press("我同意并签署", agreement)
+    await sign(merchant, agreement)
     await merchant.expect("协议已签署")
     await reviewer.send(f"/ship {number} 顺丰 SF1234567890")
     await merchant.expect("POS 机已寄出")
