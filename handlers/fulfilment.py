@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from babel.dates import format_datetime
 from telegram import Update
@@ -18,7 +19,8 @@ from storage.db import utcnow
 
 log = logging.getLogger(__name__)
 
-_ACTIVATION = "activation"  # key in user_data.extras: the serial typed, waiting for the code
+# /activate waiting longer than this no longer takes the merchant's messages.
+SESSION_TTL = timedelta(hours=1)
 
 
 async def _latest(context: Context, user_id: int):
@@ -53,8 +55,9 @@ async def activate_command(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     args = context.args or []
-    extras = context.user_data.extras
-    extras.pop(_ACTIVATION, None)
+    data = context.bot_data
+    async with data.storage.transaction() as repos:
+        await repos.fulfilment.end_activation(user.id)
     record = await _latest(context, user.id)
     if record is None or record.state not in (State.SHIPPED, State.ACTIVATED):
         state = label(context, f"state_{record.state}") if record else None
@@ -72,13 +75,17 @@ async def activate_command(update: Update, context: Context) -> None:
             return
         await _try_code(update, context, serial, " ".join(args[1:]))
         return
-    extras[_ACTIVATION] = {"serial": None}
+    async with data.storage.transaction() as repos:
+        await repos.fulfilment.start_activation(user.id)
     await reply(update, context, "fulfilment/ask_serial")
 
 
-def in_activation(context: Context) -> bool:
-    """True while /activate waits for the serial or the code."""
-    return bool(context.user_data and _ACTIVATION in context.user_data.extras)
+async def in_activation(context: Context, user_id: int) -> bool:
+    """True while /activate waits for the serial or the code (kept in the database, so a
+    restart in between asks nothing twice); an hour-old one is forgotten."""
+    async with context.bot_data.storage.autocommit() as repos:
+        session = await repos.fulfilment.activation_session(user_id)
+    return session is not None and utcnow() - session.started_at < SESSION_TTL
 
 
 async def on_activation_text(update: Update, context: Context) -> None:
@@ -86,24 +93,36 @@ async def on_activation_text(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
-    state = context.user_data.extras.get(_ACTIVATION)
-    assert isinstance(state, dict)
+    data = context.bot_data
+    async with data.storage.transaction() as repos:
+        session = await repos.fulfilment.activation_session(user.id)
     raw = (message.text or "").strip()
+    if session is None:
+        return
     if not raw:
         await reply(update, context, "fulfilment/text_expected")
         return
-    if state.get("serial") is None:
+    if session.serial is None:
         serial = normalize_serial(raw)
         if serial is None:
             await reply(update, context, "fulfilment/serial_bad")
             return
-        state["serial"] = serial
+        async with data.storage.transaction() as repos:
+            if not await repos.updates.claim(update.update_id):
+                return
+            wrong = await fulfilment.check_serial(repos, user.id, serial)
+            if wrong is None:
+                await repos.fulfilment.set_activation_serial(user.id, serial)
+        if wrong is not None:
+            await reply(update, context, f"fulfilment/{wrong.outcome}", **wrong.values)
+            return
         await reply(update, context, "fulfilment/ask_code", serial=serial)
         return
     if await _locked(update, context, user.id):
-        context.user_data.extras.pop(_ACTIVATION, None)
+        async with data.storage.transaction() as repos:
+            await repos.fulfilment.end_activation(user.id)
         return
-    await _try_code(update, context, state["serial"], raw)
+    await _try_code(update, context, session.serial, raw)
 
 
 async def _locked(update: Update, context: Context, user_id: int) -> bool:
@@ -153,8 +172,9 @@ async def _try_code(update: Update, context: Context, serial: str, raw_code: str
     outcome, values = result.outcome, dict(result.values)
     if result.state is not None:
         values["state"] = label(context, f"state_{result.state}")
-    if outcome in ("ok", "locked_now", "already_active", "not_shipped"):
-        context.user_data.extras.pop(_ACTIVATION, None)
+    if outcome in ("ok", "locked_now", "already_active", "not_shipped", "serial_mismatch"):
+        async with data.storage.transaction() as repos:
+            await repos.fulfilment.end_activation(user.id)
     if outcome in ("ok", "locked_now"):
         data.kick_outbox()
     if outcome == "ok":

@@ -93,7 +93,7 @@ async def private_message(update: Update, context: Context) -> None:
     if await onboarding.has_draft(user.id, context):
         await onboarding.on_message(update, context)
         return
-    if fulfilment.in_activation(context):
+    if await fulfilment.in_activation(context, user.id):
         await fulfilment.on_activation_text(update, context)
         return
     # order matters: an open ticket (or one being described) takes the merchant's words,

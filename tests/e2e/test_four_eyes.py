@@ -72,7 +72,7 @@ async def test_a_reviewer_cannot_take_approve_reject_or_ship_their_own_applicati
     await sign(applicant, await applicant.expect("服务协议"))
     await applicant.expect("协议已签署")
     await reviewer.expect("可以发货")
-    await reviewer.send(f"/ship {number} 顺丰 SF1")
+    await reviewer.send(f"/ship {number} SN88001234567 顺丰 SF1")
     assert "您本人提交的申请" in await reviewer.reply_text()
     assert stored(bot_settings, "SELECT state FROM applications") == [("agreement_signed",)]
     assert audit(bot_settings, "own_application_refused")[-1] == (
@@ -81,7 +81,7 @@ async def test_a_reviewer_cannot_take_approve_reject_or_ship_their_own_applicati
         app_id,
         "ship",
     )
-    await admin.send(f"/ship {number} 顺丰 SF1")
+    await admin.send(f"/ship {number} SN88001234567 顺丰 SF1")
     assert "已寄出" in await admin.reply_text()
     await applicant.expect("POS 机已寄出")
 

@@ -206,7 +206,7 @@ async def test_erasure_deletes_documents_and_answers_but_keeps_the_signed_agreem
     assert CODE.fullmatch(code)
     await sign(merchant, await merchant.expect("服务协议"))
     await merchant.expect("协议已签署")
-    await staff.send(f"/ship {number} 顺丰 SF1234567890")
+    await staff.send(f"/ship {number} SN880012345678 顺丰 SF1234567890")
     await merchant.expect("POS 机已寄出")
     await merchant.send("/activate")
     await merchant.reply()

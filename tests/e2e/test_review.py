@@ -127,7 +127,7 @@ async def test_apply_review_approve_sign_ship_activate(
     assert await merchant.reply_text() == agreement["text"]
     assert digest in await merchant.reply_text()
 
-    await reviewer.send(f"/ship {number} 顺丰 SF1234567890")
+    await reviewer.send(f"/ship {number} SN880012345678 顺丰 SF1234567890")
     assert "已寄出" in await reviewer.reply_text()
     shipped = await merchant.expect("POS 机已寄出")
     assert "顺丰" in shipped["text"] and "SF1234567890" in shipped["text"]
@@ -215,7 +215,7 @@ async def test_unauthorised_user_cannot_approve(
     assert any("没有权限" in (a.get("text") or "") for a in answers)
     assert read_rows(bot_settings, "SELECT state FROM applications") == [("submitted",)]
     # A forged command is refused the same way.
-    await intruder.send(f"/ship {number} 顺丰 X1")
+    await intruder.send(f"/ship {number} SN88001234567 顺丰 X1")
     assert "没有权限" in await intruder.reply_text()
 
 
@@ -249,7 +249,7 @@ async def _shipped(merchant: ChatUser, reviewer: ChatUser) -> str:
     code = await approve(reviewer, merchant, number)
     await sign(merchant, await merchant.expect("服务协议"))
     await merchant.expect("协议已签署")
-    await reviewer.send(f"/ship {number} 顺丰 SF1")
+    await reviewer.send(f"/ship {number} SN88001234567 顺丰 SF1")
     await merchant.expect("POS 机已寄出")
     return code
 

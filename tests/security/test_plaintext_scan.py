@@ -284,7 +284,7 @@ async def _ship_and_activate(
 ) -> None:
     await sign(merchant, agreement)
     await merchant.expect("协议已签署")
-    await reviewer.send(f"/ship {number} 顺丰 SF1234567890")
+    await reviewer.send(f"/ship {number} SN880012345678 顺丰 SF1234567890")
     await merchant.expect("POS 机已寄出")
     await merchant.send("/activate")
     await merchant.reply()
