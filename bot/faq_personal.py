@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 from bot import fees
 from bot.application.lifecycle import State
+from bot.reports.settlement import local_today, summary_for
 from bot.settings import Settings
-from bot.settlement import local_today, summary_for
 from storage import Repositories
 from storage.db import utcnow
 

@@ -1,4 +1,5 @@
-"""The application conversation: /apply, answers, buttons, edits, /cancel and submit.
+"""The application conversation (just over 300 lines: one conversation's callbacks together):
+/apply, answers, buttons, edits, /cancel and submit.
 
 Every accepted answer is committed before the next question is sent, and the position is
 derived from the stored draft, so a restart at any step loses nothing.

@@ -66,17 +66,6 @@ def agreement_to_sign(
     return text, [[("btn_sign", f"ag:{record.id}:{AGREEMENT_VERSION}:{digest}")]]
 
 
-async def queue_agreement(repos: Repositories, data: BotData, record: ApplicationRecord) -> None:
-    """The agreement with its "I agree and sign" button."""
-    locale = await notify.locale_of_user(repos, data, record.merchant_id)
-    text, buttons = agreement_to_sign(data, locale, record)
-    await repos.outbox.put(
-        record.merchant_id,
-        notify.TEXT,
-        {"text": text, "buttons": notify.button_rows(data, locale, buttons)},
-    )
-
-
 async def _matching(
     repos: Repositories, data: BotData, application_id: int, user_id: int, version: str, digest: str
 ) -> tuple[str, ApplicationRecord | None, Locale, str]:

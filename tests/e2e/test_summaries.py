@@ -1,6 +1,6 @@
 """Daily settlement summaries as merchants meet them, through the local Bot API server.
 
-The bot stands at a chosen moment (bot.settlement.clock), so 21:30 in Shanghai
+The bot stands at a chosen moment (bot.reports.settlement.clock), so 21:30 in Shanghai
 arrives when the test says so; the tick runs every 0.2 s instead of every minute.
 """
 
@@ -17,11 +17,11 @@ import pytest
 from pydantic import SecretStr
 from telegram.ext import Application
 
-from bot import settlement
 from bot.data import BotData
 from bot.demo import FIRST_NUMBER
 from bot.ingest_api import sign
 from bot.keys import keys_for
+from bot.reports import settlement
 from bot.runner import start_ingest, stop_bot
 from bot.settings import Settings
 from handlers import report_views

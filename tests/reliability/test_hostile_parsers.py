@@ -23,8 +23,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from telegram.ext import Application
 
-from bot import settlement
 from bot.ingest_api import MAX_BODY_BYTES, build_ingest_app, sign
+from bot.reports import settlement
 from bot.settings import Settings
 from sandbox.server import BotApiServer
 from storage import Storage

@@ -24,9 +24,9 @@ import pytest
 from pydantic import SecretStr
 from telegram.ext import Application
 
-from bot import settlement
 from bot.crypto import generate_key
 from bot.fulfilment.codes import normalize_code
+from bot.reports import settlement
 from bot.runner import stop_bot
 from bot.settings import Settings
 from sandbox.server import BotApiServer

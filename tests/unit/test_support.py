@@ -77,8 +77,8 @@ async def test_sla_job_on_a_controlled_clock_reminds_once_and_escalates_once(
 ) -> None:
     async with data.storage.transaction() as repos:
         await repos.users.upsert_seen(10001, first_name="小王", username=None, language_code="zh")
-        await repos.tickets.start_draft(10001, None)
-        await repos.tickets.add_draft_part(
+        await repos.ticket_drafts.start_draft(10001, None)
+        await repos.ticket_drafts.add_draft_part(
             10001, DraftPart(kind="text", body="钱没到账", chat_id=10001, message_id=5)
         )
         ticket = await support_flow.create(repos, data, 10001)
