@@ -168,6 +168,13 @@ def _add_handlers(app: Application) -> None:
             review.on_reason_reply,
         )
     )
+    # A reviewer's reason typed without replying to the prompt, in the review chat.
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.TEXT & ~filters.REPLY & ~filters.COMMAND,
+            review.on_group_text,
+        )
+    )
     app.add_handler(CallbackQueryHandler(onboarding.on_button, pattern=r"^ap:"))
     app.add_handler(CallbackQueryHandler(faq.on_button, pattern=r"^fq:"))
     app.add_handler(CallbackQueryHandler(reports.on_button, pattern=r"^rp:"))
@@ -185,6 +192,10 @@ def _add_handlers(app: Application) -> None:
 async def _post_init(app: Application) -> None:
     data: BotData = app.bot_data
     await data.storage.open()
+    async with data.storage.transaction() as repos:
+        # Identifiers stored before the duplicate check existed get their blind index.
+        if indexed := await repos.checks.backfill():
+            log.info("indexed %d identifying answers for duplicate checks", indexed)
     # jieba's first dictionary load makes the build take ~0.5 s: once, off the event loop.
     data.knowledge = load_knowledge_base()
     data.faq = await asyncio.to_thread(FaqIndex.build, data.knowledge)

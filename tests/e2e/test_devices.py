@@ -11,7 +11,7 @@ from telegram.ext import Application
 from bot.runner import stop_bot
 from bot.settings import Settings
 from sandbox.server import BotApiServer
-from tests.e2e.application_steps import ENTERPRISE_EN, INDIVIDUAL_ZH, fill, sign
+from tests.e2e.application_steps import ENTERPRISE_EN, INDIVIDUAL_ZH, approve_on_card, fill, sign
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, BotRunner
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import CODE, REVIEWER_ID, card_of
@@ -56,7 +56,7 @@ async def signed_application(
     await fill(merchant, texts["answers"])
     await merchant.press(texts["submit"])
     number = re.search(r"AP\d{8}-\d{4}", (await merchant.reply())["text"]).group(0)  # type: ignore[union-attr]
-    await reviewer.press("通过", await card_of(reviewer, number))
+    await approve_on_card(reviewer, await card_of(reviewer, number))
     code = ""
     while not code:
         message = await merchant.reply()

@@ -10,7 +10,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from sandbox.server import BotApiServer
-from tests.e2e.application_steps import ENTERPRISE_EN, INDIVIDUAL_ZH, fill
+from tests.e2e.application_steps import ENTERPRISE_EN, INDIVIDUAL_ZH, approve_on_card, fill
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, SUPPORT_CHAT
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import REVIEWER_ID, card_of
@@ -59,7 +59,7 @@ async def approved(merchant: ChatUser, reviewer: ChatUser, answers, submit: str)
     number = re.search(r"AP\d{8}-\d{4}", message["text"]).group(0)  # type: ignore[union-attr]
     card = await card_of(reviewer, number)
     assert "借记卡 0.55%（封顶 ¥20.00）" in card["text"] or "由客服确认" in card["text"]
-    await reviewer.press("通过", card)
+    await approve_on_card(reviewer, card)
     for _ in range(5):
         message = await merchant.reply()
         if merchant.buttons(message):

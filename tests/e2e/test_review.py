@@ -19,7 +19,7 @@ from bot.fulfilment.codes import normalize_code
 from bot.runner import stop_bot
 from bot.settings import Settings
 from sandbox.server import BotApiServer
-from tests.e2e.application_steps import INDIVIDUAL_ZH, fill, sign
+from tests.e2e.application_steps import INDIVIDUAL_ZH, approve_on_card, fill, sign
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, BotRunner
 from tests.e2e.harness import ChatUser
 from tests.postgres import on_both_backends, read_rows
@@ -59,7 +59,7 @@ async def card_of(reviewer: ChatUser, number: str) -> dict:
 
 async def approve(reviewer: ChatUser, merchant: ChatUser, number: str) -> str:
     """Approve from the card; return the code from the voucher the merchant receives."""
-    await reviewer.press("通过", await card_of(reviewer, number))
+    await approve_on_card(reviewer, await card_of(reviewer, number))
     await merchant.expect("已通过审核")
     voucher = await merchant.expect("申请码")
     assert voucher.get("photo"), "the voucher comes as a photo"
@@ -226,10 +226,12 @@ async def test_two_simultaneous_approvals_make_one_transition(
     admin = ChatUser(server, ADMIN_ID, "管理员").in_chat(REVIEW_CHAT)
     number = await submit(merchant)
     card = await card_of(reviewer, number)
-    _, data = reviewer.find_button("通过", card)
+    await reviewer.press("通过", card)
+    confirm = await reviewer.expect("确认通过申请")
+    _, data = reviewer.find_button("确认通过", confirm)
     await asyncio.gather(
-        server.press_button(REVIEWER_ID, card["message_id"], data, chat_id=REVIEW_CHAT),
-        server.press_button(ADMIN_ID, card["message_id"], data, chat_id=REVIEW_CHAT),
+        server.press_button(REVIEWER_ID, confirm["message_id"], data, chat_id=REVIEW_CHAT),
+        server.press_button(ADMIN_ID, confirm["message_id"], data, chat_id=REVIEW_CHAT),
     )
     await merchant.expect("已通过审核")
     await merchant.expect("申请码")
@@ -318,7 +320,7 @@ async def test_notifications_survive_a_restart_before_delivery(
         return 0
 
     bot.bot_data.outbox.run = dead  # type: ignore[method-assign]
-    await reviewer.press("通过", card)
+    await approve_on_card(reviewer, card)
     await reviewer.edited()
     await merchant.silence(1.0)
     await stop_bot(bot)

@@ -34,3 +34,14 @@ CREATE TABLE review_albums (
     posted_at       TEXT NOT NULL,
     PRIMARY KEY (application_id, round)
 );
+
+-- Every submission keeps a keyed digest of each answer (HMAC, never the value), so the card
+-- can say which fields changed since the last one, including those re-asked as a consequence;
+-- its time stays for the timeline.
+CREATE TABLE application_submissions (
+    application_id  BIGINT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    round           BIGINT NOT NULL,
+    digests         TEXT NOT NULL,
+    submitted_at    TEXT NOT NULL,
+    PRIMARY KEY (application_id, round)
+);
