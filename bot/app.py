@@ -120,6 +120,7 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("today", reports.today_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("summary", reports.summary_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("week", reports.week_command, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("details", reports.details_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("settings", reports.settings_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("code", fulfilment.code_command, filters.ChatType.PRIVATE))
     app.add_handler(
