@@ -11,7 +11,7 @@ from sandbox.server import BotApiServer
 from storage import Storage
 from tests.e2e.conftest import BotRunner
 from tests.e2e.harness import ChatUser
-from tests.e2e.test_summaries import SHOP, Clock, clock, settings
+from tests.e2e.test_summaries import SHOP, SINCE_THIS_MORNING, Clock, clock, settings
 from tests.postgres import on_both_backends
 from tests.settlement.conftest import add_merchant, add_transactions, txn
 
@@ -24,7 +24,12 @@ async def seed_day(settings: Settings, telegram_id: int) -> None:
     await storage.open()
     try:
         await add_merchant(
-            storage, SHOP, name="老杭州面馆", telegram_id=telegram_id, created_at="2026-11-01"
+            # linked this morning: no summary of earlier days is pushed while the test reads
+            storage,
+            SHOP,
+            name="老杭州面馆",
+            telegram_id=telegram_id,
+            created_at=SINCE_THIS_MORNING,
         )
         rows = [
             txn(
