@@ -74,6 +74,11 @@ class ApplicationChecksRepository:
             found += [Duplicate(field=field, **dict(r)) for r in rows]
         return found
 
+    async def reindex(self) -> int:
+        """After a key rotation: every identifier's blind index again, under the current key."""
+        await self.tx.execute("UPDATE application_answers SET lookup_hash = NULL")
+        return await self.backfill()
+
     async def backfill(self) -> int:
         """Index identifying answers stored before the index existed; return how many."""
         rows = await self.tx.fetchall(
@@ -123,7 +128,10 @@ class ApplicationChecksRepository:
         if len(rows) < 2:
             return None
         now, before = json.loads(rows[0]["digests"]), json.loads(rows[1]["digests"])
-        return {f for f in set(now) | set(before) if now.get(f) != before.get(f)}
+        changed = {f for f in set(now) | set(before) if now.get(f) != before.get(f)}
+        # Nothing alike at all: the digests were made under different keys (a key rotation
+        # in between), so they say nothing; the caller falls back to the flagged fields.
+        return None if changed == set(now) | set(before) else changed
 
     async def rounds(self, application_id: int) -> list[SubmissionRound]:
         """Every submission, oldest first."""
