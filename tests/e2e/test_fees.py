@@ -14,6 +14,7 @@ from tests.e2e.application_steps import ENTERPRISE_EN, INDIVIDUAL_ZH, approve_on
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, SUPPORT_CHAT
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import REVIEWER_ID, card_of
+from tests.e2e.test_review_integrity import settled
 from tests.postgres import on_both_backends, read_rows
 
 
@@ -90,11 +91,7 @@ async def test_chinese_merchant_reads_the_rates_confirms_them_and_they_are_kept(
 
     await merchant.press("确认签署", confirm)
     await merchant.expect("协议已签署")
-    final = next(
-        m
-        for m in reversed(merchant.server.messages(merchant.chat_id))
-        if m["message_id"] == confirm["message_id"]
-    )
+    final = await settled(merchant.server, confirm)
     assert final["text"].rstrip().endswith("已签署") and not merchant.buttons(final)
     [row] = read_rows(
         bot_settings,

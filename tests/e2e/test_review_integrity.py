@@ -40,6 +40,16 @@ def now(server: BotApiServer, message: dict) -> dict:
     return next(m for m in server.messages(chat) if m["message_id"] == message["message_id"])
 
 
+async def settled(server: BotApiServer, message: dict) -> dict:
+    """The message once it was edited into its final state (its buttons gone)."""
+    for _ in range(80):
+        current = now(server, message)
+        if not current.get("reply_markup"):
+            return current
+        await asyncio.sleep(0.1)
+    raise AssertionError("the confirmation kept its buttons")
+
+
 async def new_card(reviewer: ChatUser, number: str, marker: str) -> dict:
     for _ in range(80):
         card = await card_of(reviewer, number)
@@ -93,7 +103,7 @@ async def test_approve_asks_first_and_the_confirmation_ends_in_a_final_state(
 
     confirm = await approve_on_card(reviewer, card)
     await merchant.expect("已通过审核")
-    final = now(server, confirm)
+    final = await settled(server, confirm)
     assert final["text"].endswith("已通过 · 李审核") and not reviewer.buttons(final)
 
 
