@@ -1,4 +1,5 @@
-"""Reports on demand: /today, /summary [date], /week, /settings and the report buttons.
+"""Reports on demand: /today, /summary [date], /week, /details [date], /settings and the
+report buttons.
 
 Every report is for the shops linked to the Telegram user who asks (one person may own
 several); someone without a shop is told they need an approved application first.
@@ -6,16 +7,19 @@ several); someone without a shop is told they need an approved application first
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date, timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from bot.context import Context
 from bot.parsing import as_typed, echo
 from bot.reports import service, settlement
 from bot.reports.settlement import local_today
+from handlers import details_views as details
 from handlers import report_views as views
 from handlers.common import label, locale_of, reply
 from storage.merchants import Merchant, normalize_summary_time
@@ -93,24 +97,46 @@ async def summary_command(update: Update, context: Context) -> None:
         await report_menu(update, context)
         return
     merchants = await _merchants_of(update, context)
+    day = await _asked_day(update, context, merchants) if merchants else None
+    for merchant in merchants if day else []:
+        await _send_day(update, context, merchant, day)  # type: ignore[arg-type]
+
+
+async def details_command(update: Update, context: Context) -> None:
+    """/details [YYYY-MM-DD]: the day's transactions (today without a date) as a paged
+    message, 10 a page, and as a CSV file."""
+    merchants = await _merchants_of(update, context)
     if not merchants:
         return
-    given = " ".join(context.args)
+    if context.args:
+        day = await _asked_day(update, context, merchants)
+        if day is None:
+            return
+    else:
+        day = local_today(merchants[0], settlement.now())
+    data, locale, chat_id = context.bot_data, locale_of(context), _chat_id(update)
+    for merchant in merchants:
+        await details.send_first_page(context.bot, data, chat_id, locale, merchant, day)
+        await views.send_details(context.bot, data, chat_id, locale, merchant, day)
+
+
+async def _asked_day(update: Update, context: Context, merchants: list[Merchant]) -> date | None:
+    """The day typed after the command, or None once told what is wrong with it."""
+    given = " ".join(context.args or [])
     example = str(local_today(merchants[0], settlement.now()) - timedelta(days=1))
     try:
         day = parse_day(given)
     except ValueError:
         await reply(update, context, "reports/bad_date", given=echo(given), example=example)
-        return
+        return None
     if day < FIRST_DAY:
         first, shown = str(FIRST_DAY), str(day)
         await reply(update, context, "reports/too_early", day=shown, first=first, example=example)
-        return
-    for merchant in merchants:
-        if day > local_today(merchant, settlement.now()):
-            await reply(update, context, "reports/future_date", day=str(day))
-            return
-        await _send_day(update, context, merchant, day)
+        return None
+    if any(day > local_today(m, settlement.now()) for m in merchants):
+        await reply(update, context, "reports/future_date", day=str(day))
+        return None
+    return day
 
 
 async def week_command(update: Update, context: Context) -> None:
@@ -214,8 +240,15 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer()
         await _send_settings(update, context, merchant)
         return
+    page = 1
+    if action == "pg":  # a page of the day's details: <day>_<page>
+        value, _, raw_page = value.partition("_")
+        page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 0
     day = _button_day(value)
     in_reach = day is not None and FIRST_DAY <= day <= local_today(merchant, settlement.now())
+    if action == "pg" and in_reach and page:
+        await _turn_page(query, context, merchant, day, page)  # type: ignore[arg-type]
+        return
     if not in_reach or action not in ("day", "csv", "week"):
         await query.answer(label(context, "stale_button"))
         return
@@ -224,6 +257,21 @@ async def on_button(update: Update, context: Context) -> None:
     if action == "day":
         await _send_day(update, context, merchant, day)
     elif action == "csv":
+        await details.send_first_page(context.bot, data, chat_id, locale, merchant, day)
         await views.send_details(context.bot, data, chat_id, locale, merchant, day)
     else:
         await views.send_week(context.bot, data, chat_id, locale, merchant, day)
+
+
+async def _turn_page(
+    query: CallbackQuery, context: Context, merchant: Merchant, day: date, page: int
+) -> None:
+    """◀ or ▶ under the details: the same message shows the other page."""
+    data = context.bot_data
+    rows = await details.day_rows(data, merchant, day)
+    await query.answer()
+    if not rows:
+        return
+    text, keyboard = details.page_view(data, locale_of(context), merchant, day, rows, page)
+    with contextlib.suppress(BadRequest):  # the page shown already ("not modified")
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)

@@ -9,6 +9,7 @@ Callback data (all under Telegram's 64 bytes):
     tk:c:<t>           the merchant closes ticket <t>
     tk:r:<t>:<1-5>     the merchant rates ticket <t>
     tk:s:<t>           no comment on the rating
+    ts:<t>:<action>    a ticket card's button in a staff chat: take, reply, resolve, escalate
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from telegram.error import BadRequest
 
 from bot.data import BotData
 from bot.settings import Locale
+from bot.support.rules import ACTIVE, Status
 from bot.support.service import Taken
-from bot.support.texts import Buttons, card_text, support_label
+from bot.support.texts import Buttons, card_text, staff_locale, support_label
 from storage.tickets import DraftPart, Ticket
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,20 @@ def plain_keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Inline keyboard from (label already rendered, callback data) rows."""
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=cb) for label, cb in row] for row in rows]
+    )
+
+
+def card_keyboard(data: BotData, ticket: Ticket) -> InlineKeyboardMarkup | None:
+    """Take / Reply / Resolve / Escalate while the ticket is being worked on."""
+    if ticket.status not in ACTIVE:
+        return None
+    actions = ["reply", "resolve", "escalate"]
+    if ticket.status == Status.NEW:
+        actions.insert(0, "take")
+    return keyboard(
+        data,
+        staff_locale(data),
+        [[(f"btn_card_{a}", f"ts:{ticket.id}:{a}") for a in actions]],
     )
 
 
@@ -75,7 +91,9 @@ async def post_card(bot: Bot, data: BotData, chat_id: int, ticket_id: int) -> No
         text = await card_text(data, repos, ticket) if ticket else ""
     if ticket is None:
         return
-    message = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    message = await bot.send_message(
+        chat_id, text, parse_mode=ParseMode.HTML, reply_markup=card_keyboard(data, ticket)
+    )
     await _remember(data, chat_id, message.message_id, ticket_id, "card")
 
 
@@ -123,7 +141,11 @@ async def refresh_cards(bot: Bot, data: BotData, ticket_id: int) -> None:
     for chat_id, message_id in cards:
         try:
             await bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=card_keyboard(data, ticket),
             )
         except BadRequest as exc:
             if "not modified" not in str(exc):

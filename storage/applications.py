@@ -4,7 +4,7 @@ drafts, answers, documents, numbers, approval and the audit trail."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -62,9 +62,15 @@ class ApplicationEvent(BaseModel):
 class ApplicationRepository:
     """Plain-SQL access to applications; the caller owns the transaction."""
 
-    def __init__(self, tx: Tx, cipher: FieldCipher) -> None:
+    def __init__(
+        self,
+        tx: Tx,
+        cipher: FieldCipher,
+        lookup_hash: Callable[[str, Any], str | None] = lambda field, value: None,
+    ) -> None:
         self.tx = tx
         self.cipher = cipher
+        self.lookup_hash = lookup_hash  # the blind index of identifying answers
 
     async def _load(self, row: Any) -> ApplicationRecord:
         answers: dict[str, Any] = {}
@@ -292,11 +298,11 @@ class ApplicationRepository:
             raw = self.cipher.encrypt_str(raw, context=f"answer:{field}")
         now = utcnow().isoformat()
         await self.tx.execute(
-            "INSERT INTO application_answers (application_id, field, value, encrypted, updated_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, field) DO UPDATE SET"
-            " value = excluded.value, encrypted = excluded.encrypted,"
-            " updated_at = excluded.updated_at",
-            (application_id, field, raw, int(sensitive), now),
+            "INSERT INTO application_answers (application_id, field, value, encrypted, updated_at,"
+            " lookup_hash) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (application_id, field) DO UPDATE"
+            " SET value = excluded.value, encrypted = excluded.encrypted,"
+            " updated_at = excluded.updated_at, lookup_hash = excluded.lookup_hash",
+            (application_id, field, raw, int(sensitive), now, self.lookup_hash(field, value)),
         )
         await self._touch(application_id)
 

@@ -42,7 +42,14 @@ class ErasureRepository:
         codes = await self.tx.execute(
             "DELETE FROM application_codes WHERE application_id = ?", (application_id,)
         )
-        for table in ("application_flags", "pending_rejections", "staff_messages"):
+        # Submissions' digests and the review albums are derived from the dropped answers.
+        for table in (
+            "application_flags",
+            "pending_rejections",
+            "staff_messages",
+            "application_submissions",
+            "review_albums",
+        ):
             await self.tx.execute(
                 f"DELETE FROM {table} WHERE application_id = ?", (application_id,)
             )
@@ -124,6 +131,9 @@ class ErasureRepository:
         """The lock-out counter's history."""
         await self.tx.execute(
             "DELETE FROM activation_attempts WHERE merchant_id = ?", (telegram_id,)
+        )
+        await self.tx.execute(
+            "DELETE FROM activation_sessions WHERE merchant_id = ?", (telegram_id,)
         )
 
     async def drop_unused_merchants(self, telegram_id: int, kept_apps: list[int]) -> int:

@@ -409,6 +409,14 @@ class TicketRepository:
         )
         return int(row["ticket_id"]) if row else None
 
+    async def staff_message_kind(self, chat_id: int, message_id: int) -> str | None:
+        """What a ticket's staff-chat message is ('card', 'ack', 'escalate_prompt', ...)."""
+        row = await self.tx.fetchone(
+            "SELECT kind FROM ticket_staff_messages WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        return str(row["kind"]) if row else None
+
     async def staff_messages(self, ticket_id: int, kind: str) -> list[tuple[int, int]]:
         """(chat_id, message_id) of a ticket's staff-chat messages of one kind, oldest first."""
         rows = await self.tx.fetchall(

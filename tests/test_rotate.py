@@ -125,3 +125,39 @@ def test_rotate_with_encryption_key_setting(
     assert asyncio.run(_read(only_new, keys_for(only_new), code)) == ("11010519491231002X", code)
     messages, updates = asyncio.run(_pending(only_new, keys_for(only_new)))
     assert messages == [f"身份证 {ID}"] and [u for u, _ in updates] == [7]
+
+
+async def _duplicates_of_id(settings: Settings) -> list[str]:
+    """Applications holding ID, as the review card's duplicate check finds them."""
+    storage = Storage(settings.database_path, keys_for(settings))
+    await storage.open()
+    try:
+        async with storage.transaction() as repos:
+            found = await repos.checks.duplicates(0, {"legal_rep_id": ID})
+    finally:
+        await storage.close()
+    return [d.field for d in found]
+
+
+def test_the_duplicate_check_still_finds_identifiers_after_a_rotation(
+    make_settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = _key(), _key()
+    settings = make_settings(encryption_key=old)
+    asyncio.run(_fill(settings))
+
+    async def submitted() -> None:
+        storage = Storage(settings.database_path, keys_for(settings))
+        await storage.open()
+        async with storage.transaction() as repos:
+            await repos.tx.execute("UPDATE applications SET state = 'submitted'")
+        await storage.close()
+
+    asyncio.run(submitted())
+    assert asyncio.run(_duplicates_of_id(settings)) == ["legal_rep_id"]
+    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("ENCRYPTION_KEY", f"{new},{old}")
+    assert main(["rotate-key"]) == 0
+    # With the old key gone, the index under the new key still finds it.
+    assert asyncio.run(_duplicates_of_id(make_settings(encryption_key=new))) == ["legal_rep_id"]

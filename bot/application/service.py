@@ -140,6 +140,10 @@ async def submit(
         number = record.number or ""
     else:
         number = await apps.submit(draft.application_id, actor=actor, day=day)
+    submitted = await apps.get(draft.application_id)
+    assert submitted is not None
+    # What was submitted, as keyed digests: the card says what changed since the last time.
+    await repos.checks.record_submission(submitted.id, submitted.answers)
     if data.settings.review_chat_id is not None:
         await repos.outbox.put(
             data.settings.review_chat_id,

@@ -70,9 +70,12 @@ async def press_card(
     if record is None:
         return CardPress.TOO_LATE
     if own_application(record, actor):
-        await refuse_own(repos, record, actor, action, chat_id)
+        await refuse_own(repos, record, actor, action.removesuffix("_ask"), chat_id)
         return CardPress.OWN
-    if action == "take":
+    if action == "approve_ask":
+        # Approve asks first: nothing changes until the confirmation is tapped.
+        done = record.state in (State.SUBMITTED, State.UNDER_REVIEW)
+    elif action == "take":
         done = await _take(repos, data, record, actor)
     elif action == "approve":
         done = await _approve(repos, data, record, actor)

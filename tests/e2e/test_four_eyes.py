@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from sandbox.server import BotApiServer
+from tests.e2e.application_steps import sign
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import REVIEWER_ID, approve, card_of, reviewer, submit
@@ -68,10 +69,10 @@ async def test_a_reviewer_cannot_take_approve_reject_or_ship_their_own_applicati
     # Someone else approves; the applicant signs; shipping it is again not for them.
     admin = ChatUser(server, ADMIN_ID, "管理员").in_chat(REVIEW_CHAT)
     await approve(admin, applicant, number)
-    await applicant.press("我同意并签署", await applicant.expect("服务协议"))
+    await sign(applicant, await applicant.expect("服务协议"))
     await applicant.expect("协议已签署")
     await reviewer.expect("可以发货")
-    await reviewer.send(f"/ship {number} 顺丰 SF1")
+    await reviewer.send(f"/ship {number} SN88001234567 顺丰 SF1")
     assert "您本人提交的申请" in await reviewer.reply_text()
     assert stored(bot_settings, "SELECT state FROM applications") == [("agreement_signed",)]
     assert audit(bot_settings, "own_application_refused")[-1] == (
@@ -80,7 +81,7 @@ async def test_a_reviewer_cannot_take_approve_reject_or_ship_their_own_applicati
         app_id,
         "ship",
     )
-    await admin.send(f"/ship {number} 顺丰 SF1")
+    await admin.send(f"/ship {number} SN88001234567 顺丰 SF1")
     assert "已寄出" in await admin.reply_text()
     await applicant.expect("POS 机已寄出")
 

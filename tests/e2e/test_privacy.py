@@ -22,6 +22,7 @@ from tests.e2e.application_steps import (
     fill,
     give,
     is_consent,
+    sign,
 )
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT
 from tests.e2e.files import png
@@ -203,9 +204,9 @@ async def test_erasure_deletes_documents_and_answers_but_keeps_the_signed_agreem
     number = await submit(merchant)
     code = await approve(staff, merchant, number)
     assert CODE.fullmatch(code)
-    await merchant.press("我同意并签署", await merchant.expect("服务协议"))
+    await sign(merchant, await merchant.expect("服务协议"))
     await merchant.expect("协议已签署")
-    await staff.send(f"/ship {number} 顺丰 SF1234567890")
+    await staff.send(f"/ship {number} SN880012345678 顺丰 SF1234567890")
     await merchant.expect("POS 机已寄出")
     await merchant.send("/activate")
     await merchant.reply()
@@ -251,7 +252,7 @@ async def test_erasure_deletes_documents_and_answers_but_keeps_the_signed_agreem
     raw = json.dumps(data, ensure_ascii=False)
     assert ID_NUMBER not in raw and "4111111111111111" not in raw and code not in raw
     assert archive.namelist() == ["data.json"]
-    assert data["applications"][0]["agreement_signature"]["version"] == "v1"
+    assert data["applications"][0]["agreement_signature"]["version"] == "v2"
 
 
 async def test_erasure_of_a_draft_removes_it_entirely(

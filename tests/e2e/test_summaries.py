@@ -190,6 +190,8 @@ async def test_details_button_sends_the_days_transactions_as_csv_and_chart_butto
     summary = await shop.reply()
 
     await shop.press("交易明细", summary)
+    page = await shop.reply()  # readable on the phone first: 3 lines, one page, no buttons
+    assert "共 3 笔 · 第 1/1 页" in page["text"] and not shop.buttons(page)
     document = await shop.reply()
     assert document["document"]["file_name"] == f"交易明细_{SHOP}_2026-11-25.csv"
     assert "共 3 笔" in document["caption"]

@@ -273,6 +273,8 @@ async def test_details_csv_cells_that_would_be_formulas_are_escaped_and_amounts_
     summary = await shop.reply()
     await shop.press("交易明细", summary)
     document = await shop.reply()
+    if "document" not in document:  # the paged message comes first, then the file
+        document = await shop.reply()
     content = server.file_bytes(document["document"]["file_id"]).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(content, newline="")))
     header, body = rows[0], rows[1:]

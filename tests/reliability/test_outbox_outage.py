@@ -21,8 +21,10 @@ async def test_approval_notifications_arrive_once_in_order_after_5xx(
     number = await submit(merchant)
     card = await card_of(admin, number)
     # Telegram answers 502 to the next six sends: more than one delivery attempt's retries.
-    server.fail_next(6, 502, methods={"sendmessage", "sendphoto"})
     await admin.press("通过", card)
+    confirm = await admin.expect("确认通过申请")
+    server.fail_next(6, 502, methods={"sendmessage", "sendphoto"})
+    await admin.press("确认通过", confirm)
     first = await merchant.reply(timeout=30)
     second = await merchant.reply(timeout=15)
     third = await merchant.reply(timeout=15)

@@ -30,7 +30,7 @@ from bot.reports import settlement
 from bot.runner import stop_bot
 from bot.settings import Settings
 from sandbox.server import BotApiServer
-from tests.e2e.application_steps import INDIVIDUAL_ZH, fill
+from tests.e2e.application_steps import INDIVIDUAL_ZH, approve_on_card, fill, sign
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, SUPPORT_CHAT, BotRunner
 from tests.e2e.harness import ChatUser
 from tests.settlement.conftest import add_transactions, txn
@@ -228,7 +228,7 @@ async def _apply_and_approve(
     await merchant.press("确认提交")
     submitted = await merchant.expect("申请已提交")
     number = re.search(r"AP\d{8}-\d{4}", submitted["text"]).group(0)  # type: ignore[union-attr]
-    await reviewer.press("通过", await _card(server, REVIEW_CHAT, number))
+    await approve_on_card(reviewer, await _card(server, REVIEW_CHAT, number))
     await merchant.expect("已通过审核")
     voucher = await merchant.expect("申请码")
     code = CODE_RE.search(voucher["caption"]).group(0)  # type: ignore[union-attr]
@@ -282,9 +282,9 @@ async def _summary_push(app: Application, merchant: ChatUser, clock: Clock) -> N
 async def _ship_and_activate(
     merchant: ChatUser, reviewer: ChatUser, number: str, code: str, agreement: dict
 ) -> None:
-    await merchant.press("我同意并签署", agreement)
+    await sign(merchant, agreement)
     await merchant.expect("协议已签署")
-    await reviewer.send(f"/ship {number} 顺丰 SF1234567890")
+    await reviewer.send(f"/ship {number} SN880012345678 顺丰 SF1234567890")
     await merchant.expect("POS 机已寄出")
     await merchant.send("/activate")
     await merchant.reply()
