@@ -153,18 +153,20 @@ async def drop_database(server_url: str, url: str) -> None:
         await conn.close()
 
 
-def read_rows(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
-    """Rows of a read-only query on the test's database, whichever backend it is on (for
-    tests that check what was stored while the bot runs)."""
+def read_rows(settings: Settings, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows of a query (with ? placeholders) on the test's database, whichever backend it is
+    on, committed at once: for tests that check or change what was stored while the bot runs."""
     where = settings.database
     if isinstance(where, Path):
         with sqlite3.connect(where) as db:
-            return db.execute(sql).fetchall()
+            return db.execute(sql, params).fetchall()
+
+    from storage.postgres import numbered
 
     async def fetch() -> list[tuple[Any, ...]]:
         conn = await asyncpg.connect(where)
         try:
-            return [tuple(r) for r in await conn.fetch(sql)]
+            return [tuple(r) for r in await conn.fetch(numbered(sql), *params)]
         finally:
             await conn.close()
 
