@@ -212,3 +212,12 @@ async def relation_files(url: str) -> list[Path]:
     if not os.access(folder, os.R_OK):
         return []
     return sorted(p for p in folder.iterdir() if p.is_file())
+
+
+def point_cli_at(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    """The environment a `merchant-bot` command run in the test reads: the test's database
+    (DATABASE_PATH, and DATABASE_URL on PostgreSQL) and DATA_DIR."""
+    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    if isinstance(settings.database, str):
+        monkeypatch.setenv("DATABASE_URL", settings.database)

@@ -31,7 +31,7 @@ from storage import Storage
 from storage.transactions import NewTransaction
 from tests.e2e.conftest import BotRunner
 from tests.e2e.harness import ChatUser
-from tests.postgres import on_both_backends
+from tests.postgres import on_both_backends, point_cli_at
 from tests.settlement.conftest import add_merchant, add_transactions, txn
 
 SHOP = "822330100000001"
@@ -448,13 +448,16 @@ async def test_transactions_posted_to_the_ingest_api_show_up_in_today(
     assert "净结算：¥1,396.74" in await shop.reply_text()  # 1,309.27 + 88.00 − 0.53
 
 
+@on_both_backends
 def test_import_command_reports_bad_rows_by_line_and_counts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    make_settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from bot.__main__ import main
 
-    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.sqlite3"))
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    point_cli_at(monkeypatch, make_settings(database_path=tmp_path / "cli.sqlite3"))
     assert main(["demo-data", "--merchants", "1", "--days", "1", "--telegram-id", "10001"]) == 0
     demo_shop = f"{FIRST_NUMBER:015d}"
     assert f"{demo_shop} is linked to Telegram user 10001" in capsys.readouterr().out
