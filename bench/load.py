@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.processes import BotProcess
 from bench.updates import (
     FIRST_USER,
-    BotProcess,
     Replies,
     Step,
     _sandbox,
