@@ -74,12 +74,20 @@ def question_keyboard(context: Context, draft: form.Draft, q: form.Question):
     return None
 
 
-async def ask(chat_id: int, context: Context, draft: form.Draft, error: str | None = None) -> None:
+async def ask(
+    chat_id: int,
+    context: Context,
+    draft: form.Draft,
+    error: str | None = None,
+    *,
+    consented: bool = False,
+) -> None:
     """Send the question the draft is at (or the review page when every field is answered);
-    the privacy notice instead while the merchant has not agreed to the current version."""
+    the privacy notice instead while the merchant has not agreed to the current version.
+    consented=True: the caller read the consent while handling this update (no second read)."""
     # Every way into the form (new, resume, restart, fix, a draft older than the notice)
     # comes through here, so none of them can skip consent.
-    if not await has_consent(chat_id, context):
+    if not consented and not await has_consent(chat_id, context):
         await send_consent(chat_id, context)
         return
     q = form.next_field(draft)

@@ -90,8 +90,7 @@ async def private_message(update: Update, context: Context) -> None:
     message = update.effective_message
     assert user is not None and message is not None
     # order matters: a running form claims the text before the FAQ reads it as a question.
-    if await onboarding.has_draft(user.id, context):
-        await onboarding.on_message(update, context)
+    if await onboarding.on_message(update, context):
         return
     if await fulfilment.in_activation(context, user.id):
         await fulfilment.on_activation_text(update, context)
