@@ -1,0 +1,90 @@
+"""Reading a document photo without blocking the bot: a small process pool, started on the
+first photo, a time limit per image, and nothing at all when OCR is off, missing or fails.
+
+The recognised text never leaves this module except as the validated fields of
+bot.ocr.fields; it is neither logged nor stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import date
+
+from bot.ocr import engine
+from bot.ocr.fields import read
+
+log = logging.getLogger(__name__)
+
+# The worker gets this much longer than the limit it enforces itself before it is killed.
+GRACE_SECONDS = 2.0
+READABLE = ("image/jpeg", "image/png")
+
+
+class DocumentReader:
+    """OCR of licence and ID card photos in a separate worker process."""
+
+    def __init__(self, *, enabled: bool, workers: int = 1, limit_seconds: float = 10.0) -> None:
+        self.enabled = enabled and engine.available()
+        self.workers = workers
+        self.limit_seconds = limit_seconds
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the bot has threads (a fork could copy a held lock).
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=engine.start_worker,
+            )
+        return self._pool
+
+    async def fields(self, kind: str, image: bytes, mime: str, *, today: date) -> dict[str, str]:
+        """The validated fields a photo of ``kind`` shows; {} when nothing could be read."""
+        if not self.enabled or mime not in READABLE:
+            return {}
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(
+                self._executor(), engine.recognise, image, self.limit_seconds
+            )
+            lines = await asyncio.wait_for(future, self.limit_seconds + GRACE_SECONDS)
+        except engine.ReadTimeout:
+            log.warning("reading a %s took longer than %ss", kind, self.limit_seconds)
+            return {}
+        except TimeoutError:
+            log.warning("the OCR worker did not answer in time; restarting it")
+            self._kill()
+            return {}
+        except BrokenProcessPool:
+            log.warning("the OCR worker died; it is restarted on the next photo")
+            self._kill()
+            return {}
+        except Exception as exc:  # any failure of the OCR package: ask as without it
+            log.warning("reading a %s failed: %s", kind, type(exc).__name__)
+            return {}
+        return read(kind, lines, today=today)
+
+    def _kill(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # concurrent.futures has no public way to stop a busy worker before Python 3.14.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the worker (at shutdown)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """The worker processes' ids (for the benchmark's memory figures)."""
+        return list(getattr(self._pool, "_processes", {}) or {})
