@@ -43,7 +43,9 @@ def peak_rss_mb() -> float:
 
 
 def merchant_settings(base_url: str, workdir: Path, token: str | None = None) -> Settings:
-    """The bot's settings for a bench: its own database and data folder, the bench's groups."""
+    """The bot's settings for a bench: its own database and data folder, the bench's groups.
+    $DATABASE_URL, when set, puts the database on PostgreSQL instead (bench.updates
+    --database postgresql)."""
     from bot.settings import Settings
 
     return Settings(
@@ -52,6 +54,7 @@ def merchant_settings(base_url: str, workdir: Path, token: str | None = None) ->
         telegram_base_url=f"{base_url}/bot",
         telegram_file_base_url=f"{base_url}/file/bot",
         database_path=workdir / "bot.sqlite3",
+        database_url=os.environ.get("DATABASE_URL") or None,
         data_dir=workdir / "data",
         review_chat_id=BENCH_REVIEW_CHAT,
         support_chat_id=BENCH_SUPPORT_CHAT,

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.i18n import Renderer
+from bot.reports.settlement import compute_summaries, render_daily
 from bot.runner import start_bot, stop_bot
 from bot.settings import Settings
-from bot.settlement import compute_summaries, render_daily
 from handlers import report_views
 from sandbox.methods_misc import METHODS
 from sandbox.params import ApiError

@@ -186,9 +186,22 @@ class BotProcess:
         self.log = log
 
     @classmethod
-    async def start(cls, kind: str, server: BotApiServer, workdir: Path) -> BotProcess:
-        """Start it and wait until it polls (the merchant bot sets its commands first)."""
-        log = workdir / f"{kind}-bot.log"
+    async def start(
+        cls,
+        kind: str,
+        server: BotApiServer,
+        workdir: Path,
+        *,
+        database_url: str | None = None,
+        name: str | None = None,
+    ) -> BotProcess:
+        """Start it and wait until it polls (the merchant bot sets its commands first).
+        database_url: the merchant bot's PostgreSQL database; None = a SQLite file in workdir."""
+        log = workdir / f"{name or kind}-bot.log"
+        env = {**os.environ, "BOT_TOKEN": server.token}
+        env.pop("DATABASE_URL", None)
+        if database_url:
+            env["DATABASE_URL"] = database_url
         with log.open("wb") as err:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -197,7 +210,7 @@ class BotProcess:
                 kind,
                 f"http://{server.host}:{server.port}",
                 str(workdir),
-                env={**os.environ, "BOT_TOKEN": server.token},
+                env=env,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=err,
             )

@@ -28,6 +28,7 @@ from bot.settings import LOCALES, Settings
 from faq.knowledge import load_knowledge_base
 from faq.retrieval import FaqIndex
 from handlers import (
+    agreement,
     errors,
     faq,
     fulfilment,
@@ -41,6 +42,7 @@ from handlers import (
     staff,
     start,
     support,
+    support_card,
     support_staff,
     throttle,
     users,
@@ -121,7 +123,7 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("settings", reports.settings_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("code", fulfilment.code_command, filters.ChatType.PRIVATE))
     app.add_handler(
-        CommandHandler("agreement", fulfilment.agreement_command, filters.ChatType.PRIVATE)
+        CommandHandler("agreement", agreement.agreement_command, filters.ChatType.PRIVATE)
     )
     app.add_handler(
         CommandHandler("activate", fulfilment.activate_command, filters.ChatType.PRIVATE)
@@ -145,9 +147,12 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("escalate", support_staff.escalate_command))
     app.add_handler(CommandHandler("note", support_staff.note_command))
     app.add_handler(CallbackQueryHandler(support.on_button, pattern=r"^tk:"))
+    app.add_handler(CallbackQueryHandler(support_card.on_card_button, pattern=r"^ts:"))
     app.add_handler(CallbackQueryHandler(review.on_card_button, pattern=r"^rv:\d+:\w+$"))
     app.add_handler(CallbackQueryHandler(review.on_reject_button, pattern=r"^rj:"))
-    app.add_handler(CallbackQueryHandler(fulfilment.on_sign, pattern=r"^ag:"))
+    app.add_handler(CallbackQueryHandler(agreement.on_sign, pattern=r"^ag:"))
+    app.add_handler(CallbackQueryHandler(agreement.on_sign_confirm, pattern=r"^agc:"))
+    app.add_handler(CallbackQueryHandler(agreement.on_sign_later, pattern=r"^agx:"))
     # order matters: a reply in a group to a ticket's message answers the merchant (text,
     # photo, document); replies to anything else go on to review.on_reason_reply from there.
     app.add_handler(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Locale = Literal["zh-CN", "en"]
@@ -80,6 +81,14 @@ class Settings(BaseSettings):
     # A merchant's follow-ups on a ticket reach staff at most once per this many seconds,
     # combined into one message (the first after a quiet spell goes at once).
     support_batch_seconds: float = Field(default=5, ge=0, le=300)
+    # The fee schedule shown before signing: FEE_DEBIT_RATE, FEE_CREDIT_RATE, FEE_SCAN_RATE as
+    # percentages ("0.55%"), kept as whole basis points; all three or none (none = support
+    # confirms the rates). Optional debit cap per transaction and deposit, in fen.
+    fee_debit_rate: int | None = Field(default=None, ge=0, le=10000)
+    fee_credit_rate: int | None = Field(default=None, ge=0, le=10000)
+    fee_scan_rate: int | None = Field(default=None, ge=0, le=10000)
+    fee_debit_cap_fen: int | None = Field(default=None, gt=0)
+    fee_deposit_fen: int | None = Field(default=None, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Long-poll timeout for getUpdates; tests shorten it so shutdown is quick.
     poll_timeout_seconds: float = Field(default=10.0, gt=0, le=50)
@@ -91,6 +100,34 @@ class Settings(BaseSettings):
             parts = [p.strip() for p in value.replace(";", ",").split(",")]
             return [p for p in parts if p]
         return value
+
+    @field_validator("fee_debit_rate", "fee_credit_rate", "fee_scan_rate", mode="before")
+    @classmethod
+    def _percent_to_bp(cls, value: object) -> object:
+        # An int is already basis points; text from the environment must say "%".
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if not text.endswith("%"):
+                raise ValueError("a percentage such as 0.55%")
+            try:
+                bp = Decimal(text[:-1].strip()) * 100
+            except InvalidOperation:
+                raise ValueError("a percentage such as 0.55%") from None
+            if bp != bp.to_integral_value():
+                raise ValueError("a percentage with at most two decimals, such as 0.55%")
+            return int(bp)
+        return value
+
+    @model_validator(mode="after")
+    def _rates_together(self) -> Settings:
+        rates = (self.fee_debit_rate, self.fee_credit_rate, self.fee_scan_rate)
+        if any(r is not None for r in rates) and any(r is None for r in rates):
+            raise ValueError(
+                "FEE_DEBIT_RATE, FEE_CREDIT_RATE and FEE_SCAN_RATE set together (or none)"
+            )
+        return self
 
     @field_validator("timezone")
     @classmethod

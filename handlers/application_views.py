@@ -7,6 +7,7 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
+from bot import fees
 from bot.application import form
 from bot.application.lifecycle import MILESTONES, State
 from bot.application.service import answered
@@ -73,12 +74,20 @@ def question_keyboard(context: Context, draft: form.Draft, q: form.Question):
     return None
 
 
-async def ask(chat_id: int, context: Context, draft: form.Draft, error: str | None = None) -> None:
+async def ask(
+    chat_id: int,
+    context: Context,
+    draft: form.Draft,
+    error: str | None = None,
+    *,
+    consented: bool = False,
+) -> None:
     """Send the question the draft is at (or the review page when every field is answered);
-    the privacy notice instead while the merchant has not agreed to the current version."""
+    the privacy notice instead while the merchant has not agreed to the current version.
+    consented=True: the caller read the consent while handling this update (no second read)."""
     # Every way into the form (new, resume, restart, fix, a draft older than the notice)
     # comes through here, so none of them can skip consent.
-    if not await has_consent(chat_id, context):
+    if not consented and not await has_consent(chat_id, context):
         await send_consent(chat_id, context)
         return
     q = form.next_field(draft)
@@ -169,6 +178,7 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
     async with context.bot_data.storage.transaction() as repos:
         events = await repos.applications.events(record.id)
         shipment = await repos.fulfilment.shipment(record.id)
+        signed = await repos.fulfilment.signature(record.id)
 
     def when(moment) -> str:
         return format_datetime(moment, "MM-dd HH:mm", tzinfo=zone, locale=babel_locale)
@@ -220,6 +230,11 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
             else [],
             carrier=shipment.carrier if shipment else None,
             tracking_no=shipment.tracking_no if shipment else None,
+            fees_line=fees.short_text(
+                context.bot_data.renderer,
+                locale,
+                fees.rates_for(signed, context.bot_data.settings),
+            ),
         ),
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard,

@@ -248,7 +248,7 @@ async def _agree(update: Update, context: Context, digest: str) -> None:
             consent_text(context, consent.agreed_at), parse_mode=ParseMode.HTML
         )
     if record is not None:
-        await ask(user.id, context, draft_of(record))
+        await ask(user.id, context, draft_of(record), consented=True)  # just recorded
     else:
         await send_status(user.id, context, None)
 

@@ -13,17 +13,17 @@ from datetime import date, datetime, timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
 
-from bot.charts import details_csv, week_chart_png
 from bot.data import BotData
 from bot.i18n import Renderer, zone_label
-from bot.settings import Locale
-from bot.settlement import (
+from bot.reports.charts import details_csv, week_chart_png
+from bot.reports.settlement import (
     SettlementDay,
     day_transactions,
     render_daily,
     render_week,
     week_nets,
 )
+from bot.settings import Locale
 from storage.merchants import Merchant
 
 LABELS = "reports/labels"

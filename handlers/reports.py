@@ -12,14 +12,13 @@ from datetime import date, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
-from bot import settlement
 from bot.context import Context
 from bot.parsing import as_typed, echo
-from bot.settlement import local_today, summary_for
+from bot.reports import service, settlement
+from bot.reports.settlement import local_today
 from handlers import report_views as views
 from handlers.common import label, locale_of, reply
-from storage import Repositories
-from storage.merchants import CATCH_UP_DAYS, Merchant, normalize_summary_time
+from storage.merchants import Merchant, normalize_summary_time
 
 # 2026-11-25, 2026/11/25, 2026.11.25 and 2026年11月25日 all name the same day (ASCII digits
 # once full-width ones are folded: \d would also take "١", which is nobody's way to type it).
@@ -51,7 +50,7 @@ async def _merchants_of(update: Update, context: Context) -> list[Merchant]:
     user = update.effective_user
     assert user is not None
     async with context.bot_data.storage.transaction() as repos:
-        merchants = await repos.merchants.by_telegram(user.id)
+        merchants = await service.shops_of(repos, user.id)
     if not merchants:
         apply = InlineKeyboardButton(label(context, "menu_apply"), callback_data="menu:apply")
         await reply(
@@ -69,15 +68,16 @@ def _chat_id(update: Update) -> int:
 async def _send_day(update: Update, context: Context, merchant: Merchant, day: date) -> None:
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        summary = await summary_for(
-            repos.tx, merchant.merchant_no, day, settlement_days=data.settings.settlement_days
+        report = await service.day_report(
+            repos, merchant, day, settlement_days=data.settings.settlement_days
         )
-    assert summary is not None
-    now = settlement.now()
-    # The day is not over yet: say up to when, so the comparisons are read as partial.
-    as_of = now.astimezone(merchant.zone) if day == local_today(merchant, now) else None
     await views.send_daily(
-        context.bot, data.renderer, _chat_id(update), locale_of(context), summary, as_of=as_of
+        context.bot,
+        data.renderer,
+        _chat_id(update),
+        locale_of(context),
+        report.summary,
+        as_of=report.as_of,
     )
 
 
@@ -155,7 +155,9 @@ async def settings_command(update: Update, context: Context) -> None:
             return
         async with context.bot_data.storage.transaction() as repos:
             for merchant in merchants:
-                await _set(repos, merchant, summary_time=summary_time, enabled=True)
+                await service.change_settings(
+                    repos, merchant, summary_time=summary_time, enabled=True
+                )
         for merchant in merchants:
             await reply(
                 update,
@@ -179,31 +181,6 @@ async def _send_settings(update: Update, context: Context, merchant: Merchant) -
     )
 
 
-async def _set(
-    repos: Repositories,
-    merchant: Merchant,
-    *,
-    summary_time: str | None = None,
-    enabled: bool | None = None,
-) -> Merchant:
-    """Store new summary settings; returns the merchant as stored."""
-    if summary_time is not None:
-        await repos.merchants.set_summary_time(merchant.merchant_no, summary_time)
-    if enabled is not None:
-        if enabled and not merchant.summaries_enabled:
-            # The days while pushes were off are not owed: without this, turning pushes
-            # back on would "catch up" on up to CATCH_UP_DAYS of summaries.
-            today = local_today(merchant, settlement.now())
-            for back in range(1, CATCH_UP_DAYS + 1):
-                day = today - timedelta(days=back)
-                if await repos.summary_deliveries.claim(merchant.merchant_no, day):
-                    await repos.summary_deliveries.mark_failed(merchant.merchant_no, day)
-        await repos.merchants.set_summaries_enabled(merchant.merchant_no, enabled)
-    stored = await repos.merchants.get(merchant.merchant_no)
-    assert stored is not None
-    return stored
-
-
 async def on_button(update: Update, context: Context) -> None:
     """rp:<action>:<merchant_no>[:<value>] buttons under reports, menus and settings."""
     query = update.callback_query
@@ -220,7 +197,7 @@ async def on_button(update: Update, context: Context) -> None:
         try:
             summary_time = f"{value[:2]}:{value[2:]}" if action == "time" else None
             async with data.storage.transaction() as repos:
-                merchant = await _set(
+                merchant = await service.change_settings(
                     repos, merchant, summary_time=summary_time, enabled=action != "off"
                 )
         except ValueError:

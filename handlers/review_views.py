@@ -13,6 +13,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot import fees
 from bot.application import form
 from bot.data import BotData
 from bot.notify import Buttons, button_rows
@@ -79,6 +80,7 @@ async def card_text(data: BotData, repos: Repositories, record: ApplicationRecor
     """The card's HTML text."""
     reviewer = await repos.users.get(record.reviewer_id) if record.reviewer_id else None
     locale = staff_locale(data)
+    signed = await repos.fulfilment.signature(record.id)
     submitted = record.submitted_at or record.created_at
     return data.renderer.render(
         locale,
@@ -97,6 +99,7 @@ async def card_text(data: BotData, repos: Repositories, record: ApplicationRecor
             for f, r in record.flags.items()
         ],
         merchant_no=record.merchant_no,
+        fees_line=fees.short_text(data.renderer, locale, fees.rates_for(signed, data.settings)),
     )
 
 

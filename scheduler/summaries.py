@@ -31,9 +31,9 @@ from telegram.ext import ContextTypes
 
 from bot.data import BotData
 from bot.i18n import Renderer, locale_for
+from bot.reports.settlement import SettlementDay, compute_summaries
+from bot.reports.settlement import now as clock_now
 from bot.settings import Locale, Settings
-from bot.settlement import SettlementDay, compute_summaries
-from bot.settlement import now as clock_now
 from storage.merchants import DueSummary, SummaryDeliveryRepository
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.keys import Keys
-from storage.applications import ApplicationRepository, UpdateLog
+from storage.applications import ApplicationRepository
 from storage.audit import AuditRepository
 from storage.db import Database, Tx
+from storage.erasure import ErasureRepository
 from storage.faq import FaqQuestionRepository
 from storage.fulfilment import FulfilmentRepository
 from storage.inbox import InboxRepository
@@ -24,8 +25,10 @@ from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
 from storage.reviews import ReviewRepository
 from storage.staff import StaffRepository
+from storage.ticket_drafts import TicketDraftRepository
 from storage.tickets import TicketRepository
 from storage.transactions import TransactionRepository
+from storage.updates import UpdateLog
 from storage.users import UserRepository
 
 if TYPE_CHECKING:
@@ -50,7 +53,9 @@ class Repositories:
         self.summary_deliveries = SummaryDeliveryRepository(tx)
         self.faq = FaqQuestionRepository(tx)
         self.tickets = TicketRepository(tx)
+        self.ticket_drafts = TicketDraftRepository(tx)
         self.privacy = PrivacyRepository(tx, keys.cipher)
+        self.erasure = ErasureRepository(tx)
         self.audit = AuditRepository(tx)
 
 

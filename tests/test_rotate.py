@@ -16,6 +16,7 @@ from bot.keys import KEY_FILE, keys_for, keys_from_master, read_key_file
 from bot.settings import Settings
 from storage import Storage
 from tests.e2e.files import png
+from tests.postgres import on_both_backends, point_cli_at
 
 ID = "11010519491231002X"
 
@@ -23,7 +24,7 @@ ID = "11010519491231002X"
 async def _fill(settings: Settings) -> tuple[str, str]:
     keys = keys_for(settings)
     blob = DocumentStore(settings.data_dir / "documents", keys.cipher).put(png(1), "image/png")
-    storage = Storage(settings.database_path, keys)
+    storage = Storage(settings.database, keys)
     await storage.open()
     code = generate_code()
     async with storage.transaction() as repos:
@@ -42,7 +43,7 @@ async def _fill(settings: Settings) -> tuple[str, str]:
 
 async def _pending(settings: Settings, keys) -> tuple[list, list]:
     """The undelivered messages' texts and the unhandled updates."""
-    storage = Storage(settings.database_path, keys)
+    storage = Storage(settings.database, keys)
     await storage.open()
     try:
         async with storage.transaction() as repos:
@@ -60,7 +61,7 @@ class _Rollback(Exception):
 
 
 async def _read(settings: Settings, keys, code: str) -> tuple[str, str | None]:
-    storage = Storage(settings.database_path, keys)
+    storage = Storage(settings.database, keys)
     await storage.open()
     async with storage.transaction() as repos:
         record = await repos.applications.draft_of(1)
@@ -70,14 +71,14 @@ async def _read(settings: Settings, keys, code: str) -> tuple[str, str | None]:
     return record.answers["legal_rep_id"], found.code if found else None
 
 
+@on_both_backends
 def test_rotate_with_the_key_file(
     make_settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = make_settings()
     code, sha = asyncio.run(_fill(settings))
     old = read_key_file(settings.data_dir / KEY_FILE)
-    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
-    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    point_cli_at(monkeypatch, settings)
 
     assert main(["rotate-key"]) == 0
     out = capsys.readouterr().out
@@ -107,14 +108,14 @@ def _key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
+@on_both_backends
 def test_rotate_with_encryption_key_setting(
     make_settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old, new = _key(), _key()
     settings = make_settings(encryption_key=old)
     code, _ = asyncio.run(_fill(settings))
-    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
-    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    point_cli_at(monkeypatch, settings)
     monkeypatch.setenv("ENCRYPTION_KEY", old)
     assert main(["rotate-key"]) == 2  # one key: says how to add the new one first
     assert "ENCRYPTION_KEY=<new>,<old>" in capsys.readouterr().out
