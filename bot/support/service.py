@@ -226,7 +226,10 @@ async def _onto_ticket(
     outcome: Outcome = "added"
     if ticket.status in (Status.RESOLVED, Status.PENDING):
         outcome = "reopened" if ticket.status == Status.RESOLVED else "answered"
-    first_follow_up = ticket.relay_noted_at is None
+    # The merchant hears back once per ticket that their messages reach staff, and on a reopen.
+    notice = "support/reopened" if outcome == "reopened" else None
+    if notice is None and ticket.relay_noted_at is None:
+        notice = "support/relayed"
     await repos.tickets.follow_up(
         ticket,
         part,
@@ -235,10 +238,8 @@ async def _onto_ticket(
     )
     # Combined with the merchant's other follow-ups into one staff message (support_batch).
     await queue_relay(repos, data, ticket, reopened=outcome == "reopened")
-    if outcome == "reopened":
-        await to_merchant(repos, data, ticket, "support/reopened", locale=sender.locale)
-    elif first_follow_up:
-        await to_merchant(repos, data, ticket, "support/relayed", locale=sender.locale)
+    if notice is not None:
+        await to_merchant(repos, data, ticket, notice, locale=sender.locale)
     return Taken(outcome, ticket=ticket)
 
 
