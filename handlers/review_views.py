@@ -21,6 +21,7 @@ from bot.settings import Locale
 from handlers.common import keyboard
 from storage import Repositories
 from storage.applications import ApplicationRecord
+from storage.readings import CHECKS
 
 
 def staff_locale(data: BotData) -> Locale:
@@ -33,9 +34,15 @@ def staff_label(data: BotData, key: str, **values: object) -> str:
     return data.renderer.plain_label(staff_locale(data), key, **values)
 
 
-def card_rows(data: BotData, record: ApplicationRecord) -> list[dict[str, object]]:
-    """The fields as staff see them: ID, account and phone masked, fixed fields marked."""
+def card_rows(
+    data: BotData, record: ApplicationRecord, readings: dict[str, str] | None = None
+) -> list[dict[str, object]]:
+    """The fields as staff see them: ID, account and phone masked, fixed fields marked; with
+    OCR prefill, whether each readable field was confirmed from a photo or typed."""
     locale = staff_locale(data)
+    read = readings or {}
+    # Provenance only where OCR prefill ran (a field was confirmed or a photo cross-checked).
+    shows_source = bool(read)
     rows = []
     for q in form.QUESTIONS:
         value = record.answers.get(q.key)
@@ -54,6 +61,9 @@ def card_rows(data: BotData, record: ApplicationRecord) -> list[dict[str, object
                 "label": data.renderer.label(locale, f"field_{q.key}"),
                 "value": shown,
                 "changed": record.state != "rejected" and q.key in record.flags,
+                "source": data.renderer.label(locale, "read_ocr" if q.key in read else "read_typed")
+                if shows_source and q.key in form.READABLE
+                else None,
             }
         )
     return rows
@@ -81,6 +91,7 @@ async def card_text(data: BotData, repos: Repositories, record: ApplicationRecor
     reviewer = await repos.users.get(record.reviewer_id) if record.reviewer_id else None
     locale = staff_locale(data)
     signed = await repos.fulfilment.signature(record.id)
+    readings = await repos.readings.of(record.id)
     submitted = record.submitted_at or record.created_at
     return data.renderer.render(
         locale,
@@ -92,7 +103,12 @@ async def card_text(data: BotData, repos: Repositories, record: ApplicationRecor
         submitted_at=format_datetime(
             submitted, "yyyy-MM-dd HH:mm", tzinfo=data.settings.zone, locale="zh_CN"
         ),
-        rows=card_rows(data, record),
+        rows=card_rows(data, record, readings),
+        checks=[
+            data.renderer.label(locale, f"check_{item}_{readings[item]}")
+            for item in CHECKS
+            if item in readings
+        ],
         resubmitted=bool(record.flags) and record.state in ("submitted", "under_review"),
         flags=[
             {"label": data.renderer.label(locale, f"field_{f}"), "reason": r}

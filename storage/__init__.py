@@ -23,6 +23,7 @@ from storage.inbox import InboxRepository
 from storage.merchants import MerchantRepository, SummaryDeliveryRepository
 from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
+from storage.readings import ReadingRepository
 from storage.reviews import ReviewRepository
 from storage.staff import StaffRepository
 from storage.ticket_drafts import TicketDraftRepository
@@ -42,6 +43,7 @@ class Repositories:
         self.tx = tx
         self.users = UserRepository(tx)
         self.applications = ApplicationRepository(tx, keys.cipher)
+        self.readings = ReadingRepository(tx)
         self.updates = UpdateLog(tx)
         self.inbox = InboxRepository(tx, keys.cipher)
         self.staff = StaffRepository(tx)

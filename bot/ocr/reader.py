@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import time
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
@@ -22,6 +24,10 @@ log = logging.getLogger(__name__)
 # The worker gets this much longer than the limit it enforces itself before it is killed.
 GRACE_SECONDS = 2.0
 READABLE = ("image/jpeg", "image/png")
+# What a photo showed is kept in memory (never stored) while the merchant taps ✅: a bounded
+# number of photos, each for an hour; after that (or a restart) the photo is read again.
+RECENT_PHOTOS = 256
+RECENT_SECONDS = 3600
 
 
 class DocumentReader:
@@ -32,6 +38,21 @@ class DocumentReader:
         self.workers = workers
         self.limit_seconds = limit_seconds
         self._pool: ProcessPoolExecutor | None = None
+        self._recent: OrderedDict[tuple[str, str], tuple[float, dict[str, str]]] = OrderedDict()
+
+    def recent(self, kind: str, sha256: str) -> dict[str, str] | None:
+        """The fields read from this photo within the last hour, if any."""
+        entry = self._recent.get((kind, sha256))
+        if entry is None or time.monotonic() - entry[0] > RECENT_SECONDS:
+            return None
+        return dict(entry[1])
+
+    def remember(self, kind: str, sha256: str, fields: dict[str, str]) -> None:
+        """Keep what a photo showed for the merchant's taps."""
+        self._recent[(kind, sha256)] = (time.monotonic(), dict(fields))
+        self._recent.move_to_end((kind, sha256))
+        while len(self._recent) > RECENT_PHOTOS:
+            self._recent.popitem(last=False)
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
