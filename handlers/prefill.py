@@ -139,7 +139,11 @@ async def on_button(
         async with context.bot_data.storage.transaction() as repos:
             stored = await ocr.confirm(repos, draft, slot, values, update.update_id, today=today)
     await query.answer(label(context, "prefill_saved") if stored else None)
-    remaining = {key: value for key, value in open_rows.items() if key not in decided}
+    # The draft, not only the message, says what is decided: taps quicker than the message's
+    # edits each see the buttons as they were before the previous tap.
+    remaining = {
+        key: value for key, value in open_rows.items() if key not in decided and not draft.has(key)
+    }
     await _shrink(message, remaining)
     return not remaining
 
