@@ -26,6 +26,9 @@ GRACE_SECONDS = 2.0
 READABLE = ("image/jpeg", "image/png")
 # What a photo showed is kept in memory (never stored) while the merchant taps ✅: a bounded
 # number of photos, each for an hour; after that (or a restart) the photo is read again.
+# Photos waiting for a busy worker, per worker: past this a photo is not read (the form asks
+# as without OCR) rather than keep its merchant waiting behind the others.
+WAITING_PER_WORKER = 4
 RECENT_PHOTOS = 256
 RECENT_SECONDS = 3600
 
@@ -38,6 +41,9 @@ class DocumentReader:
         self.workers = workers
         self.limit_seconds = limit_seconds
         self._pool: ProcessPoolExecutor | None = None
+        # One photo per worker at a time, so the time limit counts reading, not queueing.
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._waiting = 0
         self._recent: OrderedDict[tuple[str, str], tuple[float, dict[str, str]]] = OrderedDict()
 
     def recent(self, kind: str, sha256: str) -> dict[str, str] | None:
@@ -68,6 +74,23 @@ class DocumentReader:
         """The validated fields a photo of ``kind`` shows; {} when nothing could be read."""
         if not self.enabled or mime not in READABLE:
             return {}
+        if self._waiting >= self.workers * WAITING_PER_WORKER:
+            log.info("OCR is busy: a %s is not read", kind)
+            return {}
+        self._waiting += 1
+        try:
+            async with self._slot():
+                return await self._read(kind, image, today=today)
+        finally:
+            self._waiting -= 1
+
+    def _slot(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.workers))
+        return self._slots[1]
+
+    async def _read(self, kind: str, image: bytes, *, today: date) -> dict[str, str]:
         loop = asyncio.get_running_loop()
         try:
             future = loop.run_in_executor(
