@@ -29,6 +29,9 @@ READABLE = ("image/jpeg", "image/png")
 # Photos waiting for a busy worker, per worker: past this a photo is not read (the form asks
 # as without OCR) rather than keep its merchant waiting behind the others.
 WAITING_PER_WORKER = 4
+# The worker holds the models (hundreds of MB): it stops after this long without a photo and
+# starts again (a second or two) with the next one.
+IDLE_SECONDS = 600
 RECENT_PHOTOS = 256
 RECENT_SECONDS = 3600
 
@@ -44,6 +47,7 @@ class DocumentReader:
         # One photo per worker at a time, so the time limit counts reading, not queueing.
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self._waiting = 0
+        self._last_read = 0.0
         self._recent: OrderedDict[tuple[str, str], tuple[float, dict[str, str]]] = OrderedDict()
 
     def recent(self, kind: str, sha256: str) -> dict[str, str] | None:
@@ -83,6 +87,15 @@ class DocumentReader:
                 return await self._read(kind, image, today=today)
         finally:
             self._waiting -= 1
+            self._last_read = time.monotonic()
+            asyncio.get_running_loop().call_later(IDLE_SECONDS, self._stop_if_idle)
+
+    def _stop_if_idle(self) -> None:
+        if self._waiting == 0 and time.monotonic() - self._last_read >= IDLE_SECONDS - 1:
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                log.info("OCR worker stopped after %ss without a photo", IDLE_SECONDS)
+                pool.shutdown(wait=False)
 
     def _slot(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
