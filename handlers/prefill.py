@@ -138,6 +138,10 @@ async def on_button(
         }
         async with context.bot_data.storage.transaction() as repos:
             stored = await ocr.confirm(repos, draft, slot, values, update.update_id, today=today)
+    if action == "no" and field in open_rows and slot is not None and not draft.has(field):
+        # For the reviewer: the merchant said the photo's reading of this field is wrong.
+        async with context.bot_data.storage.transaction() as repos:
+            await ocr.record_correction(repos, draft, field, slot)
     await query.answer(label(context, "prefill_saved") if stored else None)
     # The draft, not only the message, says what is decided: taps quicker than the message's
     # edits each see the buttons as they were before the previous tap.

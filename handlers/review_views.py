@@ -61,12 +61,18 @@ def card_rows(
                 "label": data.renderer.label(locale, f"field_{q.key}"),
                 "value": shown,
                 "changed": record.state != "rejected" and q.key in record.flags,
-                "source": data.renderer.label(locale, "read_ocr" if q.key in read else "read_typed")
+                "source": data.renderer.label(locale, _source(q.key, read))
                 if shows_source and q.key in form.READABLE
                 else None,
             }
         )
     return rows
+
+
+def _source(key: str, read: dict[str, str]) -> str:
+    if key in read:
+        return "read_ocr"
+    return "read_corrected" if f"corrected:{key}" in read else "read_typed"
 
 
 def card_keyboard(data: BotData, record: ApplicationRecord) -> InlineKeyboardMarkup | None:

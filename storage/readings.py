@@ -1,5 +1,6 @@
 """ReadingRepository: what OCR prefill leaves behind for the reviewer. Which answers the
-merchant confirmed from a photo (and which photo), and the cross-checks made when a photo was
+merchant confirmed from a photo (item = the field, result = the photo's slot), which readings
+the merchant corrected (item 'corrected:<field>'), and the cross-checks made when a photo was
 read, as match/mismatch; never the text read."""
 
 from __future__ import annotations

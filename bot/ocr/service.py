@@ -96,6 +96,11 @@ async def record_checks(repos: Repositories, draft: form.Draft, found: Proposal)
         await repos.readings.set(draft.application_id, item, result)
 
 
+async def record_correction(repos: Repositories, draft: form.Draft, key: str, slot: str) -> None:
+    """The merchant chose ✏️: the photo's reading of ``key`` is not what they will type."""
+    await repos.readings.set(draft.application_id, f"corrected:{key}", slot)
+
+
 def accept(draft: form.Draft, key: str, value: str, *, today: date) -> str:
     """Validate a proposed value exactly as a typed (or tapped) answer; FieldError if not."""
     if form.BY_KEY[key].kind is form.Kind.CHOICE:

@@ -166,6 +166,7 @@ async def test_an_edited_field_is_asked_as_before(app: Application, shop: ChatUs
     record, readings = await stored(app)
     assert record.answers["merchant_name"] == "杭州西湖小王便利店"
     assert "merchant_name" not in readings and readings["credit_code"] == "licence"
+    assert readings["corrected:merchant_name"] == "licence"  # the reviewer is told
 
 
 async def test_a_photo_of_something_else_proposes_nothing(app: Application, shop: ChatUser) -> None:
