@@ -198,3 +198,18 @@ async def test_ocr_failing_asks_the_form(server, run_bot: BotRunner, bot_setting
         assert "商户类型" in question["text"] and "第 2/17 步" in question["text"]
     finally:
         failing.close()
+
+
+async def test_an_id_card_of_someone_else_is_flagged_and_its_number_not_proposed(
+    app: Application, shop: ChatUser
+) -> None:
+    proposal = await upload_licence(shop)
+    await shop.press("全部正确", proposal)
+    await shop.expect("人像面")
+    stranger = {**PERSON, "name": "欧阳娜娜" if PERSON["name"] != "欧阳娜娜" else "张伟"}
+    await shop.send_photo(render("id_front", stranger, 200))
+    warning = await shop.expect("不一致")
+    assert stranger["name"] in warning["text"] and PERSON["id_number"] not in warning["text"]
+    await shop.expect("国徽面")  # nothing to confirm: the form goes on
+    record, readings = await stored(app)
+    assert "legal_rep_id" not in record.answers and readings["id_name"] == "mismatch"
