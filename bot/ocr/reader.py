@@ -27,8 +27,9 @@ READABLE = ("image/jpeg", "image/png")
 # What a photo showed is kept in memory (never stored) while the merchant taps ✅: a bounded
 # number of photos, each for an hour; after that (or a restart) the photo is read again.
 # Photos waiting for a busy worker, per worker: past this a photo is not read (the form asks
-# as without OCR) rather than keep its merchant waiting behind the others.
-WAITING_PER_WORKER = 4
+# as without OCR) rather than keep its merchant waiting behind the others (~1 s a photo: ten
+# licences uploaded at once are all read, the last in about 12 s; bench/ocr_load.py).
+WAITING_PER_WORKER = 10
 # The worker holds the models (hundreds of MB): it stops after this long without a photo and
 # starts again (a second or two) with the next one.
 IDLE_SECONDS = 600
