@@ -62,6 +62,9 @@ def merchant_settings(
         support_chat_id=BENCH_SUPPORT_CHAT,
         encryption_key=BENCH_KEY,
         poll_timeout_seconds=1.0,
+        # The simulated merchants answer the form without OCR prefill (photos first), unless
+        # bench/ocr_load.py measures it (BENCH_OCR=1).
+        ocr_enabled=os.environ.get("BENCH_OCR") == "1",
     )
 
 

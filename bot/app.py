@@ -23,6 +23,7 @@ from bot.delivery import DeliveryPolicy
 from bot.documents import DocumentStore
 from bot.i18n import Renderer
 from bot.keys import keys_for
+from bot.ocr import DocumentReader
 from bot.private_files import private_dir, private_tree
 from bot.settings import LOCALES, Settings
 from faq.knowledge import load_knowledge_base
@@ -94,6 +95,11 @@ def build_application(settings: Settings, *, renderer: Renderer | None = None) -
     data.storage = storage
     data.renderer = renderer or Renderer()
     data.documents = DocumentStore(settings.data_dir / "documents", keys.cipher)
+    data.reader = DocumentReader(
+        enabled=settings.ocr_enabled,
+        workers=settings.ocr_workers,
+        limit_seconds=settings.ocr_seconds_per_image,
+    )
     data.outbox = OutboxSender()
     # The outbox knows message kinds; how each is sent lives with its views in handlers/.
     senders.register_senders(data.outbox)
@@ -212,4 +218,6 @@ async def _post_init(app: Application) -> None:
 
 async def _post_shutdown(app: Application) -> None:
     data: BotData = app.bot_data
+    if data.reader is not None:
+        await asyncio.to_thread(data.reader.close)
     await data.storage.close()

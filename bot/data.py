@@ -12,6 +12,7 @@ from bot.settings import Settings
 from storage import Storage
 
 if TYPE_CHECKING:
+    from bot.ocr.reader import DocumentReader
     from bot.polling import DurablePoller
     from faq.knowledge import KnowledgeBase
     from faq.retrieval import FaqIndex
@@ -30,3 +31,5 @@ class BotData:
     poller: DurablePoller  # set by bot.runner.start_bot
     knowledge: KnowledgeBase  # the FAQ entries, for browsing
     faq: FaqIndex  # built once at start-up (jieba's first load takes ~0.5 s)
+    # OCR prefill of the application (its worker starts on the first photo); None = off.
+    reader: DocumentReader | None = None

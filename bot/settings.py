@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # URL-safe base64 of 32 bytes; unset = a key file generated under DATA_DIR.
     encryption_key: SecretStr | None = None
     max_document_mb: float = Field(default=10.0, gt=0, le=20)
+    # OCR prefill: read the licence and ID card photos and propose what they say (bot/ocr/).
+    ocr_enabled: bool = True
+    ocr_seconds_per_image: float = Field(default=15, gt=0, le=120)
+    ocr_workers: int = Field(default=1, ge=1, le=2)
     # `merchant-bot purge` deletes documents of cancelled/rejected applications after this.
     purge_after_days: float = Field(default=90, gt=0)
     # Retention shown in the privacy notice (bot/privacy.py); purge uses the tickets one.

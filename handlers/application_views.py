@@ -90,6 +90,8 @@ async def ask(
     if not consented and not await has_consent(chat_id, context):
         await send_consent(chat_id, context)
         return
+    reader = context.bot_data.reader
+    draft.documents_first = reader is not None and reader.enabled
     q = form.next_field(draft)
     if q is None:
         await send_review(chat_id, context, draft, error)
@@ -107,7 +109,7 @@ async def ask(
     body = text(
         context,
         "apply/ask",
-        step=form.step_number(q),
+        step=form.step_number(q, draft),
         total=TOTAL,
         question=Markup(question),
         error=Markup(error) if error else None,

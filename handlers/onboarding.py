@@ -20,6 +20,7 @@ from bot.application.service import WITHDRAWABLE
 from bot.application.validation import FieldError
 from bot.context import Context
 from bot.privacy import POLICY_VERSION
+from handlers import prefill
 from handlers.application_views import (
     TOTAL,
     ask,
@@ -113,6 +114,7 @@ async def on_message(update: Update, context: Context) -> bool:
         repeated = await repos.updates.seen(update.update_id)
         consented = await repos.privacy.consent(user.id, POLICY_VERSION) is not None
     draft = draft_of(record)
+    draft.documents_first = prefill.on(context)
     if not consented:
         # No answer is stored before the merchant agreed to the privacy notice: the notice
         # again, and why their message was not taken.
@@ -131,7 +133,7 @@ async def on_message(update: Update, context: Context) -> bool:
             raise FieldError("choice.expected")
         if q.kind is form.Kind.DOCUMENT:
             doc = await receive_document(message, context, draft, q.key)
-            await _commit(update, context, draft, q.key, doc)
+            await _commit(update, context, draft, q.key, doc, read=True)
         elif q.kind is form.Kind.CHOICE:
             raise FieldError("choice.expected")
         elif not message.text:
@@ -169,12 +171,17 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer(label(context, "stale_button"))
         await drop_keyboard(query.message)
         return
-    if not consented and action in ("c", "skip", "e", "s"):
+    if not consented and action in ("c", "skip", "e", "s", *prefill.ACTIONS):
         # An answer, an edit or a submit from before the notice: the notice first.
         await query.answer()
         await send_consent(user.id, context)
         return
     draft = draft_of(record)
+    draft.documents_first = prefill.on(context)
+    if action in prefill.ACTIONS:
+        if await prefill.on_button(update, context, draft, action, field, arg):
+            await ask(user.id, context, draft, consented=True)
+        return
     q = form.next_field(draft)
     current = q.key if q is not None else None
     if action == "c" and q is not None and field == current:
@@ -225,14 +232,23 @@ async def _acknowledge(query: CallbackQuery) -> None:
 
 
 async def _commit(
-    update: Update, context: Context, draft: form.Draft, key: str, value: object
+    update: Update,
+    context: Context,
+    draft: form.Draft,
+    key: str,
+    value: object,
+    *,
+    read: bool = False,
 ) -> None:
-    """Store one answer (exactly once per update), settle edits, then ask what comes next."""
+    """Store one answer (exactly once per update), settle edits, then ask what comes next;
+    ``read``: a photo, whose fields OCR prefill may propose first."""
     async with context.bot_data.storage.transaction() as repos:
         if not await application.save_answer(repos, draft, key, value, update.update_id):
             return  # handled concurrently by another delivery of the same update
     chat = update.effective_chat
     assert chat is not None
+    if read and await prefill.offer(chat.id, context, draft, key):
+        return  # the proposal's buttons lead on to the next question
     await ask(chat.id, context, draft, consented=True)  # every caller checked consent
 
 

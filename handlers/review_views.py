@@ -20,6 +20,7 @@ from handlers.common import keyboard
 from handlers.review_album import album_note, post_documents
 from storage import Repositories
 from storage.applications import ApplicationRecord
+from storage.readings import CHECKS
 
 
 def staff_locale(data: BotData) -> Locale:
@@ -33,13 +34,20 @@ def staff_label(data: BotData, key: str, **values: object) -> str:
 
 
 def card_rows(
-    data: BotData, record: ApplicationRecord, changed: set[str] | None = None
+    data: BotData,
+    record: ApplicationRecord,
+    changed: set[str] | None = None,
+    readings: dict[str, str] | None = None,
 ) -> list[dict[str, object]]:
     """The fields as staff see them: ID, account and phone masked; the fields that changed
-    since the last submission marked (`changed`; the flagged ones when it is not known)."""
+    since the last submission marked (`changed`; the flagged ones when it is not known); with
+    OCR prefill, whether each readable field was confirmed from a photo or typed."""
     locale = staff_locale(data)
     if changed is None:
         changed = set(record.flags)
+    read = readings or {}
+    # Provenance only where OCR prefill ran (a field was confirmed or a photo cross-checked).
+    shows_source = bool(read)
     rows = []
     for q in form.QUESTIONS:
         value = record.answers.get(q.key)
@@ -58,9 +66,18 @@ def card_rows(
                 "label": data.renderer.label(locale, f"field_{q.key}"),
                 "value": shown,
                 "changed": record.state != "rejected" and q.key in changed,
+                "source": data.renderer.label(locale, _source(q.key, read))
+                if shows_source and q.key in form.READABLE
+                else None,
             }
         )
     return rows
+
+
+def _source(key: str, read: dict[str, str]) -> str:
+    if key in read:
+        return "read_ocr"
+    return "read_corrected" if f"corrected:{key}" in read else "read_typed"
 
 
 def card_keyboard(data: BotData, record: ApplicationRecord) -> InlineKeyboardMarkup | None:
@@ -99,6 +116,7 @@ async def card_text(data: BotData, repos: Repositories, record: ApplicationRecor
         }
         for d in await repos.checks.duplicates(record.id, record.answers)
     ]
+    readings = await repos.readings.of(record.id)
     submitted = record.submitted_at or record.created_at
     return data.renderer.render(
         locale,
@@ -110,7 +128,12 @@ async def card_text(data: BotData, repos: Repositories, record: ApplicationRecor
         submitted_at=format_datetime(
             submitted, "yyyy-MM-dd HH:mm", tzinfo=data.settings.zone, locale="zh_CN"
         ),
-        rows=card_rows(data, record, changed),
+        rows=card_rows(data, record, changed, readings),
+        checks=[
+            data.renderer.label(locale, f"check_{item}_{readings[item]}")
+            for item in CHECKS
+            if item in readings
+        ],
         resubmitted=resubmitted,
         duplicates=duplicates,
         language=data.renderer.label(locale, f"merchant_language_{merchant_locale}"),

@@ -24,6 +24,7 @@ from storage.inbox import InboxRepository
 from storage.merchants import MerchantRepository, SummaryDeliveryRepository
 from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
+from storage.readings import ReadingRepository
 from storage.reviews import ReviewAlbumRepository, ReviewRepository
 from storage.staff import StaffRepository
 from storage.ticket_drafts import TicketDraftRepository
@@ -44,6 +45,7 @@ class Repositories:
         self.users = UserRepository(tx)
         self.checks = ApplicationChecksRepository(tx, keys.cipher, keys.lookup_keys)
         self.applications = ApplicationRepository(tx, keys.cipher, self.checks.lookup_hash)
+        self.readings = ReadingRepository(tx)
         self.updates = UpdateLog(tx)
         self.inbox = InboxRepository(tx, keys.cipher)
         self.staff = StaffRepository(tx)

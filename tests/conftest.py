@@ -44,6 +44,8 @@ def make_settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest):
             "database_url": url,
             "data_dir": tmp_path / "data",
             "poll_timeout_seconds": 1.0,
+            # OCR prefill reorders the form and starts a worker: only its own tests turn it on.
+            "ocr_enabled": False,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -56,6 +56,8 @@ class Drill:
             DATA_DIR=str(self.data_dir),
             POLL_TIMEOUT_SECONDS="1",
             LOG_LEVEL="WARNING",
+            # The drill's answers follow the form without OCR prefill (which asks photos first).
+            OCR_ENABLED="false",
         )
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
