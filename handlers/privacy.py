@@ -125,7 +125,8 @@ async def privacy_command(update: Update, context: Context) -> None:
 
 
 async def mydata_command(update: Update, context: Context) -> None:
-    """/mydata: a ZIP of data.json and the merchant's documents, in their private chat."""
+    """/mydata: data.json and the merchant's documents, zipped (several ZIPs past Telegram's
+    file size limit), in their private chat."""
     if not await _private(update, context, "/mydata"):
         return
     user = update.effective_user
@@ -136,12 +137,15 @@ async def mydata_command(update: Update, context: Context) -> None:
     async with data.storage.transaction() as repos:
         export = await privacy.collect_export(repos, user.id)
     archive = await service.build_archive(data, export, user.id)
-    await context.bot.send_document(
-        user.id,
-        InputFile(archive.content, filename="mydata.zip"),
-        caption=text(context, "privacy/export_caption"),
-        parse_mode=ParseMode.HTML,
-    )
+    total = len(archive.parts)
+    for part, content in enumerate(archive.parts, start=1):
+        name = "mydata.zip" if total == 1 else f"mydata-{part}-of-{total}.zip"
+        await context.bot.send_document(
+            user.id,
+            InputFile(content, filename=name),
+            caption=text(context, "privacy/export_caption", part=part, parts=total),
+            parse_mode=ParseMode.HTML,
+        )
     async with data.storage.transaction() as repos:
         await service.exported(repos, user.id, archive)
 

@@ -4,13 +4,15 @@ changed and points to the earlier album for the rest."""
 
 from __future__ import annotations
 
-from telegram import Bot, InputMediaDocument, InputMediaPhoto, Message, ReplyParameters
+import asyncio
+
+from telegram import Bot, InputFile, InputMediaDocument, InputMediaPhoto, Message, ReplyParameters
 
 from bot.application import form
 from bot.data import BotData
 from bot.settings import Locale
 from storage import Repositories
-from storage.applications import ApplicationRecord
+from storage.applications import ApplicationRecord, DocumentRecord
 from storage.reviews import ReviewAlbum
 
 
@@ -60,14 +62,14 @@ async def post_documents(
         names=names,
         resubmitted=earlier is not None,
     )
-    photos = [s for s in slots if record.documents[s].mime_type.startswith("image/")]
+    photos = [s for s in slots if _as_photo(record.documents[s])]
     files = [s for s in slots if s not in photos]
     reply = ReplyParameters(earlier, allow_sending_without_reply=True) if earlier else None
     first: int | None = None
     for group in (photos, files):
         if not group:
             continue
-        sent = await _send_group(bot, record, chat_id, group, caption, reply)
+        sent = await _send_group(bot, data, record, chat_id, group, caption, reply)
         first = first or sent[0].message_id
         caption = data.renderer.render(
             locale, "review/album_caption", number=record.number or "", names=[], resubmitted=False
@@ -77,8 +79,25 @@ async def post_documents(
     return slots
 
 
+def _as_photo(doc: DocumentRecord) -> bool:
+    """A Telegram photo (no EXIF at Telegram) is re-sent as a photo; an image sent as a file
+    is uploaded from the store, stripped, as a file at full resolution."""
+    return doc.mime_type.startswith("image/") and bool(doc.file_id)
+
+
+async def _source(data: BotData, doc: DocumentRecord) -> str | InputFile:
+    if doc.file_id:
+        return doc.file_id
+    content = await asyncio.to_thread(data.documents.get, doc.sha256)
+    return InputFile(content, filename=f"{doc.slot}{_EXTENSIONS.get(doc.mime_type, '')}")
+
+
+_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
+
+
 async def _send_group(
     bot: Bot,
+    data: BotData,
     record: ApplicationRecord,
     chat_id: int,
     slots: list[str],
@@ -86,15 +105,15 @@ async def _send_group(
     reply: ReplyParameters | None,
 ) -> list[Message]:
     docs = [record.documents[s] for s in slots]
+    sources = [await _source(data, d) for d in docs]
     if len(docs) == 1:
-        doc = docs[0]
-        send = bot.send_photo if doc.mime_type.startswith("image/") else bot.send_document
-        return [await send(chat_id, doc.file_id, caption=caption, reply_parameters=reply)]
+        send = bot.send_photo if _as_photo(docs[0]) else bot.send_document
+        return [await send(chat_id, sources[0], caption=caption, reply_parameters=reply)]
     media = [
-        (InputMediaPhoto if d.mime_type.startswith("image/") else InputMediaDocument)(
-            d.file_id, caption=caption if i == 0 else None
+        (InputMediaPhoto if _as_photo(d) else InputMediaDocument)(
+            source, caption=caption if i == 0 else None
         )
-        for i, d in enumerate(docs)
+        for i, (d, source) in enumerate(zip(docs, sources, strict=True))
     ]
     return list(await bot.send_media_group(chat_id, media, reply_parameters=reply))
 

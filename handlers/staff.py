@@ -200,8 +200,11 @@ async def revoke_command(update: Update, context: Context) -> None:
     data = context.bot_data
     # The reason is what follows the code; a code typed with spaces is taken up to the reason.
     raw_code, reason = args[0], " ".join(args[1:])[:200]
+    admin = await role_of(context, user.id) == "admin"
     async with data.storage.transaction() as repos:
-        outcome, number = await fulfilment.revoke(repos, data, raw_code, reason, user.id)
+        outcome, number = await fulfilment.revoke(
+            repos, data, raw_code, reason, user.id, admin=admin, chat_id=_chat_id(update)
+        )
     if outcome == "ok":
         data.kick_outbox()
     await _say(update, context, f"staff/revoke_{outcome}", number=number or "", reason=reason)

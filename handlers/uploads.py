@@ -52,4 +52,5 @@ async def receive_document(
         file_name=name,
         file_id=attachment.file_id,
         file_unique_id=attachment.file_unique_id,
+        sent_as_photo=bool(message.photo),
     )

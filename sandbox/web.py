@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from sandbox.control_input import integer, json_object, optional_integer, text
 from sandbox.emulator import TelegramEmulator
 from sandbox.files import image_mime, image_size
 from sandbox.params import ApiError
@@ -64,11 +65,17 @@ class _Routes:
 
     def _ensure_user(self, body: dict[str, Any]) -> int:
         """Users are created on first use; known defaults get their usual names."""
-        user_id = int(body["user_id"])
+        user_id = integer(body.get("user_id"), "user_id")
         defaults = {DEFAULT_MERCHANT["id"]: DEFAULT_MERCHANT, DEFAULT_STAFF["id"]: DEFAULT_STAFF}
         known = self.state.users.get(user_id) or defaults.get(user_id, {})
-        language = body.get("language_code", known.get("language_code", "zh-hans"))
-        first_name = body.get("first_name") or known.get("first_name") or f"用户{user_id}"
+        language = text(
+            body.get("language_code"), "language_code", known.get("language_code", "zh-hans")
+        )
+        first_name = (
+            text(body.get("first_name"), "first_name")
+            or known.get("first_name")
+            or f"用户{user_id}"
+        )
         if user_id not in self.state.users or language != known.get("language_code"):
             self.telegram.add_user(
                 user_id,
@@ -81,8 +88,7 @@ class _Routes:
 
     @staticmethod
     def _chat_id(body: dict[str, Any]) -> int | None:
-        value = body.get("chat_id")
-        return None if value in (None, "") else int(value)
+        return optional_integer(body.get("chat_id"), "chat_id")
 
     async def state_snapshot(self, request: web.Request) -> web.Response:
         state = self.state
@@ -103,46 +109,45 @@ class _Routes:
         return _ok(list(self.state.chats.values()))
 
     async def chat_messages(self, request: web.Request) -> web.Response:
-        chat_id = int(request.match_info["chat_id"])
+        chat_id = integer(request.match_info["chat_id"], "chat_id")
         if chat_id not in self.state.chats:
             return _fail("chat not found", 404)
         return _ok(self.state.messages(chat_id))
 
     async def events(self, request: web.Request) -> web.Response:
-        after = int(request.query.get("after", "0"))
-        chat = request.query.get("chat_id")
+        after = integer(request.query.get("after", "0"), "after")
+        chat = optional_integer(request.query.get("chat_id"), "chat_id")
         entries = self.state.feed[max(after, 0) :]
-        if chat:
-            entries = [e for e in entries if e["chat_id"] == int(chat)]
+        if chat is not None:
+            entries = [e for e in entries if e["chat_id"] == chat]
         return _ok({"events": entries, "seq": len(self.state.feed)})
 
     async def add_user(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self._ensure_user(body)
-        return _ok(self.state.users[int(body["user_id"])])
+        body = await json_object(request)
+        return _ok(self.state.users[self._ensure_user(body)])
 
     async def add_group(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        body = await json_object(request)
         chat_id = self._chat_id(body)
         if chat_id is None:
             groups = [cid for cid in self.state.chats if cid < 0]
             chat_id = min([*groups, -1001000000000]) - 1
-        return _ok(self.telegram.add_group(chat_id, str(body.get("title") or "新群组")))
+        return _ok(self.telegram.add_group(chat_id, text(body.get("title"), "title") or "新群组"))
 
     async def send_text(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        body = await json_object(request)
         user_id = self._ensure_user(body)
-        reply_to = body.get("reply_to_message_id")
+        reply_to = optional_integer(body.get("reply_to_message_id"), "reply_to_message_id")
         message = await self.telegram.send_text(
             user_id,
-            str(body.get("text", "")),
+            text(body.get("text"), "text", ""),
             chat_id=self._chat_id(body),
-            reply_to_message_id=int(reply_to) if reply_to else None,
+            reply_to_message_id=reply_to or None,
         )
         return _ok(message)
 
     async def send_raw(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        body = await json_object(request)
         user_id = self._ensure_user(body)
         fields = body.get("fields")
         if not isinstance(fields, dict):
@@ -150,12 +155,12 @@ class _Routes:
         return _ok(await self.telegram.send_raw(user_id, fields, chat_id=self._chat_id(body)))
 
     async def press(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        body = await json_object(request)
         user_id = self._ensure_user(body)
         query = await self.telegram.press_button(
             user_id,
-            int(body["message_id"]),
-            str(body["callback_data"]),
+            integer(body.get("message_id"), "message_id"),
+            text(body.get("callback_data"), "callback_data", ""),
             chat_id=self._chat_id(body),
         )
         return _ok(query)
@@ -189,15 +194,15 @@ class _Routes:
         demo = self.telegram.demo
         if demo is None:
             return _fail(_NO_DEMO, 404)
-        user_id = int(request.query.get("user_id") or DEFAULT_MERCHANT["id"])
-        return _ok(await demo.status(user_id))
+        user_id = optional_integer(request.query.get("user_id"), "user_id")
+        return _ok(await demo.status(user_id or DEFAULT_MERCHANT["id"]))
 
     async def demo_turn(self, request: web.Request) -> web.Response:
         demo = self.telegram.demo
         if demo is None:
             return _fail(_NO_DEMO, 404)
-        body = await request.json()
-        user_id = int(body.get("user_id") or DEFAULT_MERCHANT["id"])
+        body = await json_object(request)
+        user_id = optional_integer(body.get("user_id"), "user_id") or DEFAULT_MERCHANT["id"]
         on = body.get("on", True)
         if not isinstance(on, bool):
             return _fail("on must be true or false")
@@ -223,7 +228,8 @@ class _Routes:
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         """Server-Sent Events: every feed entry after ``after`` / Last-Event-ID, then live."""
-        after = int(request.headers.get("Last-Event-ID") or request.query.get("after") or 0)
+        raw = request.headers.get("Last-Event-ID") or request.query.get("after") or "0"
+        after = max(integer(raw, "after"), 0)
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -258,7 +264,8 @@ async def _control_errors(request: web.Request, handler: Any) -> web.StreamRespo
         return await handler(request)
     try:
         return await handler(request)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+        # ControlInputError (a ValueError) names the field; the rest is a backstop.
         return _fail(str(exc))
     except ApiError as exc:
         return _fail(exc.description, exc.status)

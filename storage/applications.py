@@ -26,6 +26,8 @@ class DocumentRecord(BaseModel):
     sha256: str
     mime_type: str
     size: int
+    # Telegram's copy, re-sent to the review chat; "" for an image the merchant sent as a
+    # file: Telegram's copy still has its EXIF, so the stored (stripped) copy is uploaded.
     file_id: str
     file_unique_id: str
 

@@ -273,16 +273,7 @@ class TicketRepository:
             notes["relay_noted_at"] = now
         if notes:
             await self.note_fields(ticket.id, **notes)
-        await self.add_message(
-            ticket.id,
-            author_id=ticket.merchant_id,
-            direction="merchant",
-            kind=part.kind,
-            body=part.body,
-            chat_id=part.chat_id,
-            message_id=part.message_id,
-            file_name=part.file_name,
-        )
+        await self.add_part(ticket.id, part, author_id=ticket.merchant_id, direction="merchant")
 
     async def comment_on_rating(self, ticket: Ticket, comment: str) -> None:
         """The merchant's comment on their rating (masked), audited; no more is asked."""
@@ -325,6 +316,21 @@ class TicketRepository:
         return [TicketEvent.model_validate(dict(r)) for r in rows]
 
     # --- messages --------------------------------------------------------------------------
+
+    async def add_part(
+        self, ticket_id: int, part: DraftPart, *, author_id: int, direction: Direction
+    ) -> None:
+        """Record one message as received (text, photo or file), masked like add_message."""
+        await self.add_message(
+            ticket_id,
+            author_id=author_id,
+            direction=direction,
+            kind=part.kind,
+            body=part.body,
+            chat_id=part.chat_id,
+            message_id=part.message_id,
+            file_name=part.file_name,
+        )
 
     async def add_message(
         self,

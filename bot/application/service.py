@@ -17,6 +17,7 @@ from bot.application.lifecycle import State
 from bot.application.validation import FieldError
 from bot.data import BotData
 from bot.documents import check_document
+from bot.metadata import strip_metadata
 from bot.review.kinds import REVIEW_CARD
 from storage import Repositories
 from storage.applications import ApplicationRecord, DocumentRecord
@@ -58,9 +59,10 @@ async def store_document(
     file_name: str | None,
     file_id: str,
     file_unique_id: str,
+    sent_as_photo: bool = False,
 ) -> DocumentRecord:
-    """Check an upload by its real content and store it encrypted; refuse reuse in another
-    slot. Raises FieldError."""
+    """Check an upload by its real content, strip an image's metadata (EXIF, GPS, ...) and
+    store it encrypted; refuse reuse in another slot. Raises FieldError."""
     settings = data.settings
     # Decoding a photo is CPU work: off the event loop. Only the licence may be a PDF.
     mime = await asyncio.to_thread(
@@ -71,6 +73,7 @@ async def store_document(
         max_bytes=int(settings.max_document_mb * MIB),
         pdf_allowed=slot == "licence",
     )
+    content = await asyncio.to_thread(strip_metadata, content, mime)
     sha256 = hashlib.sha256(content).hexdigest()
     for other in form.DOCUMENT_SLOTS:
         if other != slot and draft.answers.get(other) == sha256:
@@ -82,7 +85,9 @@ async def store_document(
         sha256=blob.sha256,
         mime_type=mime,
         size=blob.size,
-        file_id=file_id,
+        # An image sent as a file is, at Telegram, still the file with its EXIF: the review
+        # album uploads the stored copy instead (no file_id). Telegram photos carry none.
+        file_id=file_id if sent_as_photo or not mime.startswith("image/") else "",
         file_unique_id=file_unique_id,
     )
 

@@ -18,7 +18,7 @@ from bot.application.lifecycle import State
 from bot.data import BotData
 from bot.fulfilment.codes import CodeError, normalize_code
 from bot.fulfilment.handover import issue_code, queue_voucher
-from bot.review.service import own_application, refuse_own
+from bot.review.service import approver_of, own_application, refuse_approver, refuse_own
 from bot.settings import Settings
 from storage import Repositories
 from storage.db import utcnow
@@ -83,12 +83,21 @@ async def ship(
 
 
 async def revoke(
-    repos: Repositories, data: BotData, raw_code: str, reason: str, actor: int
+    repos: Repositories,
+    data: BotData,
+    raw_code: str,
+    reason: str,
+    actor: int,
+    *,
+    admin: bool = False,
+    chat_id: int | None = None,
 ) -> tuple[str, str | None]:
     """Revoke a code (it stops working at once) and issue a new one to its merchant.
 
     Returns (outcome, application number); outcome is 'ok', 'bad' (not a valid code),
-    'unknown' or 'already' (revoked before).
+    'unknown', 'already' (revoked before), 'own' (the sender applied for it themselves,
+    admins included) or 'approver' (the sender approved it and is not an admin: a second
+    person must agree that the code goes). Refusals are logged and audited.
     """
     try:
         canonical = normalize_code(raw_code)
@@ -101,6 +110,12 @@ async def revoke(
     assert record is not None
     if issued.revoked_at is not None:
         return "already", record.number
+    if own_application(record, actor):
+        await refuse_own(repos, record, actor, "revoke", chat_id)
+        return "own", record.number
+    if not admin and await approver_of(repos, record) == actor:
+        await refuse_approver(repos, record, actor, "revoke", chat_id)
+        return "approver", record.number
     await repos.fulfilment.revoke_code(issued.id, reason)
     await repos.applications.add_event(
         record.id,

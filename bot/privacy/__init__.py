@@ -34,7 +34,7 @@ from bot.privacy.erase import (
     erase,
     has_contract,
 )
-from bot.privacy.export import Export, Holdings, build_zip, collect_export, holdings
+from bot.privacy.export import Export, Holdings, build_zips, collect_export, holdings
 from bot.privacy.rules import (
     CONTRACT_FIELDS,
     IN_FLIGHT,
@@ -53,7 +53,7 @@ __all__ = [
     "Export",
     "Holdings",
     "blocking_application",
-    "build_zip",
+    "build_zips",
     "collect_export",
     "erase",
     "has_contract",

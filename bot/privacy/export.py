@@ -173,16 +173,43 @@ def _strip(row: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in keys}
 
 
-def build_zip(data: dict[str, Any], files: dict[str, bytes]) -> bytes:
-    """data.json plus the documents, as one ZIP file."""
+# Telegram's bots may send files of at most 50 MB; a merchant with many large documents gets
+# several ZIPs of at most this size each (a single document is at most MAX_DOCUMENT_MB).
+MAX_ZIP_BYTES = 45 * 1024 * 1024
+# Per document: its local header and central directory entry, each with its name.
+_ENTRY_OVERHEAD = 30 + 46
+
+
+def build_zips(
+    data: dict[str, Any], files: dict[str, bytes], limit: int | None = None
+) -> list[bytes]:
+    """data.json plus the documents, as ZIPs of at most `limit` bytes each (data.json in the
+    first); a document bigger than the limit on its own gets a ZIP of its own.
+
+    Documents (photos, PDFs) are compressed already: they are stored as they are, which also
+    makes each ZIP's size known before it is written.
+    """
+    limit = MAX_ZIP_BYTES if limit is None else limit
+    parts: list[bytes] = []
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            "data.json", json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
-        )
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
+    archive = zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED)
+    archive.writestr(
+        "data.json", json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
+    )
+    directory = 22 + 46 + len("data.json")  # end record and the entries written so far
+    for name, content in files.items():
+        entry = _ENTRY_OVERHEAD + 2 * len(name.encode()) + len(content)
+        if archive.namelist() and buffer.tell() + directory + entry > limit:
+            archive.close()
+            parts.append(buffer.getvalue())
+            buffer = io.BytesIO()
+            archive = zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED)
+            directory = 22
+        archive.writestr(name, content, compress_type=zipfile.ZIP_STORED)
+        directory += 46 + len(name.encode())
+    archive.close()
+    parts.append(buffer.getvalue())
+    return parts
 
 
 def _json_default(value: object) -> str:

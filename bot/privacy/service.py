@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.data import BotData
-from bot.privacy.export import Export, build_zip
+from bot.privacy.export import Export, build_zips
 from bot.privacy.rules import POLICY_VERSION
 
 if TYPE_CHECKING:
@@ -58,9 +58,10 @@ async def decline(repos: Repositories, user_id: int) -> list[str]:
 
 @dataclass
 class Archive:
-    """A built export: the ZIP's bytes and how many documents it holds."""
+    """A built export: its ZIPs (one unless it is too big for one Telegram file) and how many
+    documents they hold."""
 
-    content: bytes
+    parts: list[bytes]
     applications: int
     documents: int
 
@@ -73,15 +74,14 @@ async def build_archive(data: BotData, export: Export, user_id: int) -> Archive:
             files[name] = await asyncio.to_thread(data.documents.get, sha256)
         except FileNotFoundError:
             log.warning("export for user %s: a document file is missing", user_id)
-    content = await asyncio.to_thread(build_zip, export.data, files)
-    return Archive(content, len(export.data["applications"]), len(files))
+    parts = await asyncio.to_thread(build_zips, export.data, files)
+    return Archive(parts, len(export.data["applications"]), len(files))
 
 
 async def exported(repos: Repositories, user_id: int, archive: Archive) -> None:
     """Audit a delivered export (counts only)."""
-    await repos.privacy.add_event(
-        user_id, "export", {"applications": archive.applications, "documents": archive.documents}
-    )
+    counts = {"applications": archive.applications, "documents": archive.documents}
+    await repos.privacy.add_event(user_id, "export", {**counts, "files": len(archive.parts)})
     log.info("user %s exported their data (%d documents)", user_id, archive.documents)
 
 

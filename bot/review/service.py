@@ -21,7 +21,8 @@ from storage.applications import ApplicationRecord
 log = logging.getLogger(__name__)
 
 
-# --- four eyes: nobody takes, approves, rejects or ships an application they submitted -----
+# --- four eyes: nobody takes, approves, rejects, ships or revokes the code of an application
+# they submitted; a reviewer (not an admin) does not revoke the code of one they approved.
 
 
 def own_application(record: ApplicationRecord, actor: int) -> bool:
@@ -39,6 +40,28 @@ async def refuse_own(
     )
     await repos.audit.record(
         "own_application_refused",
+        staff_id=actor,
+        chat_id=chat_id,
+        application_id=record.id,
+        detail=action,
+    )
+
+
+async def approver_of(repos: Repositories, record: ApplicationRecord) -> int | None:
+    """Who approved the application (the latest approval); None if it never was."""
+    events = await repos.applications.events(record.id)
+    return next((e.actor for e in reversed(events) if e.to_state == State.APPROVED), None)
+
+
+async def refuse_approver(
+    repos: Repositories, record: ApplicationRecord, actor: int, action: str, chat_id: int | None
+) -> None:
+    """Log and audit an attempt to undo one's own approval (revoke its code)."""
+    log.warning(
+        "user %s tried to %s %s, which they approved; refused", actor, action, record.number
+    )
+    await repos.audit.record(
+        "own_approval_refused",
         staff_id=actor,
         chat_id=chat_id,
         application_id=record.id,

@@ -105,16 +105,7 @@ async def create(repos: Repositories, data: BotData, merchant_id: int) -> Ticket
         staff_chat_id=data.settings.support_chat_id,
     )
     for part in draft.parts:
-        await repos.tickets.add_message(
-            ticket.id,
-            author_id=merchant_id,
-            direction="merchant",
-            kind=part.kind,
-            body=part.body,
-            chat_id=part.chat_id,
-            message_id=part.message_id,
-            file_name=part.file_name,
-        )
+        await repos.tickets.add_part(ticket.id, part, author_id=merchant_id, direction="merchant")
     await repos.ticket_drafts.drop_draft(merchant_id)
     # The card shows the description: follow-ups are what comes after it.
     upto = await repos.tickets.last_message_id(ticket.id)

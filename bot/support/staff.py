@@ -56,16 +56,7 @@ async def from_staff(
         await repos.tickets.note_fields(
             ticket.id, waiting_since=None, first_response_at=ticket.first_response_at or now
         )
-    await repos.tickets.add_message(
-        ticket.id,
-        author_id=staff_id,
-        direction="staff",
-        kind=part.kind,
-        body=part.body,
-        chat_id=part.chat_id,
-        message_id=part.message_id,
-        file_name=part.file_name,
-    )
+    await repos.tickets.add_part(ticket.id, part, author_id=staff_id, direction="staff")
     staff = await repos.users.get(staff_id)
     shown = staff.first_name if staff and data.settings.support_show_staff_names else None
     if part.kind == "text":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from functools import cache
 
-from PIL import Image, ImageDraw
+from PIL import ExifTags, Image, ImageDraw
 
 # Photos big enough to be read (bot.decoding.MIN_SHORT_SIDE is 600 on the short side).
 PHOTO_SIZE = 640
@@ -63,3 +63,31 @@ def pdf() -> bytes:
 def exe() -> bytes:
     """The start of a Windows executable."""
     return b"MZ\x90\x00\x03\x00\x00\x00" + bytes(200)
+
+
+# What a phone writes into a photo: where it was taken, the camera's serial, its owner.
+EXIF_SECRETS = ("Wang Xiaoming", "SN-83920174", "HUAWEI P60")
+
+
+def jpeg_with_exif(orientation: int = 6, width: int = 800, height: int = 640) -> bytes:
+    """A phone's JPEG with GPS position, serial number, owner name and a comment in its
+    metadata; the left half red and the right half blue as stored, so with orientation 6
+    (turn 90° clockwise to view) red is at the top when shown upright."""
+    image = Image.new("RGB", (width, height), "blue")
+    ImageDraw.Draw(image).rectangle((0, 0, width // 2 - 1, height), fill="red")
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "HUAWEI"
+    exif[ExifTags.Base.Model] = EXIF_SECRETS[2]
+    exif[ExifTags.Base.Artist] = EXIF_SECRETS[0]
+    exif[ExifTags.Base.Orientation] = orientation
+    camera = exif.get_ifd(ExifTags.IFD.Exif)
+    camera[ExifTags.Base.BodySerialNumber] = EXIF_SECRETS[1]
+    camera[ExifTags.Base.CameraOwnerName] = EXIF_SECRETS[0]
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (30.0, 15.0, 36.0)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (120.0, 8.0, 24.0)
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, comment=EXIF_SECRETS[0].encode(), quality=90)
+    return out.getvalue()

@@ -1,5 +1,6 @@
-"""Four eyes: nobody decides on or ships an application they submitted themselves, a rejection
-is finished only by the reviewer who started it, and every document shown to staff is audited.
+"""Four eyes: nobody decides on or ships an application they submitted themselves, a reviewer
+does not revoke the code of an application they approved (admins may), a rejection is
+finished only by the reviewer who started it, and every document shown to staff is audited.
 
 Staff act in the review group and apply in their private chat, as on Telegram.
 """
@@ -84,6 +85,31 @@ async def test_a_reviewer_cannot_take_approve_reject_or_ship_their_own_applicati
     await admin.send(f"/ship {number} SN88001234567 顺丰 SF1")
     assert "已寄出" in await admin.reply_text()
     await applicant.expect("POS 机已寄出")
+
+
+@on_both_backends
+async def test_the_reviewer_who_approved_cannot_revoke_its_code_but_someone_else_can(
+    server: BotApiServer, bot: Application, reviewer: ChatUser, bot_settings: Settings
+) -> None:
+    merchant = ChatUser(server, 10001, "小王")
+    number = await submit(merchant)
+    code = await approve(reviewer, merchant, number)
+    await merchant.expect("服务协议")
+
+    await reviewer.send(f"/revoke {code} 凭证丢失")
+    refusal = await reviewer.reply_text()
+    assert "您审核通过的" in refusal and "双人复核" in refusal and number in refusal
+    await merchant.silence(1.0)  # no new code: the old one still stands
+    assert stored(bot_settings, "SELECT revoked_at FROM application_codes") == [(None,)]
+    (app_id,) = stored(bot_settings, "SELECT id FROM applications")[0]
+    assert audit(bot_settings, "own_approval_refused") == [
+        (REVIEWER_ID, REVIEW_CHAT, app_id, "revoke")
+    ]
+
+    admin = ChatUser(server, ADMIN_ID, "管理员").in_chat(REVIEW_CHAT)
+    await admin.send(f"/revoke {code} 凭证丢失")
+    assert "已作废" in await admin.reply_text()
+    await merchant.expect("申请码已作废")
 
 
 @on_both_backends

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from telegram.ext import Application
 
-from bot.privacy import POLICY_VERSION
+from bot.privacy import POLICY_VERSION, export
 from bot.settings import Settings
 from sandbox.server import BotApiServer
 from tests.e2e.application_steps import (
@@ -189,6 +189,36 @@ async def test_mydata_exports_own_data_and_documents_only(
     await group.send("/mydata")
     reply = await group.reply()
     assert "私聊" in reply["text"] and not reply.get("document")
+
+
+async def test_mydata_too_big_for_one_telegram_file_comes_in_several_zips(
+    merchant: ChatUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Telegram takes files of at most 50 MB; here the limit is a few photos' worth.
+    limit = 2 * len(png(1))
+    monkeypatch.setattr(export, "MAX_ZIP_BYTES", limit)
+    await fill(merchant, INDIVIDUAL_ZH)
+    await merchant.send("/mydata")
+    first = await merchant.reply()
+    match = re.search(r"第 1/(\d+) 部分", first["caption"])
+    assert match and "data.json" in first["caption"], first["caption"]
+    parts = [first] + [await merchant.reply() for _ in range(int(match.group(1)) - 1)]
+    assert len(parts) >= 2
+    names: list[str] = []
+    for n, message in enumerate(parts, start=1):
+        assert message["document"]["file_name"] == f"mydata-{n}-of-{len(parts)}.zip"
+        assert f"第 {n}/{len(parts)} 部分" in message["caption"]
+        content = merchant.server.file_bytes(message["document"]["file_id"])
+        assert len(content) <= limit
+        names += zipfile.ZipFile(io.BytesIO(content)).namelist()
+    data = json.loads(
+        zipfile.ZipFile(io.BytesIO(merchant.server.file_bytes(first["document"]["file_id"]))).read(
+            "data.json"
+        )
+    )
+    (application,) = data["applications"]
+    files = sorted(d["file"] for d in application["documents"])
+    assert len(files) == 3 and sorted(names) == sorted(["data.json", *files])
 
 
 @on_both_backends

@@ -206,3 +206,40 @@ async def test_stop_closes_open_sse_streams(http: aiohttp.ClientSession) -> None
         await asyncio.sleep(0.1)
         await asyncio.wait_for(server.stop(), 3)
         assert await asyncio.wait_for(reader, 3) == []
+
+
+BAD_INPUT = [
+    ("GET", "events?after=abc", None, "after"),
+    ("GET", "events?after=1e3", None, "after"),
+    ("GET", "events?after=99999999999999999999999", None, "after"),
+    ("GET", "events?chat_id=x", None, "chat_id"),
+    ("GET", "chats/abc/messages", None, "chat_id"),
+    ("GET", "stream?after=%C2%B2", None, "after"),  # a superscript two is not a number
+    ("POST", "send_text", "not json", "JSON"),
+    ("POST", "send_text", "[1, 2]", "JSON object"),
+    ("POST", "send_text", '{"user_id": 1.5e400, "text": "hi"}', "user_id"),
+    ("POST", "send_text", '{"user_id": true, "text": "hi"}', "user_id"),
+    ("POST", "send_text", '{"user_id": 10001, "text": {"a": 1}}', "text"),
+    ("POST", "send_text", '{"user_id": 10001, "text": "hi", "chat_id": [1]}', "chat_id"),
+    ("POST", "send_text", '{"user_id": 10001, "text": "hi", "reply_to_message_id": "z"}', "reply"),
+    ("POST", "users", '{"user_id": 10001, "language_code": 5}', "language_code"),
+    ("POST", "users", '{"user_id": 10001, "first_name": ["x"]}', "first_name"),
+    ("POST", "groups", '{"chat_id": "abc"}', "chat_id"),
+    ("POST", "groups", '{"title": 5}', "title"),
+    ("POST", "press", '{"user_id": 10001, "message_id": [], "callback_data": "x"}', "message_id"),
+]
+
+
+async def test_bad_query_and_body_values_are_json_400s_naming_the_field(
+    server: BotApiServer, http: aiohttp.ClientSession
+) -> None:
+    for method, path, body, field in BAD_INPUT:
+        kwargs: dict[str, Any] = {}
+        if body is not None:
+            kwargs = {"data": body, "headers": {"Content-Type": "application/json"}}
+        async with http.request(method, f"{server.url}sandbox/api/{path}", **kwargs) as response:
+            assert response.status == 400, (path, body, await response.text())
+            answer = await response.json()
+        assert answer["ok"] is False and field in answer["error"], (path, body, answer)
+    # Nothing was half done: no user was created with a bad name or language.
+    assert server.state.users.get(MERCHANT, {}).get("language_code") in (None, "zh-hans")
