@@ -40,8 +40,8 @@ _KEEPALIVE = {
     "tcp_keepalives_idle": "5",
     "tcp_keepalives_interval": "2",
     "tcp_keepalives_count": "3",
-    "application_name": "merchant-bot cluster",
 }
+APPLICATION_NAME = "merchant-bot "  # + the instance id: pg_stat_activity shows who leads
 
 
 class SingleProcess:
@@ -50,7 +50,7 @@ class SingleProcess:
     role: Role = "single"
     is_leader = True
     generation = 0
-    instance_id = f"{socket.gethostname()}:{os.getpid()}"
+    instance_id = f"{os.getpid()}@{socket.gethostname()}"
 
     def on_change(self, callback: Callable[[Role], None]) -> None:
         """Roles never change here."""
@@ -68,7 +68,7 @@ class Cluster:
     def __init__(self, url: str, *, retry_seconds: float = RETRY_SECONDS) -> None:
         self.url = url
         self.retry_seconds = retry_seconds
-        self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.instance_id = f"{os.getpid()}@{socket.gethostname()}#{secrets.token_hex(3)}"
         self.role: Role = "follower"
         self.generation = 0  # bumped each time the lock connection is replaced
         self._conn = None  # asyncpg.Connection: advisory locks live as long as it does
@@ -133,7 +133,13 @@ class Cluster:
         if self._conn is None or self._conn.is_closed():
             import asyncpg
 
-            self._conn = await asyncpg.connect(self.url, server_settings=_KEEPALIVE)
+            self._conn = await asyncpg.connect(
+                self.url,
+                server_settings={
+                    **_KEEPALIVE,
+                    "application_name": (APPLICATION_NAME + self.instance_id)[:63],
+                },
+            )
             self.generation += 1
         return self._conn
 

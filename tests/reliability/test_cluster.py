@@ -148,7 +148,7 @@ async def _stored(settings: Settings, user_ids: list[int]) -> dict[int, dict[str
 async def test_merchants_updates_are_handled_in_order_and_once_across_two_instances(
     server: BotApiServer, two_instances, webhook_settings: Settings
 ) -> None:
-    first, second, handled = two_instances
+    _first, _second, handled = two_instances
     users = [ChatUser(server, 61001 + i, f"商户{i}") for i in range(4)]
     await asyncio.gather(*(_apply_with_a_burst(u, i) for i, u in enumerate(users)))
 
