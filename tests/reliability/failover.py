@@ -56,11 +56,11 @@ class Fleet:
         )
         return env
 
-    async def spawn(self) -> asyncio.subprocess.Process:
-        """Start one more `merchant-bot run`."""
+    async def spawn(self, **settings: str) -> asyncio.subprocess.Process:
+        """Start one more `merchant-bot run` (with settings of its own, e.g. its port)."""
         log = (self.data_dir / "bots.log").open("ab")
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=self.env(),
+            sys.executable, "-m", "bot", "run", env={**self.env(), **settings},
             stdout=asyncio.subprocess.DEVNULL, stderr=log,
         )  # fmt: skip
         self.processes.append(proc)

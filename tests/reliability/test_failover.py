@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.server import BotApiServer
+from tests.e2e.harness import ChatUser
 from tests.reliability.failover import (
     Fleet,
     instances,
@@ -44,6 +45,7 @@ async def test_leader_killed_mid_push_every_summary_delivered_exactly_once(
     def delivered() -> int:
         return sum(len(summaries_in(server, chat)) for chat in shops)
 
+    merchant = ChatUser(server, 81999, "小冯")
     try:
         await fleet.spawn()
         await fleet.spawn()
@@ -64,15 +66,20 @@ async def test_leader_killed_mid_push_every_summary_delivered_exactly_once(
         assert sent_by_first < SHOPS  # the push really was cut in half
 
         async def new_leader() -> bool:
-            return any(leads for pid, leads in (await instances(pg_database)).items())
+            running = await instances(pg_database)
+            return any(leads for pid, leads in running.items() if pid != leader)
 
         await wait_for(new_leader, 20, "a new leader")
         took_over = time.monotonic() - killed_at
+        # The new leader polls: a merchant writing now is answered, once.
+        await merchant.send("/help")
+        await merchant.reply(timeout=20)
         await wait_for(lambda: _done(delivered, SHOPS), 60, "every summary")
         await _quiet(1.5)
     finally:
         await fleet.stop()
 
+    await merchant.silence(0.5)
     assert [len(summaries_in(server, chat)) for chat in shops] == [1] * SHOPS
     assert await summary_states(pg_database) == {"sent": SHOPS}
     print(f"new leader {took_over:.1f} s after the kill; {sent_by_first}/{SHOPS} sent before it")
