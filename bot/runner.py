@@ -67,7 +67,11 @@ async def start_bot(settings: Settings, *, renderer: Renderer | None = None) -> 
     data.follow_lead = None
     data.webhook = None
     if webhook:
-        data.webhook = await start_webhook(settings, app.bot, poller.receive)
+        try:
+            data.webhook = await start_webhook(settings, app.bot, poller.receive)
+        except ConfigError:
+            await stop_bot(app)
+            raise
         await register_webhook(settings, app.bot)
     else:
         await unregister_webhook(app.bot)
@@ -121,7 +125,12 @@ async def run(settings: Settings) -> None:
         ingest: web.AppRunner | None = None
         try:
             ingest = await start_ingest(settings, app)
-            how = f"webhook {settings.webhook_url}" if settings.webhook_url else "polling Telegram"
+            how = (
+                f"webhook {settings.webhook_url}, listening on"
+                f" {settings.webhook_listen_host}:{settings.webhook_listen_port}"
+                if settings.webhook_url
+                else "polling Telegram"
+            )
             role = app.bot_data.cluster.role
             print(f"merchant-bot is running ({how}; {role}). Press Ctrl-C to stop.", flush=True)
             if ingest is not None:

@@ -40,6 +40,10 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         "RATE_LIMIT_MESSAGES",
         "RATE_LIMIT_SECONDS",
         "RATE_LIMIT_BURST",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "WEBHOOK_LISTEN_HOST",
+        "WEBHOOK_LISTEN_PORT",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
