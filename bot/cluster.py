@@ -25,7 +25,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +192,31 @@ class Cluster:
         except Exception as exc:
             log.warning("cluster: cannot release chat %s (%s)", key, type(exc).__name__)
             await self._drop()
+
+
+class Poller(Protocol):
+    """What poll_while_leading drives (bot.polling.DurablePoller)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def poll_while_leading(poller: Poller, cluster: Cluster) -> None:
+    """Run the poller exactly while this instance leads (run it as a task; cancel the task to
+    stop following, then stop the poller)."""
+    changed = asyncio.Event()
+    cluster.on_change(lambda _role: changed.set())
+    while True:
+        if cluster.is_leader and not poller.running:
+            poller.start()
+        elif not cluster.is_leader and poller.running:
+            await poller.stop()
+        await changed.wait()
+        changed.clear()
 
 
 def cluster_for(database: object) -> Cluster | SingleProcess:

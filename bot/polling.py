@@ -40,7 +40,6 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.cluster import Cluster
 from bot.turns import ClusterTurns
 from storage.db import utcnow
 from storage.inbox import chat_key
@@ -285,17 +284,3 @@ class DurablePoller:
             update_id = int(raw[0]["update_id"])
             log.error("skipping update %s that cannot be parsed: %r", update_id, exc)
             self._offset = update_id + 1
-
-
-async def poll_while_leading(poller: DurablePoller, cluster: Cluster) -> None:
-    """Run the poller exactly while this instance leads (start it as a task; cancel it to
-    stop following, then stop the poller)."""
-    changed = asyncio.Event()
-    cluster.on_change(lambda _role: changed.set())
-    while True:
-        if cluster.is_leader and not poller.running:
-            poller.start()
-        elif not cluster.is_leader and poller.running:
-            await poller.stop()
-        await changed.wait()
-        changed.clear()

@@ -15,10 +15,10 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.cluster import Cluster, cluster_for
+from bot.cluster import Cluster, cluster_for, poll_while_leading
 from bot.i18n import Renderer
 from bot.ingest_api import build_ingest_app, start_ingest_server
-from bot.polling import DurablePoller, poll_while_leading
+from bot.polling import DurablePoller
 from bot.settings import ConfigError, Settings
 from bot.turns import ClusterTurns
 from bot.webhook import register_webhook, start_webhook, unregister_webhook
