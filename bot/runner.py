@@ -11,8 +11,9 @@ from datetime import timedelta
 
 from aiohttp import web
 from pydantic import SecretStr
+from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, TypeHandler
 
 from bot.app import build_application
 from bot.cluster import Cluster, cluster_for, poll_while_leading
@@ -54,6 +55,8 @@ async def start_bot(settings: Settings, *, renderer: Renderer | None = None) -> 
     if isinstance(cluster, Cluster):
         turns = ClusterTurns(app, cluster, keep_done=WEBHOOK_KEEP_DONE if webhook else None)
         turns.start()
+        # first of all: the person's conversation state, whichever instance last had it
+        app.add_handler(TypeHandler(Update, turns.load_session), group=-3)
         cluster.on_change(lambda role: role == "leader" and run_leader_jobs_now(app))
     data.turns = turns
     poller = DurablePoller(

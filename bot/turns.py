@@ -12,26 +12,34 @@ by an instance that died mid-turn: its lock went with its connection), so nothin
 than about a second after its handler's instance is gone. An update interrupted by a crash is
 handled again; handlers with side effects claim the update id with the effect (storage
 UpdateLog), so it takes effect once.
+
+What PTB keeps per person in memory (UserData: the locale, the serial typed after /activate,
+the ticket in focus) would be lost whenever the next update reaches another instance: it is
+loaded from the database before each update (`load_session`, the first handler) and stored
+after it when it changed (storage/sessions.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from datetime import timedelta
 
 from telegram import Update
-from telegram.ext import Application
+from telegram.ext import Application, ContextTypes
 
 from bot.cluster import Cluster
 from storage.db import utcnow
+from storage.sessions import SessionRepository
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 1.0
 BATCH = 50  # a chat's waiting updates read per query
 STOP_GRACE = 30.0
+SESSION_DAYS = 30  # a conversation state untouched this long is deleted (by the leader)
 
 
 class ClusterTurns:
@@ -49,6 +57,8 @@ class ClusterTurns:
         self._again: set[int] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._stopping = False
+        # update id -> (user id, their state as loaded for it)
+        self._loaded: dict[int, tuple[int, dict[str, object] | None]] = {}
 
     def start(self) -> None:
         """Begin sweeping the inbox for chats with waiting updates."""
@@ -122,8 +132,40 @@ class ClusterTurns:
                 else:
                     # process_update hands handler errors to the error handler itself.
                     await self.app.process_update(update)
+                    await self._save_session(update)
                 async with storage.autocommit() as repos:
                     await repos.inbox.done(update_id)
+
+    async def load_session(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """First handler of every update: the person's conversation state as last stored."""
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None or context.user_data is None:
+            return
+        storage = self.app.bot_data.storage
+        async with storage.autocommit() as repos:
+            state = await SessionRepository(repos.tx, storage.keys.cipher).get(user.id)
+        self._loaded[update.update_id] = (user.id, state)
+        if state is not None:
+            context.user_data.locale = state["locale"]
+            context.user_data.extras = state["extras"]
+
+    async def _save_session(self, update: Update) -> None:
+        loaded = self._loaded.pop(update.update_id, None)
+        if loaded is None:
+            return  # no person, or a handler before load_session stopped the update
+        user_id, before = loaded
+        data = self.app.user_data.get(user_id)
+        if data is None:
+            return
+        state = {"locale": data.locale, "extras": data.extras}
+        if state == before:
+            return
+        storage = self.app.bot_data.storage
+        try:
+            async with storage.autocommit() as repos:
+                await SessionRepository(repos.tx, storage.keys.cipher).put(user_id, state)
+        except (TypeError, ValueError) as exc:  # something in extras that JSON cannot hold
+            log.error("conversation state of %s not stored: %r", user_id, exc)
 
     async def _has_waiting(self, key: int) -> bool:
         async with self.app.bot_data.storage.autocommit() as repos:
@@ -131,12 +173,18 @@ class ClusterTurns:
 
     async def _sweep(self) -> None:
         storage = self.app.bot_data.storage
-        while not self._stopping:
+        for sweeps in itertools.count():
+            if self._stopping:
+                return
             try:
                 async with storage.transaction() as repos:
                     keys = await repos.inbox.waiting_chats()
-                    if self.keep_done is not None and self.cluster.is_leader:
-                        await repos.inbox.prune(utcnow() - self.keep_done)
+                    if self.cluster.is_leader:
+                        if self.keep_done is not None:
+                            await repos.inbox.prune(utcnow() - self.keep_done)
+                        if sweeps % 600 == 0:  # every ten minutes or so
+                            sessions = SessionRepository(repos.tx, storage.keys.cipher)
+                            await sessions.prune(utcnow() - timedelta(days=SESSION_DAYS))
                 for key in keys:
                     if key not in self._turns:
                         self.dispatch(key)

@@ -9,6 +9,7 @@ change. Encrypted (context "session"): the extras may hold what a person typed.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from bot.crypto import DecryptionError, FieldCipher
@@ -44,4 +45,10 @@ class SessionRepository:
             " ON CONFLICT (user_id) DO UPDATE SET state = excluded.state,"
             " updated_at = excluded.updated_at",
             (user_id, sealed, utcnow().isoformat()),
+        )
+
+    async def prune(self, before: datetime) -> int:
+        """Forget states untouched since `before` (a conversation long over)."""
+        return await self.tx.execute(
+            "DELETE FROM user_sessions WHERE updated_at < ?", (before.isoformat(),)
         )

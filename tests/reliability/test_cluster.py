@@ -89,7 +89,7 @@ async def two_instances(
         async def record(update: Update, _: ContextTypes.DEFAULT_TYPE, index=index) -> None:
             handled[index].append(update.update_id)
 
-        app.add_handler(TypeHandler(Update, record), group=-3)
+        app.add_handler(TypeHandler(Update, record), group=-4)
     pump = asyncio.create_task(_pump(server, [_url(app) for app in apps]))
     yield apps[0], apps[1], handled
     pump.cancel()
@@ -271,3 +271,25 @@ async def test_one_instance_polls_and_leads_and_another_takes_over_when_it_stops
     await merchant.send("/help")  # polled and answered by the new leader
     await merchant.reply()
     await merchant.silence(1.0)
+
+
+@pytest.mark.timeout(60)
+@on_postgresql
+async def test_a_language_chosen_on_one_instance_is_used_by_the_other(
+    server: BotApiServer, two_instances
+) -> None:
+    _first, _second, handled = two_instances
+    merchant = ChatUser(server, 61501, "小陈")
+    await merchant.send("/help")  # both instances now know this person (in Chinese)
+    assert "/help" in await merchant.reply_text()
+    await merchant.send("/help")
+    chinese = await merchant.reply_text()
+    await merchant.send("/language")
+    prompt = await merchant.reply()
+    await merchant.press_data(prompt, "lang:en")
+    await merchant.expect("Tap a button below")  # the main menu, in English now
+    for _ in range(2):  # whichever instance gets it answers in English
+        await merchant.send("/help")
+        english = await merchant.reply_text()
+        assert english != chinese and "show this help" in english
+    assert handled[0] and handled[1]
