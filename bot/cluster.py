@@ -2,7 +2,10 @@
 
 The role API (read by /readyz and the metrics): ``bot_data.cluster.role`` is "single" (SQLite:
 one process does everything), "leader" or "follower"; ``is_leader`` is True for "single" and
-"leader", the instance that runs the timed jobs and, in long-polling mode, calls getUpdates.
+"leader", the instance that runs the timed jobs and, in long-polling mode, calls getUpdates;
+``connected`` is False while a PostgreSQL instance has lost its election connection (it
+follows until it is back); ``instance_id`` ("pid@host#random") names it in logs and in
+PostgreSQL's pg_stat_activity (application_name "merchant-bot <instance_id>").
 
 Leadership is a PostgreSQL session advisory lock held on a connection of its own: when the
 leader dies its connection closes and the lock is free at once (for a machine that vanishes,
@@ -49,6 +52,7 @@ class SingleProcess:
 
     role: Role = "single"
     is_leader = True
+    connected = True
     generation = 0
     instance_id = f"{os.getpid()}@{socket.gethostname()}"
 
@@ -81,6 +85,11 @@ class Cluster:
     def is_leader(self) -> bool:
         """True while this instance holds the leader lock."""
         return self.role == "leader"
+
+    @property
+    def connected(self) -> bool:
+        """True while the election connection is open (a follower without it cannot lead)."""
+        return self._conn is not None and not self._conn.is_closed()
 
     def on_change(self, callback: Callable[[Role], None]) -> None:
         """Call `callback(new_role)` whenever this instance gains or loses the lead."""
