@@ -178,13 +178,15 @@ class ClusterTurns:
                 return
             try:
                 async with storage.transaction() as repos:
+                    if sweeps == 0:
+                        await repos.inbox.key_chats()  # rows an earlier version stored
                     keys = await repos.inbox.waiting_chats()
-                    if self.cluster.is_leader:
-                        if self.keep_done is not None:
-                            await repos.inbox.prune(utcnow() - self.keep_done)
-                        if sweeps % 600 == 0:  # every ten minutes or so
-                            sessions = SessionRepository(repos.tx, storage.keys.cipher)
-                            await sessions.prune(utcnow() - timedelta(days=SESSION_DAYS))
+                    leads = self.cluster.is_leader
+                    if leads and self.keep_done is not None and sweeps % 60 == 0:  # a minute
+                        await repos.inbox.prune(utcnow() - self.keep_done)
+                    if leads and sweeps % 600 == 0:  # ten minutes or so
+                        sessions = SessionRepository(repos.tx, storage.keys.cipher)
+                        await sessions.prune(utcnow() - timedelta(days=SESSION_DAYS))
                 for key in keys:
                     if key not in self._turns:
                         self.dispatch(key)

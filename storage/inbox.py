@@ -137,15 +137,19 @@ class InboxRepository:
         )
         return row is not None
 
-    async def waiting_chats(self, limit: int = 1000) -> list[int]:
-        """Chats with updates not handled yet (rows stored before 0014 are keyed first)."""
+    async def key_chats(self) -> int:
+        """Give rows stored before 0014 their chat_key; return how many."""
         unkeyed = await self.tx.fetchall(
-            "SELECT update_id, payload FROM inbox WHERE chat_key IS NULL LIMIT ?", (limit,)
+            "SELECT update_id, payload FROM inbox WHERE chat_key IS NULL"
         )
         for uid, payload in self._read(unkeyed):
             await self.tx.execute(
                 "UPDATE inbox SET chat_key = ? WHERE update_id = ?", (chat_key(payload), uid)
             )
+        return len(unkeyed)
+
+    async def waiting_chats(self, limit: int = 1000) -> list[int]:
+        """Chats with updates not handled yet."""
         rows = await self.tx.fetchall(
             "SELECT DISTINCT chat_key FROM inbox WHERE done = 0 AND chat_key IS NOT NULL LIMIT ?",
             (limit,),
