@@ -37,6 +37,7 @@ from tests.reliability.failover import (
     summary_states,
     wait_for,
 )
+from tests.reliability.test_cluster import _steps_asked
 
 SECRET = "failover-drill"
 
@@ -127,8 +128,10 @@ async def _drill(instances_n: int, merchants: int, shops: int, server_url: str) 
                 }
             )
         figures["kills"] = kills
-        await asyncio.wait_for(applying, 900)
+        outcomes = await asyncio.wait_for(applying, 1200)
         figures["applications_s"] = round(time.monotonic() - started, 1)
+        stuck = [u for u, o in zip(users, outcomes, strict=True) if isinstance(o, BaseException)]
+        figures["stuck"] = {u.user_id: _steps_asked(u)[-4:] for u in stuck}
         with contextlib.suppress(AssertionError):
             await wait_for(_async(lambda: delivered() >= shops), 300, "every summary")
         await asyncio.sleep(2)
@@ -161,7 +164,6 @@ async def _check_applications(fleet: Fleet, users: list[ChatUser]) -> dict[str, 
     from bot.keys import keys_for
     from bot.settings import Settings
     from storage import Storage
-    from tests.reliability.test_cluster import _steps_asked
 
     settings = Settings(_env_file=None, database_url=fleet.database_url, encryption_key=fleet.key)  # type: ignore[call-arg]
     storage = Storage(settings.database, keys_for(settings))
@@ -202,6 +204,8 @@ def main(instances: int = 3, merchants: int = 300, shops: int = 1000) -> dict[st
         f" {a['each_question_once']} with every question asked exactly once,"
         f" {figures['applications_s']} s"
     )
+    for user_id, steps in figures["stuck"].items():
+        print(f"  merchant {user_id} stopped; the last questions it was asked: {steps}")
     return figures
 
 
