@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean browser fonts postgresql
+.PHONY: run test lint bench clean browser fonts postgresql ocr-libs
 # The browser tests drive Debian's chromium: Playwright's own browser download is not
 # reachable from these machines. Override with `make test CHROMIUM=/path/to/chromium`.
 CHROMIUM ?= /usr/bin/chromium
@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP) fonts
+run: $(STAMP) fonts ocr-libs
 	$(BIN)/merchant-bot run
 
-test: $(STAMP) browser fonts postgresql
+test: $(STAMP) browser fonts postgresql ocr-libs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
@@ -71,4 +71,19 @@ postgresql:
 	else \
 		echo "warning: no PostgreSQL (initdb) and no apt-get to install it;" \
 			"the PostgreSQL tests will fail until it is installed or TEST_DATABASE_URL is set" >&2; \
+	fi
+
+# OCR prefill's OpenCV (a dependency of rapidocr-onnxruntime) loads libGL and GLib; without
+# them OCR fails and the form asks as without it. Installs them where they are missing.
+ocr-libs:
+	@if ! command -v ldconfig >/dev/null 2>&1 \
+		|| { ldconfig -p | grep -q 'libGL\.so\.1' && ldconfig -p | grep -q 'libglib-2\.0\.so\.0'; }; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		echo "installing libGL and GLib for OCR (apt-get)"; \
+		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libgl1 libglib2.0-0 >/dev/null; \
+	else \
+		echo "warning: no libGL/GLib and no apt-get to install them;" \
+			"photos are not read (OCR prefill) until they are installed" >&2; \
 	fi

@@ -26,7 +26,7 @@ from typing import Any
 from bench.report import Machine, Module, Target, render
 
 # In the order they run; a module that is not there yet is skipped and listed as such.
-MODULES = ("updates", "faq", "summaries", "support", "load")
+MODULES = ("updates", "faq", "summaries", "support", "load", "ocr")
 TARGETS = (
     Target("updates", "throughput_ratio", ">=", 0.70, "merchant bot throughput ≥ 70% of echo's"),
     Target("updates", "paced.bot.p99_ms", "<", 50, "reply latency p99 < 50 ms"),
@@ -36,6 +36,13 @@ TARGETS = (
     Target("summaries", "compute_render.total_s", "<", 5, "10,000 daily summaries in < 5 s"),
     Target("summaries", "push_limited.messages_per_s", ">=", 28, "summary push ≥ 28 messages/s"),
     Target("summaries", "push_limited.rejected_429", "<=", 0, "summary push without a 429"),
+    Target("ocr", "exact_match.licence.credit_code", ">=", 0.95, "credit code read ≥ 95%"),
+    Target("ocr", "exact_match.id_front.legal_rep_id", ">=", 0.95, "ID number read ≥ 95%"),
+    Target("ocr", "exact_match.licence.merchant_name", ">=", 0.90, "company name read ≥ 90%"),
+    Target("ocr", "exact_match.licence.legal_rep_name", ">=", 0.90, "legal rep. read ≥ 90%"),
+    Target("ocr", "exact_match.licence.address", ">=", 0.90, "address read ≥ 90%"),
+    Target("ocr", "exact_match.id_front.legal_rep_name", ">=", 0.90, "ID card name read ≥ 90%"),
+    Target("ocr", "wrong_rate", "<=", 0.01, "wrong values proposed ≤ 1%"),
 )
 ROOT = Path(__file__).resolve().parent.parent
 

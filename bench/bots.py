@@ -3,8 +3,9 @@
     python -m bench.bots merchant BASE_URL WORKDIR   # the real bot, as bot.runner starts it
     python -m bench.bots echo BASE_URL               # a bare python-telegram-bot echo bot
 
-Both use the server's bot token from $BOT_TOKEN (the sandbox answers no other). Either runs
-until SIGTERM or SIGINT, then prints one JSON line: {"peak_rss_mb": ...}.
+Both use the server's bot token from $BOT_TOKEN (the sandbox answers no other); the merchant
+bot keeps its data on PostgreSQL when $DATABASE_URL is set. Either prints "ready" once it
+polls, runs until SIGTERM or SIGINT, then prints one JSON line: {"peak_rss_mb": ...}.
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ def peak_rss_mb() -> float:
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
 
 
-def merchant_settings(base_url: str, workdir: Path, token: str | None = None) -> Settings:
-    """The bot's settings for a bench: its own database and data folder, the bench's groups."""
+def merchant_settings(
+    base_url: str, workdir: Path, token: str | None = None, database_url: str | None = None
+) -> Settings:
+    """The bot's settings for a bench: its own database and data folder, the bench's groups;
+    database_url puts the data on PostgreSQL instead of a SQLite file in workdir."""
     from bot.settings import Settings
 
     return Settings(
@@ -52,11 +56,15 @@ def merchant_settings(base_url: str, workdir: Path, token: str | None = None) ->
         telegram_base_url=f"{base_url}/bot",
         telegram_file_base_url=f"{base_url}/file/bot",
         database_path=workdir / "bot.sqlite3",
+        database_url=database_url,
         data_dir=workdir / "data",
         review_chat_id=BENCH_REVIEW_CHAT,
         support_chat_id=BENCH_SUPPORT_CHAT,
         encryption_key=BENCH_KEY,
         poll_timeout_seconds=1.0,
+        # The simulated merchants answer the form without OCR prefill (photos first), unless
+        # bench/ocr_load.py measures it (BENCH_OCR=1).
+        ocr_enabled=os.environ.get("BENCH_OCR") == "1",
     )
 
 
@@ -73,12 +81,14 @@ async def serve_merchant_bot(base_url: str, workdir: Path, token: str) -> None:
     # Imported here: the echo bot's memory must not include the merchant bot's modules.
     from bot.runner import start_bot, stop_bot
 
-    app = await start_bot(merchant_settings(base_url, workdir, token))
+    settings = merchant_settings(base_url, workdir, token, os.environ.get("DATABASE_URL") or None)
+    app = await start_bot(settings)
     # Telegram's flood limits (AIORateLimiter: 30 messages/s, 20 per minute per group) would
     # measure Telegram, not the bot; the echo bot has none either. Private, but a bench.
     limiter = app.bot.rate_limiter
     limiter._base_limiter = None  # type: ignore[union-attr]
     limiter._group_max_rate = 0  # type: ignore[union-attr]
+    print("ready", flush=True)
     try:
         await _until_signalled()
     finally:
@@ -113,6 +123,7 @@ async def serve_echo_bot(base_url: str, token: str) -> None:
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(timeout=1)
+        print("ready", flush=True)
         try:
             await _until_signalled()
         finally:

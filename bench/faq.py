@@ -1,6 +1,11 @@
-"""FAQ benchmark: index build time, ask latency over the dev set, and the eval figures.
+"""FAQ benchmark: index build time, ask latency, memory and the eval totals per question set.
 
     .venv/bin/python -m bench.faq [QUESTIONS.yaml]
+
+Without an argument it measures the dev set and every held-out set (faq/eval/heldout*.yaml):
+latency over all their questions together, and per set the totals only (top-1, right topic
+ranked first, off-topic abstained, abstention precision), never individual misses (those
+are `merchant-bot faq eval`'s job).
 
 Targets (issue 5): p95 < 10 ms per question with the index loaded; the index builds at
 start-up in < 1 s; issue 16: peak memory no more than before (bot_peak_rss_mb: a fresh
@@ -18,8 +23,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from faq.cli import DEFAULT_QUESTIONS
-from faq.evaluate import evaluate, format_report, load_questions
+from faq.cli import DEFAULT_QUESTIONS, HELD_OUT_SETS
+from faq.evaluate import EvalReport, evaluate, load_questions
 from faq.knowledge import load_knowledge_base
 from faq.retrieval import FaqIndex
 
@@ -59,7 +64,8 @@ def _percentile(values: list[float], share: float) -> float:
 def main(argv: list[str] | None = None) -> dict[str, float]:
     """Measure and print; returns the figures (milliseconds, shares) for a collecting runner."""
     args = sys.argv[1:] if argv is None else argv
-    path = Path(args[0]) if args else DEFAULT_QUESTIONS
+    paths = [Path(args[0])] if args else [DEFAULT_QUESTIONS, *HELD_OUT_SETS]
+    path = paths[0]
     kb = load_knowledge_base()
 
     start = time.perf_counter()
@@ -78,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     del kept
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    questions = load_questions(path)
+    questions = [item for p in paths for item in load_questions(p)]
     # The first question after start-up pays for anything loaded lazily.
     start = time.perf_counter()
     index.ask(questions[0].q, _HINTS[questions[0].lang])
@@ -94,7 +100,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             latencies.append((time.perf_counter() - start) * 1000)
         medians.append(statistics.median(latencies))
         p95s.append(_percentile(latencies, 0.95))
-    report = evaluate(index, path)
+    reports = {p.stem: evaluate(index, p) for p in paths}
+    report = reports[path.stem]
 
     bot_rss_mb = bot_peak_rss_mb(path)
     figures = {
@@ -110,8 +117,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "ask_p95_ms": statistics.median(p95s),
         "top1_accuracy": report.top1_accuracy,
         "off_topic_abstained": report.abstention_recall,
+        "sets": {name: _totals(r) for name, r in reports.items()},
     }
-    print(f"knowledge base: {len(kb)} entries; questions: {path} ({len(questions)})")
+    names = ", ".join(p.name for p in paths)
+    print(f"knowledge base: {len(kb)} entries; questions: {len(questions)} ({names})")
     print(f"index build:    {figures['build_cold_ms']:7.1f} ms cold (incl. jieba dictionary load)")
     print(f"                {figures['build_warm_ms']:7.1f} ms warm")
     print(
@@ -124,8 +133,29 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"ask latency:    {figures['ask_median_ms']:7.3f} ms median, "
         f"{figures['ask_p95_ms']:.3f} ms p95 (median of {RUNS} runs)"
     )
-    print(format_report(report))
+    header = ("set", "top-1", "ranked first", "off-topic abstained", "precision")
+    print(f"{header[0]:<16} {header[1]:>15} {header[2]:>13} {header[3]:>20} {header[4]:>10}")
+    for name, r in reports.items():
+        print(
+            f"{name:<16} {r.top1_accuracy:6.1%} ({r.correct:>3}/{r.answerable:<3}) "
+            f"{_share(r.ranked_first, r.answerable):>13} "
+            f"{r.abstention_recall:11.1%} ({r.abstained_off_topic:>2}/{r.off_topic:<2}) "
+            f"{r.abstention_precision:10.1%}"
+        )
     return figures
+
+
+def _totals(report: EvalReport) -> dict[str, float]:
+    return {
+        "top1_accuracy": report.top1_accuracy,
+        "ranked_first": report.ranked_first / report.answerable if report.answerable else 0.0,
+        "off_topic_abstained": report.abstention_recall,
+        "abstention_precision": report.abstention_precision,
+    }
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "-"
 
 
 if __name__ == "__main__":

@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.processes import BotProcess
 from bench.updates import (
     FIRST_USER,
-    BotProcess,
     Replies,
     Step,
     _sandbox,
@@ -41,14 +41,15 @@ def script(n: int) -> list[Step]:
     return onboarding() + questions if n % 2 == 0 else questions + onboarding()
 
 
-async def run(merchants: int) -> dict[str, float]:
-    """One load run; figures in updates/s, milliseconds and counts."""
+async def run(merchants: int, database_url: str | None = None) -> dict[str, float]:
+    """One load run; figures in updates/s, milliseconds and counts. database_url: PostgreSQL
+    instead of a SQLite file."""
     rng = random.Random(11)
     scripts = [script(n) for n in range(merchants)]
     with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
         server = await _sandbox(merchants)
         replies = Replies(server)
-        bot = await BotProcess.start("merchant", server, Path(folder))
+        bot = await BotProcess.start("merchant", server, Path(folder), database_url=database_url)
         try:
             started = time.perf_counter()
             seen = await asyncio.gather(

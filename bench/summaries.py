@@ -1,19 +1,26 @@
 """Benchmark: daily summaries for many merchants, and how fast they are pushed.
 
     .venv/bin/python -m bench.summaries [--merchants 10000] [--per-merchant 100] [--days 8]
-        [--runs 3] [--push-merchants 300] [--ceiling-merchants 1000]
+        [--runs 3] [--free-count 600] [--count 20000] [--paid-concurrency N]
+        [--ceiling-merchants 1000] [--skip-compute]
 
 1. Compute + render: fills a temporary SQLite file with merchants x transactions spread
    over `--days` days ending with the business day (so the previous-day and 7-day
    comparisons have data), then times compute_summaries + render_daily for all merchants.
    Target (issue 7): < 5 s for 10,000 merchants x 100 transactions.
-2. Push rate: the real bot pushes one summary to each of `--push-merchants` merchants
-   through the local Bot API server, which enforces Telegram's flood limits (30 messages/s
-   per bot as a 30-message bucket refilled at 30/s, the model PTB's AIORateLimiter uses;
-   1 message/s per chat) and answers 429 beyond them. Target: >= 28 messages/s, no 429.
-   (The issue measures over 60 s: --push-merchants 1800.)
-3. Ceiling: the same push with no limit anywhere (server, bot pacing, PTB's limiter).
+2. Free push (push_limited): the real bot pushes one summary to each of `--free-count`
+   merchants through the local Bot API server enforcing Telegram's flood limits
+   (sandbox/limits.py: 30 messages/s per bot as a 30-message bucket refilled at 30/s, the
+   model PTB's AIORateLimiter uses; 1 message/s per chat; 429 beyond them). Target: >= 28
+   messages/s, no 429. 20,000 at 30/s take 11 minutes, so the default is 600 (20 s) and
+   the time for 20,000 and for 1,000,000 is extrapolated from the measured rate.
+3. Paid push (push_paid): `--count` merchants (default 20,000, measured, not extrapolated)
+   with SUMMARY_PAID_BROADCAST: every summary flagged allow_paid_broadcast, which the same
+   server lets through up to 1,000/s; the bot paces at SUMMARY_PAID_MESSAGES_PER_SECOND.
+4. Ceiling: the same push with no limit anywhere (server, bot pacing, PTB's limiter).
 
+Each push prints messages/s (first to last accepted send), total time, the 429s the
+server answered and the hours a million merchants' summaries would take at that rate.
 Prints figures; asserts nothing. main() returns them for a collecting runner.
 """
 
@@ -28,19 +35,15 @@ import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from bot.i18n import Renderer
+from bot.reports.settlement import compute_summaries, render_daily
 from bot.runner import start_bot, stop_bot
 from bot.settings import Settings
-from bot.settlement import compute_summaries, render_daily
 from handlers import report_views
-from sandbox.methods_misc import METHODS
-from sandbox.params import ApiError
+from sandbox.limits import FloodLimits
 from sandbox.server import BotApiServer
 from scheduler.summaries import JOB_NAME, SummaryPusher
 from storage.db import Database, utcnow
@@ -166,50 +169,18 @@ async def compute_and_render(
     }
 
 
-class FloodLimit:
-    """Telegram's flood limits on sendMessage, enforced inside the bench's Bot API server."""
+async def push(merchants: int, *, mode: str, concurrency: int | None = None) -> dict[str, float]:
+    """Parts 2-4: the real bot pushes one summary to each merchant via the local Bot API server.
 
-    def __init__(self, per_second: float = 30, chat_gap: float = 1.0) -> None:
-        self.per_second = per_second
-        self.chat_gap = chat_gap
-        self.level = 0.0  # a bucket of `per_second` messages, leaking per_second a second
-        self.at = time.monotonic()
-        self.chat_last: dict[str, float] = {}
-        self.accepted: list[float] = []
-        self.rejected = 0
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        """Wrap the server's sendMessage for the duration of the block."""
-        original = METHODS["sendmessage"]
-
-        async def limited(state: Any, params: Any) -> Any:
-            now = time.monotonic()
-            self.level = max(0.0, self.level - (now - self.at) * self.per_second)
-            self.at = now
-            chat = str(params.get("chat_id"))
-            too_soon = now - self.chat_last.get(chat, -1e9) < self.chat_gap
-            if self.level + 1 > self.per_second or too_soon:
-                self.rejected += 1
-                raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
-            self.level += 1
-            self.chat_last[chat] = now
-            result = await original(state, params)
-            self.accepted.append(time.monotonic())
-            return result
-
-        METHODS["sendmessage"] = limited
-        try:
-            yield
-        finally:
-            METHODS["sendmessage"] = original
-
-
-async def push(merchants: int, *, limited: bool) -> dict[str, float]:
-    """Parts 2 and 3: the real bot pushes one summary to each merchant via the sandbox."""
+    mode "free": the server enforces 30 messages/s (and 1/s per chat), the bot paces at
+    SUMMARY_MESSAGES_PER_SECOND; "paid": the same server, the bot with SUMMARY_PAID_BROADCAST
+    (its sends flagged allow_paid_broadcast, which the server lets through up to 1,000/s);
+    "ceiling": no limit anywhere (server, bot pacing, PTB's limiter).
+    """
     with tempfile.TemporaryDirectory() as folder:
-        flood = FloodLimit() if limited else FloodLimit(per_second=1e9, chat_gap=0)
         server = BotApiServer("127.0.0.1", 0)
+        if mode != "ceiling":
+            server.flood = FloodLimits(per_second=30, paid_per_second=1000, chat_gap=1.0)
         await server.start()
         for m in range(merchants):
             server.add_user(100000 + m, f"商户{m}", language_code="zh-hans")
@@ -222,8 +193,11 @@ async def push(merchants: int, *, limited: bool) -> dict[str, float]:
             telegram_file_base_url=server.file_base_url,
             poll_timeout_seconds=1.0,
             encryption_key=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            summary_paid_broadcast=mode == "paid",
         )
-        if not limited:
+        if concurrency is not None:
+            settings = settings.model_copy(update={"summary_push_concurrency": concurrency})
+        if mode == "ceiling":
             settings = settings.model_copy(update={"summary_messages_per_second": 1e9})
         db = Database(settings.database_path)
         await db.connect()
@@ -236,31 +210,42 @@ async def push(merchants: int, *, limited: bool) -> dict[str, float]:
         assert app.job_queue is not None
         for job in app.job_queue.get_jobs_by_name(JOB_NAME):
             job.schedule_removal()  # this bench drives the push itself, at a fixed moment
-        if not limited:
+        if mode == "ceiling":
             # PTB's own 30/s limiter (private, but this is a bench): measure the bot alone.
             app.bot.rate_limiter._base_limiter = None  # type: ignore[union-attr]
         at = datetime(2026, 11, 25, 13, 31, tzinfo=UTC)  # 21:31 in Shanghai and Hong Kong
-        with flood.installed():
-            started = time.perf_counter()
-            report = await SummaryPusher(settings, report_views.send_daily).run(
-                app.bot, app.bot_data, now=at
-            )
-            seconds = time.perf_counter() - started
+        server.calls.clear()
+        started = time.perf_counter()
+        report = await SummaryPusher(settings, report_views.send_daily).run(
+            app.bot, app.bot_data, now=at
+        )
+        seconds = time.perf_counter() - started
         await stop_bot(app)
         await server.stop()
-    stamps = flood.accepted
-    rate = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
-    kind = "limited to 30/s" if limited else "no limit"
+    sends = [p for name, p in server.calls if name == "sendmessage"]
+    flagged = sum(1 for p in sends if p.get("allow_paid_broadcast") is True)
+    flood = server.flood
+    stamps = flood.accepted_at if flood is not None else []
+    rate = (
+        (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else report.sent / seconds
+    )
+    rejected = flood.rejected if flood is not None else 0
+    per_million_h = 1_000_000 / rate / 3600 if rate else 0.0
     print(
-        f"push ({kind}): {report.sent} of {merchants} summaries in {seconds:.1f} s,"
-        f" {rate:.1f} messages/s, {flood.rejected} answered 429"
+        f"push ({mode}, concurrency {settings.summary_push_concurrency}): {report.sent} of"
+        f" {merchants} summaries in {seconds:.1f} s, {rate:.1f} messages/s, {rejected} answered"
+        f" 429, {flagged} flagged allow_paid_broadcast;"
+        f" 20,000 would take {20_000 / rate / 60:.1f} min, 1,000,000 {per_million_h:.2f} h"
     )
     return {
         "merchants": merchants,
         "sent": report.sent,
         "seconds": seconds,
         "messages_per_s": rate,
-        "rejected_429": flood.rejected,
+        "rejected_429": rejected,
+        "paid_flagged": flagged,
+        "minutes_for_20k": 20_000 / rate / 60 if rate else 0.0,
+        "hours_for_1m": per_million_h,
     }
 
 
@@ -271,18 +256,38 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--per-merchant", type=int, default=100)
     parser.add_argument("--days", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--push-merchants", type=int, default=300)
+    parser.add_argument(
+        "--free-count",
+        "--push-merchants",
+        type=int,
+        default=600,
+        help="summaries pushed at the free 30/s (600 = 20 s; 20,000 would take 11 minutes)",
+    )
+    parser.add_argument(
+        "--count", type=int, default=20_000, help="summaries pushed with paid broadcast"
+    )
+    parser.add_argument(
+        "--paid-concurrency",
+        type=int,
+        default=None,
+        help="SUMMARY_PUSH_CONCURRENCY for the paid push (default: the setting's default)",
+    )
     parser.add_argument("--ceiling-merchants", type=int, default=1000)
+    parser.add_argument("--skip-compute", action="store_true", help="only the pushes")
     args = parser.parse_args(argv)
 
     async def run_all() -> dict[str, dict[str, float]]:
-        return {
-            "compute_render": await compute_and_render(
+        figures: dict[str, dict[str, float]] = {}
+        if not args.skip_compute:
+            figures["compute_render"] = await compute_and_render(
                 args.merchants, args.per_merchant, args.days, args.runs
-            ),
-            "push_limited": await push(args.push_merchants, limited=True),
-            "push_ceiling": await push(args.ceiling_merchants, limited=False),
-        }
+            )
+        figures["push_limited"] = await push(args.free_count, mode="free")
+        figures["push_paid"] = await push(
+            args.count, mode="paid", concurrency=args.paid_concurrency
+        )
+        figures["push_ceiling"] = await push(args.ceiling_merchants, mode="ceiling")
+        return figures
 
     return asyncio.run(run_all())
 

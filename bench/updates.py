@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.updates [--merchants 200] [--pause 1 3] [--rss-merchants 10000]
     .venv/bin/python -m bench.updates --small     # 20 merchants, 1,000 for RSS: a quick look
+    .venv/bin/python -m bench.updates --database postgresql [--instances 2]
 
 Each bot is its own process long-polling the server, as in production (bench/bots.py); the
 server and the simulated merchants share this process. A merchant sends the whole onboarding
@@ -21,7 +22,16 @@ The merchant bot runs with Telegram's flood limits switched off in PTB's AIORate
 (30 messages/s overall, 20 a minute per group): they would measure Telegram, not the bot,
 and the echo bot has none. The echo bot is PTB's defaults: Updater, one update at a time.
 
+--database postgresql puts the merchant bot's data on a throwaway PostgreSQL server (initdb
+into a temporary folder, as tests/postgres.py starts it for the tests; TEST_DATABASE_URL names
+one of yours instead), a fresh database for each part. --instances N runs N merchant bot
+processes on one database. Each part reports the CPU seconds per 1,000 updates of the bots
+(summed over instances) and of the PostgreSQL server (its postmaster and every backend, from
+/proc; only for the throwaway server), so the bot's cost per update is comparable with the echo
+bot's even on a machine shared with other work.
+
 Targets (issue 9): throughput >= 70% of the echo bot's; p99 < 50 ms; peak RSS < 200 MB.
+Issue 15: on SQLite >= 50% of the echo bot's; on PostgreSQL one instance within 80% of SQLite.
 Prints figures; asserts nothing. main() returns them for `python -m bench`.
 """
 
@@ -29,18 +39,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import random
-import signal
-import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.bots import BENCH_REVIEW_CHAT, BENCH_SUPPORT_CHAT, merchant_settings
+from bench.processes import SQLITE, BotProcess, Database
 from bot.keys import keys_for
 from sandbox.server import BotApiServer
 from storage import Storage
@@ -49,7 +57,6 @@ from tests.e2e.application_steps import INDIVIDUAL_ZH
 
 FIRST_USER = 3_000_001
 REPLY_TIMEOUT = 60.0  # seconds a merchant waits before giving up on the bot
-START_TIMEOUT = 60.0
 SUBMITTED = "申请已提交"
 
 
@@ -178,67 +185,6 @@ async def converse(
     return seen
 
 
-class BotProcess:
-    """A bot from bench/bots.py in its own process, polling the server."""
-
-    def __init__(self, process: asyncio.subprocess.Process, log: Path) -> None:
-        self.process = process
-        self.log = log
-
-    @classmethod
-    async def start(cls, kind: str, server: BotApiServer, workdir: Path) -> BotProcess:
-        """Start it and wait until it polls (the merchant bot sets its commands first)."""
-        log = workdir / f"{kind}-bot.log"
-        with log.open("wb") as err:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bench.bots",
-                kind,
-                f"http://{server.host}:{server.port}",
-                str(workdir),
-                env={**os.environ, "BOT_TOKEN": server.token},
-                stdout=asyncio.subprocess.PIPE,
-                stderr=err,
-            )
-        bot = cls(process, log)
-        checked = 0
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            calls = server.calls
-            if any(name == "getupdates" for name, _ in calls[checked:]):
-                return bot
-            checked = len(calls)
-            if process.returncode is not None or time.monotonic() > deadline:
-                await bot.stop()
-                raise RuntimeError(f"the {kind} bot did not start:\n{log.read_text()[-3000:]}")
-            await asyncio.sleep(0.05)
-
-    def rss_mb(self, field: str = "VmRSS") -> float | None:
-        """Its resident set size now (VmHWM: the peak so far) from /proc; None without /proc."""
-        try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text()
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) / 1024
-        return None
-
-    async def stop(self) -> float:
-        """SIGTERM; returns its peak RSS in MB while it worked (0 if it had died)."""
-        # Read before it shuts down, which is not the work being measured; without /proc,
-        # the peak it reports on the way out (getrusage) is the fallback.
-        peak = self.rss_mb("VmHWM") if self.process.returncode is None else None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-        out, _ = await asyncio.wait_for(self.process.communicate(), 30)
-        lines = out.decode().strip().splitlines()
-        if peak is None and lines:
-            peak = float(json.loads(lines[-1])["peak_rss_mb"])
-        return peak or 0.0
-
-
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -256,17 +202,32 @@ async def _sandbox(users: int) -> BotApiServer:
 
 
 async def conversations(
-    kind: str, merchants: int, pause: tuple[float, float] | None
+    kind: str,
+    merchants: int,
+    pause: tuple[float, float] | None,
+    *,
+    database: Database = SQLITE,
+    instances: int = 1,
 ) -> dict[str, float]:
-    """Every merchant's conversation with one bot; figures in updates/s and milliseconds."""
+    """Every merchant's conversation with one bot (or `instances` merchant bot processes on one
+    database); figures in updates/s, milliseconds and CPU seconds per 1,000 updates."""
     echo = kind == "echo"
     steps = echo_script() if echo else onboarding()
     rng = random.Random(9)
     with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as folder:
         server = await _sandbox(merchants)
         replies = Replies(server)
-        bot = await BotProcess.start(kind, server, Path(folder))
+        url = None if echo else await database.fresh()
+        bots: list[BotProcess] = []
         try:
+            for n in range(1 if echo else instances):
+                bots.append(
+                    await BotProcess.start(
+                        kind, server, Path(folder), database_url=url, name=f"{kind}{n}"
+                    )
+                )
+            cpu_before = sum(b.cpu_seconds() for b in bots)
+            db_before = None if echo else database.server_cpu()
             started = time.perf_counter()
             seen = await asyncio.gather(
                 *(
@@ -277,12 +238,15 @@ async def conversations(
                 )
             )
             elapsed = time.perf_counter() - started
+            bot_cpu = sum(b.cpu_seconds() for b in bots) - cpu_before
+            db_after = None if echo else database.server_cpu()
         finally:
-            peak = await bot.stop()
+            peaks = [await b.stop() for b in bots]
             await server.stop()
     latencies = [x * 1000 for s in seen for x in s.latencies]
     done = sum(1 for s in seen if s.finished and (echo or SUBMITTED in s.last_text))
-    return {
+    per_1000 = 1000 / max(len(latencies), 1)
+    figures = {
         "updates": float(len(latencies)),
         "updates_per_s": len(latencies) / elapsed,
         "p50_ms": percentile(latencies, 0.50) if latencies else 0.0,
@@ -290,8 +254,12 @@ async def conversations(
         "p99_ms": percentile(latencies, 0.99) if latencies else 0.0,
         "completed": float(done),
         "seconds": elapsed,
-        "peak_rss_mb": peak,
+        "peak_rss_mb": max(peaks, default=0.0),
+        "cpu_s_per_1000": bot_cpu * per_1000,
     }
+    if db_before is not None and db_after is not None:
+        figures["db_cpu_s_per_1000"] = (db_after - db_before) * per_1000
+    return figures
 
 
 async def _fill_merchants(storage: Storage, count: int) -> None:
@@ -314,18 +282,19 @@ async def _fill_merchants(storage: Storage, count: int) -> None:
         )
 
 
-async def memory(merchants: int) -> dict[str, float]:
+async def memory(merchants: int, database: Database = SQLITE) -> dict[str, float]:
     """The bot's RSS with `merchants` in its database: idle, then after each sent /start."""
     with tempfile.TemporaryDirectory(prefix="bench-rss-") as folder:
         workdir = Path(folder)
-        settings = merchant_settings("http://unused", workdir)
-        storage = Storage(settings.database_path, keys_for(settings))
+        url = await database.fresh()
+        settings = merchant_settings("http://unused", workdir, database_url=url)
+        storage = Storage(settings.database, keys_for(settings))
         await storage.open()
         await _fill_merchants(storage, merchants)
         await storage.close()
         server = await _sandbox(merchants)
         replies = Replies(server)
-        bot = await BotProcess.start("merchant", server, workdir)
+        bot = await BotProcess.start("merchant", server, workdir, database_url=url)
         try:
             idle = bot.rss_mb() or 0.0
             waits = []
@@ -354,23 +323,41 @@ async def memory(merchants: int) -> dict[str, float]:
 
 
 def _line(label: str, f: dict[str, float]) -> str:
+    db = f.get("db_cpu_s_per_1000")
     return (
         f"  {label:<14} {f['updates_per_s']:7.1f} updates/s   latency p50 {f['p50_ms']:6.1f}"
         f"  p95 {f['p95_ms']:6.1f}  p99 {f['p99_ms']:6.1f} ms   peak RSS {f['peak_rss_mb']:5.1f} MB"
+        f"   CPU {f['cpu_s_per_1000']:4.1f} s/1000 updates"
+        + (f" (+ PostgreSQL {db:4.1f})" if db is not None else "")
     )
 
 
 async def run_all(args: argparse.Namespace) -> dict[str, Any]:
     """All three parts; the echo bot goes first in each, so neither always runs warm."""
+    with ExitStack() as stack:
+        database = SQLITE
+        if args.database == "postgresql":
+            # A throwaway server, as the tests start one (or TEST_DATABASE_URL's).
+            from tests.postgres import cluster
+
+            database = Database(stack.enter_context(cluster()))
+        return await _run_all(args, database)
+
+
+async def _run_all(args: argparse.Namespace, database: Database) -> dict[str, Any]:
     pause = (args.pause[0], args.pause[1])
-    figures: dict[str, Any] = {}
+    figures: dict[str, Any] = {"database": database.name, "instances": args.instances}
+    bot_label = "merchant bot" if args.instances == 1 else f"{args.instances} instances"
+    print(f"merchant bot on {database.name}, {args.instances} instance(s)")
     for phase, wait in (("throughput", None), ("paced", pause)):
         echo = await conversations("echo", args.merchants, wait)
-        bot = await conversations("merchant", args.merchants, wait)
+        bot = await conversations(
+            "merchant", args.merchants, wait, database=database, instances=args.instances
+        )
         figures[phase] = {"bot": bot, "echo": echo}
         how = "no pause" if wait is None else f"a {wait[0]:g}–{wait[1]:g} s pause before each"
         print(f"{phase}: {args.merchants} merchants x {len(onboarding())} updates, {how}")
-        print(_line("merchant bot", bot))
+        print(_line(bot_label, bot))
         print(_line("echo bot", echo))
         print(f"  completed      {bot['completed']:.0f} of {args.merchants} applications submitted")
     ratio = (
@@ -379,7 +366,7 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
     )
     figures["throughput_ratio"] = ratio
     print(f"throughput ratio (merchant bot / echo bot): {ratio:.2f}  (target >= 0.70)")
-    rss = await memory(args.rss_merchants)
+    rss = await memory(args.rss_merchants, database)
     figures["rss"] = rss
     print(
         f"memory: {args.rss_merchants} merchants in the database: {rss['idle_rss_mb']:.1f} MB"
@@ -396,6 +383,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--pause", type=float, nargs=2, default=[1.0, 3.0], metavar=("MIN", "MAX"))
     parser.add_argument("--rss-merchants", type=int, default=10_000)
     parser.add_argument("--small", action="store_true", help="20 merchants, 1,000 for RSS")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--instances", type=int, default=1, help="merchant bot processes on one database"
+    )
     args = parser.parse_args(argv)
     if args.small:
         args.merchants, args.rss_merchants = 20, 1_000

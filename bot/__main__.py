@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         return _fail(f"configuration error: {exc}")
     if args.command == "import-transactions":
-        from bot.transactions_import import run_import
+        from bot.reports.transactions_import import run_import
 
         return _offline(settings, lambda: run_import(settings, args.file))
     if args.command == "rotate-key":

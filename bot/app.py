@@ -23,11 +23,13 @@ from bot.delivery import DeliveryPolicy
 from bot.documents import DocumentStore
 from bot.i18n import Renderer
 from bot.keys import keys_for
+from bot.ocr import DocumentReader
 from bot.private_files import private_dir, private_tree
 from bot.settings import LOCALES, Settings
 from faq.knowledge import load_knowledge_base
 from faq.retrieval import FaqIndex
 from handlers import (
+    agreement,
     errors,
     faq,
     fulfilment,
@@ -41,6 +43,7 @@ from handlers import (
     staff,
     start,
     support,
+    support_card,
     support_staff,
     throttle,
     users,
@@ -92,6 +95,11 @@ def build_application(settings: Settings, *, renderer: Renderer | None = None) -
     data.storage = storage
     data.renderer = renderer or Renderer()
     data.documents = DocumentStore(settings.data_dir / "documents", keys.cipher)
+    data.reader = DocumentReader(
+        enabled=settings.ocr_enabled,
+        workers=settings.ocr_workers,
+        limit_seconds=settings.ocr_seconds_per_image,
+    )
     data.outbox = OutboxSender()
     # The outbox knows message kinds; how each is sent lives with its views in handlers/.
     senders.register_senders(data.outbox)
@@ -118,10 +126,11 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("today", reports.today_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("summary", reports.summary_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("week", reports.week_command, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("details", reports.details_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("settings", reports.settings_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("code", fulfilment.code_command, filters.ChatType.PRIVATE))
     app.add_handler(
-        CommandHandler("agreement", fulfilment.agreement_command, filters.ChatType.PRIVATE)
+        CommandHandler("agreement", agreement.agreement_command, filters.ChatType.PRIVATE)
     )
     app.add_handler(
         CommandHandler("activate", fulfilment.activate_command, filters.ChatType.PRIVATE)
@@ -145,9 +154,12 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("escalate", support_staff.escalate_command))
     app.add_handler(CommandHandler("note", support_staff.note_command))
     app.add_handler(CallbackQueryHandler(support.on_button, pattern=r"^tk:"))
+    app.add_handler(CallbackQueryHandler(support_card.on_card_button, pattern=r"^ts:"))
     app.add_handler(CallbackQueryHandler(review.on_card_button, pattern=r"^rv:\d+:\w+$"))
     app.add_handler(CallbackQueryHandler(review.on_reject_button, pattern=r"^rj:"))
-    app.add_handler(CallbackQueryHandler(fulfilment.on_sign, pattern=r"^ag:"))
+    app.add_handler(CallbackQueryHandler(agreement.on_sign, pattern=r"^ag:"))
+    app.add_handler(CallbackQueryHandler(agreement.on_sign_confirm, pattern=r"^agc:"))
+    app.add_handler(CallbackQueryHandler(agreement.on_sign_later, pattern=r"^agx:"))
     # order matters: a reply in a group to a ticket's message answers the merchant (text,
     # photo, document); replies to anything else go on to review.on_reason_reply from there.
     app.add_handler(
@@ -161,6 +173,13 @@ def _add_handlers(app: Application) -> None:
         MessageHandler(
             filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND,
             review.on_reason_reply,
+        )
+    )
+    # A reviewer's reason typed without replying to the prompt, in the review chat.
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.TEXT & ~filters.REPLY & ~filters.COMMAND,
+            review.on_group_text,
         )
     )
     app.add_handler(CallbackQueryHandler(onboarding.on_button, pattern=r"^ap:"))
@@ -180,6 +199,10 @@ def _add_handlers(app: Application) -> None:
 async def _post_init(app: Application) -> None:
     data: BotData = app.bot_data
     await data.storage.open()
+    async with data.storage.transaction() as repos:
+        # Identifiers stored before the duplicate check existed get their blind index.
+        if indexed := await repos.checks.backfill():
+            log.info("indexed %d identifying answers for duplicate checks", indexed)
     # jieba's first dictionary load makes the build take ~0.5 s: once, off the event loop.
     data.knowledge = load_knowledge_base()
     data.faq = await asyncio.to_thread(FaqIndex.build, data.knowledge)
@@ -195,4 +218,6 @@ async def _post_init(app: Application) -> None:
 
 async def _post_shutdown(app: Application) -> None:
     data: BotData = app.bot_data
+    if data.reader is not None:
+        await asyncio.to_thread(data.reader.close)
     await data.storage.close()

@@ -17,6 +17,7 @@ COMMANDS: tuple[str, ...] = (
     "today",
     "summary",
     "week",
+    "details",
     "settings",
     "faq",
     "support",

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from bot.cluster import Cluster, SingleProcess
+    from bot.ocr.reader import DocumentReader
     from bot.polling import DurablePoller
     from bot.turns import ClusterTurns
     from faq.knowledge import KnowledgeBase
@@ -40,3 +41,5 @@ class BotData:
     webhook: web.AppRunner | None  # WEBHOOK_URL set: the webhook server
     knowledge: KnowledgeBase  # the FAQ entries, for browsing
     faq: FaqIndex  # built once at start-up (jieba's first load takes ~0.5 s)
+    # OCR prefill of the application (its worker starts on the first photo); None = off.
+    reader: DocumentReader | None = None

@@ -1,10 +1,15 @@
 """The one place that maps Telegram errors on outgoing calls to what the bot does about them.
 
 - An expired callback query (answered too late, e.g. after a restart) is not an error.
-- RetryAfter (429): AIORateLimiter waits `retry_after` and retries, so the message still arrives.
+- RetryAfter (429): AIORateLimiter waits `retry_after` and retries, so the message still arrives;
+  each 429 is counted (merchant_bot_telegram_429_total). Sends flagged allow_paid_broadcast
+  (the daily summary push with SUMMARY_PAID_BROADCAST) are paced by AIORateLimiter on their
+  own 1,000/s budget, apart from the 30/s everything else shares.
 - Forbidden (403, bot blocked): the chat is marked unreachable and the error is re-raised.
 - Network errors and 5xx: retried with exponential backoff. A timed-out *send* is not
   retried, because Telegram may already have delivered it and a retry would duplicate it.
+  getMe is not retried here: start-up (bot/startup.py) and the health check retry or
+  report it themselves, with one line each.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter
+
+from bot import metrics
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +58,19 @@ class DeliveryPolicy(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         """Send one request under the policy described in the module docstring."""
+
+        async def counted(*c_args: Any, **c_kwargs: Any) -> Any:
+            try:
+                return await callback(*c_args, **c_kwargs)
+            except RetryAfter:
+                metrics.rate_limited(endpoint)
+                raise
+
         attempt = 0
         while True:
             try:
                 return await super().process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
+                    counted, args, kwargs, endpoint, data, rate_limit_args
                 )
             except Forbidden:
                 chat_id = data.get("chat_id")
@@ -73,7 +88,7 @@ class DeliveryPolicy(AIORateLimiter):
                 retriable = not isinstance(exc, TimedOut) or endpoint.startswith(
                     _IDEMPOTENT_PREFIXES
                 )
-                if not retriable or attempt >= self.network_retries:
+                if not retriable or attempt >= self.network_retries or endpoint == "getMe":
                     raise
                 delay = self.backoff_base * 2**attempt
                 attempt += 1

@@ -8,14 +8,17 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
+from bot import fees
 from bot.application.lifecycle import State
-from bot.settlement import local_today, summary_for
+from bot.reports.settlement import local_today, summary_for
+from bot.settings import Settings
 from storage import Repositories
 from storage.db import utcnow
 
 # The FAQ topics that have a personal answer, and what kind.
 PAYOUT = "settlement.payout_time"
 STATUS = "status.query"
+FEES = "apply.fees"
 CODE_TOPICS = frozenset({"code.obtain", "code.lost"})
 _HAS_CODE = frozenset({State.APPROVED, State.AGREEMENT_SIGNED, State.SHIPPED, State.ACTIVATED})
 
@@ -69,3 +72,12 @@ async def application_state(repos: Repositories, telegram_id: int) -> State | No
 def has_code(state: State | None) -> bool:
     """Whether an application in this state has an application code to show with /code."""
     return state in _HAS_CODE
+
+
+async def fee_schedule_of(
+    repos: Repositories, telegram_id: int, settings: Settings
+) -> fees.FeeSchedule | None:
+    """The rates that apply to the asker: those they signed, else the operator's schedule."""
+    record = await repos.applications.latest_of(telegram_id)
+    signed = await repos.fulfilment.signature(record.id) if record else None
+    return fees.rates_for(signed, settings)

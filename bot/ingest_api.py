@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.transactions_import import ImportReport, RowProblem, parse_transaction, store_rows
+from bot.reports.transactions_import import ImportReport, RowProblem, parse_transaction, store_rows
 from storage import Storage
 from storage.transactions import NewTransaction
 

@@ -41,13 +41,21 @@ async def to_user(
 ) -> None:
     """Queue template `template` for a user, in their language, in the caller's transaction."""
     locale = await locale_of_user(repos, data, user_id)
+    payload = text_payload(data, locale, template, buttons=buttons, **values)
+    await repos.outbox.put(user_id, TEXT, payload, dedupe_key=dedupe)
+
+
+def text_payload(
+    data: BotData,
+    locale: Locale,
+    template: str,
+    *,
+    buttons: Buttons | None = None,
+    **values: object,
+) -> dict:
+    """A TEXT message as the outbox keeps it: the template rendered in `locale`, its buttons."""
     text = data.renderer.render(locale, template, **values)
-    await repos.outbox.put(
-        user_id,
-        TEXT,
-        {"text": text, "buttons": button_rows(data, locale, buttons)},
-        dedupe_key=dedupe,
-    )
+    return {"text": text, "buttons": button_rows(data, locale, buttons)}
 
 
 async def to_staff_chat(

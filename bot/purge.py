@@ -63,7 +63,7 @@ async def purge_ticket_contents(settings: Settings) -> int:
     await storage.open()
     try:
         async with storage.transaction() as repos:
-            return await repos.privacy.blank_closed_tickets(before)
+            return await repos.erasure.blank_closed_tickets(before)
     finally:
         await storage.close()
 

@@ -67,6 +67,8 @@ async def reencrypt(settings: Settings, keys: Keys) -> Rotated:
     try:
         async with storage.transaction() as repos:
             answers = await repos.applications.reencrypt_answers()
+            # Duplicate checks look identifiers up by blind index under the current key.
+            await repos.checks.reindex()
             codes = await repos.fulfilment.all_codes()
             for code_id, display in codes:
                 await repos.fulfilment.rewrite_code(code_id, normalize_code(display), display)

@@ -15,12 +15,15 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, TypeHandler
 
+from bot import metrics
 from bot.app import build_application
 from bot.cluster import Cluster, cluster_for, poll_while_leading
 from bot.i18n import Renderer
 from bot.ingest_api import build_ingest_app, start_ingest_server
+from bot.ops import ops_url, start_ops
 from bot.polling import DurablePoller
 from bot.settings import ConfigError, Settings
+from bot.startup import initialize
 from bot.turns import ClusterTurns
 from bot.webhook import register_webhook, start_webhook, unregister_webhook
 from scheduler import run_leader_jobs_now
@@ -43,7 +46,8 @@ async def start_bot(settings: Settings, *, renderer: Renderer | None = None) -> 
     app = build_application(settings, renderer=renderer)
     data = app.bot_data
     data.cluster = cluster = cluster_for(settings.database)
-    await app.initialize()
+    await initialize(app)  # waits for an unreachable Bot API; a refused token: ConfigError
+    metrics.instrument(app)
     # run_polling() would call these hooks; we drive the lifecycle ourselves so the sandbox,
     # the tests and production share one event loop and one start/stop path.
     if app.post_init:
@@ -126,8 +130,10 @@ async def run(settings: Settings) -> None:
     if not settings.sandbox:
         app = await start_bot(settings)
         ingest: web.AppRunner | None = None
+        ops: web.AppRunner | None = None
         try:
             ingest = await start_ingest(settings, app)
+            ops = await start_ops(settings, app.bot_data)
             how = (
                 f"webhook {settings.webhook_url}, listening on"
                 f" {settings.webhook_listen_host}:{settings.webhook_listen_port}"
@@ -138,10 +144,13 @@ async def run(settings: Settings) -> None:
             print(f"merchant-bot is running ({how}; {role}). Press Ctrl-C to stop.", flush=True)
             if ingest is not None:
                 print(f"  ingest API  {_ingest_url(settings)}", flush=True)
+            if ops is not None:
+                print(f"  metrics     {ops_url(ops)}", flush=True)
             await _wait_for_stop_signal()
         finally:
-            if ingest is not None:
-                await ingest.cleanup()
+            for runner in (ingest, ops):
+                if runner is not None:
+                    await runner.cleanup()
             await stop_bot(app)
         return
 
@@ -169,23 +178,26 @@ async def run(settings: Settings) -> None:
     )
     app = await start_bot(settings)
     server.demo = DemoSwitch(app.bot_data.storage, settings.timezone)  # the page's demo switch
-    ingest = None
+    ingest = ops = None
     try:
         ingest = await start_ingest(settings, app)
+        ops = await start_ops(settings, app.bot_data, sandbox=True)  # if OPS_PORT is set
         print(
             "merchant-bot sandbox is running:\n"
             f"  local Bot API server  {server.base_url}<token>/<method>\n"
             f"  database              {settings.database_label}\n"
             f"  chat page             {server.url}\n"
             + (f"  ingest API            {_ingest_url(settings)}\n" if ingest else "")
+            + (f"  metrics               {ops_url(ops)}\n" if ops else "")
             + "Open the chat page in a browser and send /start. Press Ctrl-C to stop.",
             flush=True,
         )
         await _wait_for_stop_signal()
     finally:
         print("stopping…", flush=True)
-        if ingest is not None:
-            await ingest.cleanup()
+        for runner in (ingest, ops):
+            if runner is not None:
+                await runner.cleanup()
         await stop_bot(app)
         await server.stop()
 

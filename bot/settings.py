@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import os
 import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Locale = Literal["zh-CN", "en"]
@@ -41,6 +49,10 @@ class Settings(BaseSettings):
     # URL-safe base64 of 32 bytes; unset = a key file generated under DATA_DIR.
     encryption_key: SecretStr | None = None
     max_document_mb: float = Field(default=10.0, gt=0, le=20)
+    # OCR prefill: read the licence and ID card photos and propose what they say (bot/ocr/).
+    ocr_enabled: bool = True
+    ocr_seconds_per_image: float = Field(default=15, gt=0, le=120)
+    ocr_workers: int = Field(default=1, ge=1, le=2)
     # `merchant-bot purge` deletes documents of cancelled/rejected applications after this.
     purge_after_days: float = Field(default=90, gt=0)
     # Retention shown in the privacy notice (bot/privacy.py); purge uses the tickets one.
@@ -56,10 +68,19 @@ class Settings(BaseSettings):
     # Pushes stay under Telegram's 30 messages/s so replies to people still get through.
     summary_messages_per_second: float = Field(default=29, gt=0, le=30)
     summary_push_concurrency: int = Field(default=8, ge=1, le=64)
+    # Paid broadcast (Bot API allow_paid_broadcast) for daily summaries only: up to 1,000
+    # messages/s instead of 30, for a fee in Telegram Stars per message taken from the bot's
+    # balance. Off by default; a million summaries take 9.6 hours at 29/s, 17 minutes at 1,000/s.
+    summary_paid_broadcast: bool = False
+    summary_paid_messages_per_second: float = Field(default=1000, gt=0, le=1000)
     # POST /api/transactions and /healthz, served with the bot; off unless a secret is set.
     ingest_secret: SecretStr | None = None
     ingest_host: str = "127.0.0.1"
     ingest_port: int = Field(default=8090, ge=0, le=65535)
+    # /healthz, /readyz and /metrics (bot/ops.py), no secret needed: unset OPS_PORT = 8091
+    # against Telegram and off in the sandbox. Several instances on one host: one port each.
+    ops_host: str = "127.0.0.1"
+    ops_port: int | None = Field(default=None, ge=0, le=65535)
     # Support tickets: escalations go to ESCALATION_CHAT_ID (unset = the support chat, marked
     # ESCALATED); first-response targets per priority; how long a resolved ticket can reopen.
     escalation_chat_id: int | None = None
@@ -86,6 +107,14 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_listen_host: str = "127.0.0.1"
     webhook_listen_port: int = Field(default=8443, ge=0, le=65535)
+    # The fee schedule shown before signing: FEE_DEBIT_RATE, FEE_CREDIT_RATE, FEE_SCAN_RATE as
+    # percentages ("0.55%"), kept as whole basis points; all three or none (none = support
+    # confirms the rates). Optional debit cap per transaction and deposit, in fen.
+    fee_debit_rate: int | None = Field(default=None, ge=0, le=10000)
+    fee_credit_rate: int | None = Field(default=None, ge=0, le=10000)
+    fee_scan_rate: int | None = Field(default=None, ge=0, le=10000)
+    fee_debit_cap_fen: int | None = Field(default=None, gt=0)
+    fee_deposit_fen: int | None = Field(default=None, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Long-poll timeout for getUpdates; tests shorten it so shutdown is quick.
     poll_timeout_seconds: float = Field(default=10.0, gt=0, le=50)
@@ -97,6 +126,34 @@ class Settings(BaseSettings):
             parts = [p.strip() for p in value.replace(";", ",").split(",")]
             return [p for p in parts if p]
         return value
+
+    @field_validator("fee_debit_rate", "fee_credit_rate", "fee_scan_rate", mode="before")
+    @classmethod
+    def _percent_to_bp(cls, value: object) -> object:
+        # An int is already basis points; text from the environment must say "%".
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if not text.endswith("%"):
+                raise ValueError("a percentage such as 0.55%")
+            try:
+                bp = Decimal(text[:-1].strip()) * 100
+            except InvalidOperation:
+                raise ValueError("a percentage such as 0.55%") from None
+            if bp != bp.to_integral_value():
+                raise ValueError("a percentage with at most two decimals, such as 0.55%")
+            return int(bp)
+        return value
+
+    @model_validator(mode="after")
+    def _rates_together(self) -> Settings:
+        rates = (self.fee_debit_rate, self.fee_credit_rate, self.fee_scan_rate)
+        if any(r is not None for r in rates) and any(r is None for r in rates):
+            raise ValueError(
+                "FEE_DEBIT_RATE, FEE_CREDIT_RATE and FEE_SCAN_RATE set together (or none)"
+            )
+        return self
 
     @field_validator("timezone")
     @classmethod

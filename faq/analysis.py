@@ -253,6 +253,10 @@ class Analyzer:
             for locale, words in lexicon.stopwords.items()
         }
 
+    def segment(self, text: str) -> list[str]:
+        """jieba's words of a normalised Chinese text, punctuation and spaces included."""
+        return list(self._tokenizer.cut(text, HMM=False))
+
     def raw_terms(self, text: str, locale: Locale) -> list[str]:
         """Segment (Chinese) or split and stem (English), before any synonym mapping."""
         text = self.normalize(text, locale)

@@ -28,6 +28,9 @@ HELD_OUT_2 = HELD_OUT.with_name("heldout2.yaml")
 HELD_OUT_3 = HELD_OUT.with_name("heldout3.yaml")
 # A fourth, written before the fifth round (harder near-domain off-topic); never tuned on.
 HELD_OUT_4 = HELD_OUT.with_name("heldout4.yaml")
+# A fifth, written before the sixth round (lexicon and phrasings by error category).
+HELD_OUT_5 = HELD_OUT.with_name("heldout5.yaml")
+HELD_OUT_SETS = (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5)
 
 
 def run_check() -> int:
@@ -49,7 +52,7 @@ def run_check() -> int:
 
 def run_eval(path: Path | None) -> int:
     """Evaluate on a question set; by default the shared dev set and our held-out set."""
-    files = [path] if path else [DEFAULT_QUESTIONS, HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4]
+    files = [path] if path else [DEFAULT_QUESTIONS, *HELD_OUT_SETS]
     index = FaqIndex.build(load_knowledge_base())
     for n, questions in enumerate(files):
         if not questions.is_file():
@@ -79,7 +82,7 @@ def run_calibrate() -> int:
     model.save(MODEL_PATH)
     print(f"written: {MODEL_PATH}")
     chosen = FaqIndex.build(kb, abstainer=model)
-    for path in (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4):
+    for path in HELD_OUT_SETS:
         held = evaluate(chosen, path)
         print(
             f"{path.name} (not used to fit): top-1 {held.top1_accuracy:.1%}, "

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from faq.abstain import AbstainModel
 from faq.analysis import OUT_OF_SCOPE, Analyzer, Lexicon, Speller, detect_language
+from faq.homophones import Homophones, build_homophones
 from faq.knowledge import LOCALES, FaqEntry, KnowledgeBase, Locale
 
 Reason = Literal["confident", "no_terms", "out_of_scope", "no_concept", "low_confidence"]
@@ -185,10 +186,12 @@ class FaqIndex:
         speller: Speller,
         calibration: Calibration,
         abstainer: AbstainModel | None = None,
+        homophones: Homophones | None = None,
     ) -> None:
         self._languages = languages
         self._analyzer = analyzer
         self._speller = speller
+        self._homophones = homophones
         self._concepts = {locale: analyzer.lexicon.concepts(locale) for locale in LOCALES}
         self.calibration = calibration
         # None: answer whenever a shared concept passes the gates (calibrate fits on that).
@@ -218,12 +221,16 @@ class FaqIndex:
         speller = analyzer.speller(text for entry in kb.entries for text in _texts(entry, "en"))
         if abstainer == "stored":
             abstainer = AbstainModel.load()
-        return cls(languages, analyzer, speller, calibration, abstainer)
+        zh_texts = (text for entry in kb.entries for text in _texts(entry, "zh-CN"))
+        homophones = build_homophones(zh_texts, analyzer)
+        return cls(languages, analyzer, speller, calibration, abstainer, homophones)
 
     def ask(self, question: str, locale_hint: str | None = None) -> FaqAnswer:
         """Answer a free-text question; the language comes from the text, the hint breaks ties."""
         language = detect_language(question, _as_locale(locale_hint))
         question = question[:_MAX_QUESTION_CHARS]
+        if language == "zh-CN" and self._homophones is not None:
+            question = self._homophones.fix(self._analyzer.normalize(question, language))
         analysed = self._analyzer.analyze(question, language, self._speller)
         terms = list(dict.fromkeys(analysed))
         grams = list(dict.fromkeys(self._analyzer.char_grams(question, language)))

@@ -7,6 +7,7 @@ from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
+from bot import fees
 from bot.application import form
 from bot.application.lifecycle import MILESTONES, State
 from bot.application.service import answered
@@ -73,14 +74,24 @@ def question_keyboard(context: Context, draft: form.Draft, q: form.Question):
     return None
 
 
-async def ask(chat_id: int, context: Context, draft: form.Draft, error: str | None = None) -> None:
+async def ask(
+    chat_id: int,
+    context: Context,
+    draft: form.Draft,
+    error: str | None = None,
+    *,
+    consented: bool = False,
+) -> None:
     """Send the question the draft is at (or the review page when every field is answered);
-    the privacy notice instead while the merchant has not agreed to the current version."""
+    the privacy notice instead while the merchant has not agreed to the current version.
+    consented=True: the caller read the consent while handling this update (no second read)."""
     # Every way into the form (new, resume, restart, fix, a draft older than the notice)
     # comes through here, so none of them can skip consent.
-    if not await has_consent(chat_id, context):
+    if not consented and not await has_consent(chat_id, context):
         await send_consent(chat_id, context)
         return
+    reader = context.bot_data.reader
+    draft.documents_first = reader is not None and reader.enabled
     q = form.next_field(draft)
     if q is None:
         await send_review(chat_id, context, draft, error)
@@ -98,7 +109,7 @@ async def ask(chat_id: int, context: Context, draft: form.Draft, error: str | No
     body = text(
         context,
         "apply/ask",
-        step=form.step_number(q),
+        step=form.step_number(q, draft),
         total=TOTAL,
         question=Markup(question),
         error=Markup(error) if error else None,
@@ -135,10 +146,12 @@ async def send_review(
     """The review page: all answers, an Edit button per field, then Submit."""
     edit_buttons = [
         InlineKeyboardButton(
-            label(context, "btn_edit", field=label(context, f"field_{q.key}")),
+            # Short names on the buttons (they must fit a phone); the message has the full
+            # ones, numbered the same way.
+            label(context, "btn_edit", n=i, field=label(context, f"short_{q.key}")),
             callback_data=_cb(draft, "e", q.key),
         )
-        for q in form.QUESTIONS
+        for i, q in enumerate(form.QUESTIONS, start=1)
     ]
     rows = [edit_buttons[i : i + 2] for i in range(0, len(edit_buttons), 2)]
     rows.append([InlineKeyboardButton(label(context, "btn_submit"), callback_data=_cb(draft, "s"))])
@@ -169,31 +182,42 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
     async with context.bot_data.storage.transaction() as repos:
         events = await repos.applications.events(record.id)
         shipment = await repos.fulfilment.shipment(record.id)
+        signed = await repos.fulfilment.signature(record.id)
 
     def when(moment) -> str:
         return format_datetime(moment, "MM-dd HH:mm", tzinfo=zone, locale=babel_locale)
 
-    # The latest time each milestone was reached (a resubmission moves "submitted" on).
-    reached: dict[str, str] = {}
+    # Every step with its own time, in order: a return and a resubmission are steps too,
+    # so the first submission is never overwritten by the next.
+    timeline = []
+    reached: set[str] = set()
     for event in events:
-        reached[event.to_state] = when(event.at)
+        if event.to_state in (event.from_state, State.DRAFT, State.CANCELLED):
+            continue  # a code revoked, the draft begun, or the end (the status says so)
+        resubmitted = event.to_state == State.SUBMITTED and event.from_state == State.REJECTED
+        timeline.append(
+            {
+                "label": label(
+                    context, "state_resubmitted" if resubmitted else f"state_{event.to_state}"
+                ),
+                "at": when(event.at),
+                "mark": "↩️" if event.to_state == State.REJECTED else "✅",
+            }
+        )
+        # What is still ahead counts from the latest submission on.
+        reached = {State.SUBMITTED} if event.to_state == State.SUBMITTED else reached
+        reached.add(event.to_state)
     current = record.state
     order = [m.value for m in MILESTONES]
     position = order.index(current) if current in order else None
     if current == State.REJECTED:
         position = order.index(State.UNDER_REVIEW)
-    timeline = []
     for i, milestone in enumerate(order):
-        done = position is not None and i <= position and milestone in reached
-        timeline.append(
-            {
-                "label": label(context, f"state_{milestone}"),
-                "at": reached.get(milestone) if done else None,
-                "mark": "✅"
-                if done
-                else ("⏳" if position is not None and i == position + 1 else "▫️"),
-            }
-        )
+        if position is not None and i > position and milestone not in reached:
+            mark = "⏳" if i == position + 1 else "▫️"
+            timeline.append(
+                {"label": label(context, f"state_{milestone}"), "at": None, "mark": mark}
+            )
     buttons = []
     if current == State.REJECTED:
         buttons.append(
@@ -220,6 +244,11 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
             else [],
             carrier=shipment.carrier if shipment else None,
             tracking_no=shipment.tracking_no if shipment else None,
+            fees_line=fees.short_text(
+                context.bot_data.renderer,
+                locale,
+                fees.rates_for(signed, context.bot_data.settings),
+            ),
         ),
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard,

@@ -73,6 +73,10 @@ async def _personal_lead(
                 repos, telegram_id, data.settings.settlement_days
             )
         return None if payouts is None else views.payout_lead(data, locale, payouts)
+    if entry_id == personal.FEES:
+        async with data.storage.transaction() as repos:
+            schedule = await personal.fee_schedule_of(repos, telegram_id, data.settings)
+        return views.fees_lead(data, locale, schedule)
     if entry_id in personal.CODE_TOPICS:
         async with data.storage.transaction() as repos:
             state = await personal.application_state(repos, telegram_id)
@@ -129,7 +133,9 @@ async def _show_entry(
             source="candidate" if asked else "browsed",
             entry_id=entry.id,
         )
-    await _send(update, context, views.answer(data, locale, entry, record_id, ask_feedback=True))
+    lead = await _personal_lead(context, query.from_user.id, locale, entry.id)
+    view = views.answer(data, locale, entry, record_id, ask_feedback=True, lead=lead)
+    await _send(update, context, view)
 
 
 async def _vote(update: Update, context: Context, record_id: int | None, *, solved: bool) -> None:

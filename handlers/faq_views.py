@@ -20,6 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.data import BotData
 from bot.faq_personal import Payout
+from bot.fees import FeeSchedule, fee_texts
 from bot.money import babel_locale, format_fen
 from bot.settings import Locale
 from faq.knowledge import CATEGORIES, FaqEntry
@@ -129,6 +130,13 @@ def payout_lead(data: BotData, locale: Locale, payouts: list[Payout]) -> str:
         for p in payouts
     ]
     return data.renderer.render(locale, "faq/payout", payouts=rows)
+
+
+def fees_lead(data: BotData, locale: Locale, schedule: FeeSchedule | None) -> str | None:
+    """The rates that apply to the asker, above the general fee answer; None if unset."""
+    if schedule is None:
+        return None
+    return data.renderer.render(locale, "faq/fees", fees=fee_texts(schedule, locale))
 
 
 def code_lead(data: BotData, locale: Locale) -> str:

@@ -1,102 +1,31 @@
-"""The merchant after approval: sign the agreement, /code, /agreement and /activate."""
+"""The merchant after approval: /code and /activate."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import timedelta
 
 from babel.dates import format_datetime
 from telegram import Update
-from telegram.constants import ParseMode
 
-from bot import notify
 from bot.application.lifecycle import State
 from bot.context import Context
-from bot.fulfilment import agreement
 from bot.fulfilment import service as fulfilment
 from bot.fulfilment.codes import CodeError, normalize_code
 from bot.fulfilment.service import normalize_serial
-from bot.parsing import strict_int
-from handlers.common import drop_keyboard, keyboard, label, locale_of, main_menu, reply
+from handlers.common import label, locale_of, main_menu, reply
 from handlers.fulfilment_views import send_voucher
 from storage.db import utcnow
 
 log = logging.getLogger(__name__)
 
-_ACTIVATION = "activation"  # key in user_data.extras: the serial typed, waiting for the code
+# /activate waiting longer than this no longer takes the merchant's messages.
+SESSION_TTL = timedelta(hours=1)
 
 
 async def _latest(context: Context, user_id: int):
     async with context.bot_data.storage.transaction() as repos:
         return await repos.applications.latest_of(user_id)
-
-
-# --- agreement -----------------------------------------------------------------------------
-
-
-async def on_sign(update: Update, context: Context) -> None:
-    """ag:<application id>:<version>:<hash prefix> — "I agree and sign"."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    parts = query.data.split(":")
-    data = context.bot_data
-    outcome = "stale"
-    app_id = strict_int(parts[1]) if len(parts) == 4 else None
-    if app_id is not None:
-        async with data.storage.transaction() as repos:
-            if not await repos.updates.claim(update.update_id):
-                return
-            outcome = await agreement.sign(
-                repos, data, app_id, query.from_user.id, parts[2], parts[3]
-            )
-    if outcome == "stale":
-        await query.answer(label(context, "stale_button"), show_alert=True)
-    else:
-        await query.answer(label(context, "agreement_signed_toast"))
-    await drop_keyboard(query.message)
-    if outcome == "ok":
-        log.info("agreement of application %s signed by %s", parts[1], query.from_user.id)
-        data.kick_outbox()
-
-
-async def agreement_command(update: Update, context: Context) -> None:
-    """/agreement: the signed text again, with when and what was signed."""
-    user = update.effective_user
-    assert user is not None
-    data = context.bot_data
-    record = await _latest(context, user.id)
-    async with data.storage.transaction() as repos:
-        signed = await repos.fulfilment.signature(record.id) if record else None
-    if record is None or (signed is None and record.state != State.APPROVED):
-        await reply(update, context, "fulfilment/no_agreement", keyboard=main_menu(context))
-        return
-    if signed is None:
-        # Approved but not signed yet: show it again with the button.
-        locale = locale_of(context)
-        body, buttons = agreement.agreement_to_sign(data, locale, record)
-        await context.bot.send_message(
-            user.id,
-            body,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(notify.button_rows(data, locale, buttons)),
-        )
-        return
-    body = agreement.agreement_text(data, signed["locale"], record, signed["version"])
-    await context.bot.send_message(user.id, body, parse_mode=ParseMode.HTML)
-    when = format_datetime(
-        datetime.fromisoformat(signed["signed_at"]),
-        "yyyy-MM-dd HH:mm",
-        tzinfo=data.settings.zone,
-        locale=locale_of(context).replace("-", "_"),
-    )
-    await reply(
-        update,
-        context,
-        "fulfilment/agreement_signed_at",
-        signed_at=when,
-        version=signed["version"],
-        sha256=signed["text_sha256"],
-    )
 
 
 # --- code ----------------------------------------------------------------------------------
@@ -126,8 +55,9 @@ async def activate_command(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     args = context.args or []
-    extras = context.user_data.extras
-    extras.pop(_ACTIVATION, None)
+    data = context.bot_data
+    async with data.storage.transaction() as repos:
+        await repos.fulfilment.end_activation(user.id)
     record = await _latest(context, user.id)
     if record is None or record.state not in (State.SHIPPED, State.ACTIVATED):
         state = label(context, f"state_{record.state}") if record else None
@@ -145,13 +75,17 @@ async def activate_command(update: Update, context: Context) -> None:
             return
         await _try_code(update, context, serial, " ".join(args[1:]))
         return
-    extras[_ACTIVATION] = {"serial": None}
+    async with data.storage.transaction() as repos:
+        await repos.fulfilment.start_activation(user.id)
     await reply(update, context, "fulfilment/ask_serial")
 
 
-def in_activation(context: Context) -> bool:
-    """True while /activate waits for the serial or the code."""
-    return bool(context.user_data and _ACTIVATION in context.user_data.extras)
+async def in_activation(context: Context, user_id: int) -> bool:
+    """True while /activate waits for the serial or the code (kept in the database, so a
+    restart in between asks nothing twice); an hour-old one is forgotten."""
+    async with context.bot_data.storage.autocommit() as repos:
+        session = await repos.fulfilment.activation_session(user_id)
+    return session is not None and utcnow() - session.started_at < SESSION_TTL
 
 
 async def on_activation_text(update: Update, context: Context) -> None:
@@ -159,24 +93,36 @@ async def on_activation_text(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
-    state = context.user_data.extras.get(_ACTIVATION)
-    assert isinstance(state, dict)
+    data = context.bot_data
+    async with data.storage.transaction() as repos:
+        session = await repos.fulfilment.activation_session(user.id)
     raw = (message.text or "").strip()
+    if session is None:
+        return
     if not raw:
         await reply(update, context, "fulfilment/text_expected")
         return
-    if state.get("serial") is None:
+    if session.serial is None:
         serial = normalize_serial(raw)
         if serial is None:
             await reply(update, context, "fulfilment/serial_bad")
             return
-        state["serial"] = serial
+        async with data.storage.transaction() as repos:
+            if not await repos.updates.claim(update.update_id):
+                return
+            wrong = await fulfilment.check_serial(repos, user.id, serial)
+            if wrong is None:
+                await repos.fulfilment.set_activation_serial(user.id, serial)
+        if wrong is not None:
+            await reply(update, context, f"fulfilment/{wrong.outcome}", **wrong.values)
+            return
         await reply(update, context, "fulfilment/ask_code", serial=serial)
         return
     if await _locked(update, context, user.id):
-        context.user_data.extras.pop(_ACTIVATION, None)
+        async with data.storage.transaction() as repos:
+            await repos.fulfilment.end_activation(user.id)
         return
-    await _try_code(update, context, state["serial"], raw)
+    await _try_code(update, context, session.serial, raw)
 
 
 async def _locked(update: Update, context: Context, user_id: int) -> bool:
@@ -226,8 +172,9 @@ async def _try_code(update: Update, context: Context, serial: str, raw_code: str
     outcome, values = result.outcome, dict(result.values)
     if result.state is not None:
         values["state"] = label(context, f"state_{result.state}")
-    if outcome in ("ok", "locked_now", "already_active", "not_shipped"):
-        context.user_data.extras.pop(_ACTIVATION, None)
+    if outcome in ("ok", "locked_now", "already_active", "not_shipped", "serial_mismatch"):
+        async with data.storage.transaction() as repos:
+            await repos.fulfilment.end_activation(user.id)
     if outcome in ("ok", "locked_now"):
         data.kick_outbox()
     if outcome == "ok":

@@ -1,4 +1,5 @@
-"""The application conversation: /apply, answers, buttons, edits, /cancel and submit.
+"""The application conversation (just over 300 lines: one conversation's callbacks together):
+/apply, answers, buttons, edits, /cancel and submit.
 
 Every accepted answer is committed before the next question is sent, and the position is
 derived from the stored draft, so a restart at any step loses nothing.
@@ -6,10 +7,11 @@ derived from the stored draft, so a restart at any step loses nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ParseMode
 
 from bot.application import form
@@ -18,6 +20,7 @@ from bot.application.service import WITHDRAWABLE
 from bot.application.validation import FieldError
 from bot.context import Context
 from bot.privacy import POLICY_VERSION
+from handlers import prefill
 from handlers.application_views import (
     TOTAL,
     ask,
@@ -98,34 +101,30 @@ async def cancel_command(update: Update, context: Context) -> None:
     await send_cancel_confirm(user.id, context, draft_of(draft))
 
 
-async def has_draft(user_id: int, context: Context) -> bool:
-    """True if the merchant is in the middle of the form (their messages are answers)."""
-    async with context.bot_data.storage.autocommit() as repos:
-        return await repos.applications.has_active_form(user_id)
-
-
-async def on_message(update: Update, context: Context) -> None:
-    """A message while the form runs: the answer to the current question."""
+async def on_message(update: Update, context: Context) -> bool:
+    """A message while the form runs: the answer to the current question. False (nothing
+    done) when no form runs: the message is something else."""
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
     async with context.bot_data.storage.autocommit() as repos:
         record = await repos.applications.active_form(user.id)
+        if record is None:
+            return False
         repeated = await repos.updates.seen(update.update_id)
         consented = await repos.privacy.consent(user.id, POLICY_VERSION) is not None
-    if record is None:
-        return
     draft = draft_of(record)
+    draft.documents_first = prefill.on(context)
     if not consented:
         # No answer is stored before the merchant agreed to the privacy notice: the notice
         # again, and why their message was not taken.
         await send_consent(user.id, context)
         await reply(update, context, "privacy/agree_first")
-        return
+        return True
     if repeated:
         # Delivered again after a crash: the answer is stored already; show where the form is.
-        await ask(user.id, context, draft)
-        return
+        await ask(user.id, context, draft, consented=True)
+        return True
     q = form.next_field(draft)
     try:
         if message.forward_origin is not None:
@@ -134,7 +133,7 @@ async def on_message(update: Update, context: Context) -> None:
             raise FieldError("choice.expected")
         if q.kind is form.Kind.DOCUMENT:
             doc = await receive_document(message, context, draft, q.key)
-            await _commit(update, context, draft, q.key, doc)
+            await _commit(update, context, draft, q.key, doc, read=True)
         elif q.kind is form.Kind.CHOICE:
             raise FieldError("choice.expected")
         elif not message.text:
@@ -144,7 +143,8 @@ async def on_message(update: Update, context: Context) -> None:
             value = form.accept_text(draft, q.key, message.text, today=today)
             await _commit(update, context, draft, q.key, value)
     except FieldError as exc:
-        await ask(user.id, context, draft, error_text(context, exc))
+        await ask(user.id, context, draft, error_text(context, exc), consented=True)
+    return True
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -171,35 +171,38 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer(label(context, "stale_button"))
         await drop_keyboard(query.message)
         return
-    if not consented and action in ("c", "skip", "e", "s"):
+    if not consented and action in ("c", "skip", "e", "s", *prefill.ACTIONS):
         # An answer, an edit or a submit from before the notice: the notice first.
         await query.answer()
         await send_consent(user.id, context)
         return
     draft = draft_of(record)
+    draft.documents_first = prefill.on(context)
+    if action in prefill.ACTIONS:
+        if await prefill.on_button(update, context, draft, action, field, arg):
+            await ask(user.id, context, draft, consented=True)
+        return
     q = form.next_field(draft)
     current = q.key if q is not None else None
     if action == "c" and q is not None and field == current:
-        await query.answer()
         try:
             value = form.accept_choice(draft, q.key, arg)
         except FieldError as exc:
-            await ask(user.id, context, draft, error_text(context, exc))
+            await query.answer()
+            await ask(user.id, context, draft, error_text(context, exc), consented=True)
             return
-        await drop_keyboard(query.message)
+        await _acknowledge(query)
         await _commit(update, context, draft, q.key, value)
     elif action == "skip" and q is not None and q.optional and field == current:
-        await query.answer()
-        await drop_keyboard(query.message)
+        await _acknowledge(query)
         await _commit(update, context, draft, q.key, form.SKIPPED)
     elif action == "e" and q is None and field in form.BY_KEY:
         await query.answer()
         async with context.bot_data.storage.transaction() as repos:
             await application.edit(repos, draft, field)
-        await ask(user.id, context, draft)
+        await ask(user.id, context, draft, consented=True)
     elif action == "s" and q is None and draft.complete:
-        await query.answer()
-        await drop_keyboard(query.message)
+        await _acknowledge(query)
         await _submit(update, context, draft)
     elif action == "r":
         await query.answer()
@@ -221,16 +224,32 @@ async def on_button(update: Update, context: Context) -> None:
         await ask(user.id, context, draft)
 
 
+async def _acknowledge(query: CallbackQuery) -> None:
+    """Answer the press and take the buttons off its message, both at once: one Bot API
+    round trip before the answer is stored, not two (the buttons still go before the next
+    question comes)."""
+    await asyncio.gather(query.answer(), drop_keyboard(query.message))
+
+
 async def _commit(
-    update: Update, context: Context, draft: form.Draft, key: str, value: object
+    update: Update,
+    context: Context,
+    draft: form.Draft,
+    key: str,
+    value: object,
+    *,
+    read: bool = False,
 ) -> None:
-    """Store one answer (exactly once per update), settle edits, then ask what comes next."""
+    """Store one answer (exactly once per update), settle edits, then ask what comes next;
+    ``read``: a photo, whose fields OCR prefill may propose first."""
     async with context.bot_data.storage.transaction() as repos:
         if not await application.save_answer(repos, draft, key, value, update.update_id):
             return  # handled concurrently by another delivery of the same update
     chat = update.effective_chat
     assert chat is not None
-    await ask(chat.id, context, draft)
+    if read and await prefill.offer(chat.id, context, draft, key):
+        return  # the proposal's buttons lead on to the next question
+    await ask(chat.id, context, draft, consented=True)  # every caller checked consent
 
 
 async def _submit(update: Update, context: Context, draft: form.Draft) -> None:
@@ -299,7 +318,6 @@ async def _discard(context: Context, draft: form.Draft, actor: int) -> None:
 __all__ = [
     "apply_command",
     "cancel_command",
-    "has_draft",
     "on_button",
     "on_message",
     "send_review",

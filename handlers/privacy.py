@@ -6,10 +6,12 @@ show one merchant's data to everyone in it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
@@ -226,6 +228,12 @@ async def _erase(update: Update, context: Context) -> None:
 # ---------------------------------------------------------------------------- consent
 
 
+async def _show_agreed(query: CallbackQuery, context: Context, agreed_at: datetime) -> None:
+    """The notice, edited to say when the merchant agreed (and without its buttons)."""
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_text(consent_text(context, agreed_at), parse_mode=ParseMode.HTML)
+
+
 async def _agree(update: Update, context: Context, digest: str) -> None:
     """I agree: record version, text hash and time, then ask the question the form is at."""
     query = update.callback_query
@@ -242,13 +250,12 @@ async def _agree(update: Update, context: Context, digest: str) -> None:
     locale = context.user_data.locale if context.user_data else "zh-CN"
     async with context.bot_data.storage.transaction() as repos:
         consent, record = await service.agree(repos, user.id, locale=locale, text_sha256=sha256)
-    await query.answer(plabel(context, "agreed"))
-    with contextlib.suppress(TelegramError):
-        await query.edit_message_text(
-            consent_text(context, consent.agreed_at), parse_mode=ParseMode.HTML
-        )
+    # The answer and the edit at once: one Bot API round trip before the question, not two.
+    await asyncio.gather(
+        query.answer(plabel(context, "agreed")), _show_agreed(query, context, consent.agreed_at)
+    )
     if record is not None:
-        await ask(user.id, context, draft_of(record))
+        await ask(user.id, context, draft_of(record), consented=True)  # just recorded
     else:
         await send_status(user.id, context, None)
 

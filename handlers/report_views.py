@@ -13,17 +13,17 @@ from datetime import date, datetime, timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
 
-from bot.charts import details_csv, week_chart_png
 from bot.data import BotData
 from bot.i18n import Renderer, zone_label
-from bot.settings import Locale
-from bot.settlement import (
+from bot.reports.charts import details_csv, week_chart_png
+from bot.reports.settlement import (
     SettlementDay,
     day_transactions,
     render_daily,
     render_week,
     week_nets,
 )
+from bot.settings import Locale
 from storage.merchants import Merchant
 
 LABELS = "reports/labels"
@@ -140,13 +140,16 @@ async def send_daily(
     *,
     late: bool = False,
     as_of: datetime | None = None,
+    allow_paid_broadcast: bool = False,
 ) -> Message:
-    """Send one daily summary with its Details and 7-day chart buttons."""
+    """Send one daily summary with its Details and 7-day chart buttons (paid broadcast: the
+    push's SUMMARY_PAID_BROADCAST)."""
     return await bot.send_message(
         chat_id,
         daily_text(renderer, locale, summary, late=late, as_of=as_of),
         parse_mode=ParseMode.HTML,
         reply_markup=summary_keyboard(renderer, locale, summary.merchant_no, summary.business_day),
+        allow_paid_broadcast=allow_paid_broadcast or None,
     )
 
 

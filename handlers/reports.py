@@ -1,4 +1,5 @@
-"""Reports on demand: /today, /summary [date], /week, /settings and the report buttons.
+"""Reports on demand: /today, /summary [date], /week, /details [date], /settings and the
+report buttons.
 
 Every report is for the shops linked to the Telegram user who asks (one person may own
 several); someone without a shop is told they need an approved application first.
@@ -6,20 +7,22 @@ several); someone without a shop is told they need an approved application first
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date, timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
-from bot import settlement
 from bot.context import Context
 from bot.parsing import as_typed, echo
-from bot.settlement import local_today, summary_for
+from bot.reports import service, settlement
+from bot.reports.settlement import local_today
+from handlers import details_views as details
 from handlers import report_views as views
 from handlers.common import label, locale_of, reply
-from storage import Repositories
-from storage.merchants import CATCH_UP_DAYS, Merchant, normalize_summary_time
+from storage.merchants import Merchant, normalize_summary_time
 
 # 2026-11-25, 2026/11/25, 2026.11.25 and 2026年11月25日 all name the same day (ASCII digits
 # once full-width ones are folded: \d would also take "١", which is nobody's way to type it).
@@ -51,7 +54,7 @@ async def _merchants_of(update: Update, context: Context) -> list[Merchant]:
     user = update.effective_user
     assert user is not None
     async with context.bot_data.storage.transaction() as repos:
-        merchants = await repos.merchants.by_telegram(user.id)
+        merchants = await service.shops_of(repos, user.id)
     if not merchants:
         apply = InlineKeyboardButton(label(context, "menu_apply"), callback_data="menu:apply")
         await reply(
@@ -69,15 +72,16 @@ def _chat_id(update: Update) -> int:
 async def _send_day(update: Update, context: Context, merchant: Merchant, day: date) -> None:
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        summary = await summary_for(
-            repos.tx, merchant.merchant_no, day, settlement_days=data.settings.settlement_days
+        report = await service.day_report(
+            repos, merchant, day, settlement_days=data.settings.settlement_days
         )
-    assert summary is not None
-    now = settlement.now()
-    # The day is not over yet: say up to when, so the comparisons are read as partial.
-    as_of = now.astimezone(merchant.zone) if day == local_today(merchant, now) else None
     await views.send_daily(
-        context.bot, data.renderer, _chat_id(update), locale_of(context), summary, as_of=as_of
+        context.bot,
+        data.renderer,
+        _chat_id(update),
+        locale_of(context),
+        report.summary,
+        as_of=report.as_of,
     )
 
 
@@ -93,24 +97,46 @@ async def summary_command(update: Update, context: Context) -> None:
         await report_menu(update, context)
         return
     merchants = await _merchants_of(update, context)
+    day = await _asked_day(update, context, merchants) if merchants else None
+    for merchant in merchants if day else []:
+        await _send_day(update, context, merchant, day)  # type: ignore[arg-type]
+
+
+async def details_command(update: Update, context: Context) -> None:
+    """/details [YYYY-MM-DD]: the day's transactions (today without a date) as a paged
+    message, 10 a page, and as a CSV file."""
+    merchants = await _merchants_of(update, context)
     if not merchants:
         return
-    given = " ".join(context.args)
+    if context.args:
+        day = await _asked_day(update, context, merchants)
+        if day is None:
+            return
+    else:
+        day = local_today(merchants[0], settlement.now())
+    data, locale, chat_id = context.bot_data, locale_of(context), _chat_id(update)
+    for merchant in merchants:
+        await details.send_first_page(context.bot, data, chat_id, locale, merchant, day)
+        await views.send_details(context.bot, data, chat_id, locale, merchant, day)
+
+
+async def _asked_day(update: Update, context: Context, merchants: list[Merchant]) -> date | None:
+    """The day typed after the command, or None once told what is wrong with it."""
+    given = " ".join(context.args or [])
     example = str(local_today(merchants[0], settlement.now()) - timedelta(days=1))
     try:
         day = parse_day(given)
     except ValueError:
         await reply(update, context, "reports/bad_date", given=echo(given), example=example)
-        return
+        return None
     if day < FIRST_DAY:
         first, shown = str(FIRST_DAY), str(day)
         await reply(update, context, "reports/too_early", day=shown, first=first, example=example)
-        return
-    for merchant in merchants:
-        if day > local_today(merchant, settlement.now()):
-            await reply(update, context, "reports/future_date", day=str(day))
-            return
-        await _send_day(update, context, merchant, day)
+        return None
+    if any(day > local_today(m, settlement.now()) for m in merchants):
+        await reply(update, context, "reports/future_date", day=str(day))
+        return None
+    return day
 
 
 async def week_command(update: Update, context: Context) -> None:
@@ -155,7 +181,9 @@ async def settings_command(update: Update, context: Context) -> None:
             return
         async with context.bot_data.storage.transaction() as repos:
             for merchant in merchants:
-                await _set(repos, merchant, summary_time=summary_time, enabled=True)
+                await service.change_settings(
+                    repos, merchant, summary_time=summary_time, enabled=True
+                )
         for merchant in merchants:
             await reply(
                 update,
@@ -179,31 +207,6 @@ async def _send_settings(update: Update, context: Context, merchant: Merchant) -
     )
 
 
-async def _set(
-    repos: Repositories,
-    merchant: Merchant,
-    *,
-    summary_time: str | None = None,
-    enabled: bool | None = None,
-) -> Merchant:
-    """Store new summary settings; returns the merchant as stored."""
-    if summary_time is not None:
-        await repos.merchants.set_summary_time(merchant.merchant_no, summary_time)
-    if enabled is not None:
-        if enabled and not merchant.summaries_enabled:
-            # The days while pushes were off are not owed: without this, turning pushes
-            # back on would "catch up" on up to CATCH_UP_DAYS of summaries.
-            today = local_today(merchant, settlement.now())
-            for back in range(1, CATCH_UP_DAYS + 1):
-                day = today - timedelta(days=back)
-                if await repos.summary_deliveries.claim(merchant.merchant_no, day):
-                    await repos.summary_deliveries.mark_failed(merchant.merchant_no, day)
-        await repos.merchants.set_summaries_enabled(merchant.merchant_no, enabled)
-    stored = await repos.merchants.get(merchant.merchant_no)
-    assert stored is not None
-    return stored
-
-
 async def on_button(update: Update, context: Context) -> None:
     """rp:<action>:<merchant_no>[:<value>] buttons under reports, menus and settings."""
     query = update.callback_query
@@ -220,7 +223,7 @@ async def on_button(update: Update, context: Context) -> None:
         try:
             summary_time = f"{value[:2]}:{value[2:]}" if action == "time" else None
             async with data.storage.transaction() as repos:
-                merchant = await _set(
+                merchant = await service.change_settings(
                     repos, merchant, summary_time=summary_time, enabled=action != "off"
                 )
         except ValueError:
@@ -237,8 +240,15 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer()
         await _send_settings(update, context, merchant)
         return
+    page = 1
+    if action == "pg":  # a page of the day's details: <day>_<page>
+        value, _, raw_page = value.partition("_")
+        page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 0
     day = _button_day(value)
     in_reach = day is not None and FIRST_DAY <= day <= local_today(merchant, settlement.now())
+    if action == "pg" and in_reach and page:
+        await _turn_page(query, context, merchant, day, page)  # type: ignore[arg-type]
+        return
     if not in_reach or action not in ("day", "csv", "week"):
         await query.answer(label(context, "stale_button"))
         return
@@ -247,6 +257,21 @@ async def on_button(update: Update, context: Context) -> None:
     if action == "day":
         await _send_day(update, context, merchant, day)
     elif action == "csv":
+        await details.send_first_page(context.bot, data, chat_id, locale, merchant, day)
         await views.send_details(context.bot, data, chat_id, locale, merchant, day)
     else:
         await views.send_week(context.bot, data, chat_id, locale, merchant, day)
+
+
+async def _turn_page(
+    query: CallbackQuery, context: Context, merchant: Merchant, day: date, page: int
+) -> None:
+    """◀ or ▶ under the details: the same message shows the other page."""
+    data = context.bot_data
+    rows = await details.day_rows(data, merchant, day)
+    await query.answer()
+    if not rows:
+        return
+    text, keyboard = details.page_view(data, locale_of(context), merchant, day, rows, page)
+    with contextlib.suppress(BadRequest):  # the page shown already ("not modified")
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)

@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.data import BotData
 from bot.parsing import strict_int
 from bot.review import service as review
+from handlers import review_confirm as confirm
 from handlers.common import label, text
 from handlers.review_views import refresh_cards, staff_keyboard, staff_label, staff_locale
 from handlers.staff import require_role
@@ -32,9 +33,15 @@ async def on_card_button(update: Update, context: Context) -> None:
     if app_id is None:
         await query.answer(label(context, "stale_button"), show_alert=True)
         return
+    if action == "approve_no":
+        await query.answer()
+        await confirm.finish(query, context, app_id, "cancelled")
+        return
+    # Approve on the card only asks; the confirmation's button approves.
+    service_action = {"approve": "approve_ask", "approve_yes": "approve"}.get(action, action)
     async with data.storage.transaction() as repos:
         outcome = await review.press_card(
-            repos, data, app_id, query.from_user.id, action, _chat_id(update)
+            repos, data, app_id, query.from_user.id, service_action, _chat_id(update)
         )
     if outcome == review.CardPress.OWN:
         # In the presser's own language: the alert is for them, not for the chat.
@@ -43,10 +50,17 @@ async def on_card_button(update: Update, context: Context) -> None:
     if outcome == review.CardPress.TOO_LATE:
         # Someone else acted first, or the card is out of date.
         await query.answer(staff_label(data, "review_too_late"), show_alert=True)
+        if action == "approve_yes":
+            await confirm.finish(query, context, app_id, "too_late")
         await refresh_cards(context.bot, data, app_id)
         return
     await query.answer()
+    if action == "approve":
+        await confirm.ask_approval(query, context, app_id)
+        return
     data.kick_outbox()
+    if action == "approve_yes":
+        await confirm.finish(query, context, app_id, "approved")
     if action == "reject":
         await _send_picker(update, context, app_id)
     else:
@@ -157,7 +171,7 @@ async def on_reject_button(update: Update, context: Context) -> None:
     elif action == "a":
         async with data.storage.transaction() as repos:
             await repos.reviews.drop(app_id)
-        await query.edit_message_reply_markup(None)
+        await confirm.finish_rejection(query, context, "aborted")
     elif action == "c":
         await _confirm(update, context, app_id, pending)
 
@@ -209,6 +223,44 @@ async def on_reason_reply(update: Update, context: Context) -> None:
         return
     if not await require_role(update, context, "reviewer"):
         return
+    await _take_reason(update, context, pending)
+
+
+async def on_group_text(update: Update, context: Context) -> None:
+    """Text in the review chat that replies to nothing: the reason the sender's rejection is
+    waiting for, if it waits for one (several: they are told to reply to the prompt)."""
+    message, user = update.effective_message, update.effective_user
+    data = context.bot_data
+    if message is None or user is None or not message.text:
+        return
+    if message.chat_id != data.settings.review_chat_id:
+        return
+    async with data.storage.transaction() as repos:
+        waiting = await repos.reviews.awaiting_reason(user.id)
+    if not waiting:
+        return
+    if len(waiting) > 1:
+        numbers = []
+        async with data.storage.transaction() as repos:
+            for pending in waiting:
+                record = await repos.applications.get(pending.application_id)
+                numbers.append(record.number if record and record.number else "")
+        await message.reply_text(
+            text(context, "review/reason_which", numbers=numbers),
+            parse_mode=ParseMode.HTML,
+            do_quote=True,
+        )
+        return
+    if not await require_role(update, context, "reviewer"):
+        return
+    await _take_reason(update, context, waiting[0])
+
+
+async def _take_reason(update: Update, context: Context, pending: PendingRejection) -> None:
+    """The reason for the next field of the rejection in progress."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    data = context.bot_data
     if message.from_user is None or pending.reviewer_id != message.from_user.id:
         # Only the reviewer who started the rejection gives its reasons.
         await _not_yours(update, context, pending, "give a reason")
@@ -234,7 +286,7 @@ async def _confirm(
     reasons = {f: pending.reasons[f] for f in pending.fields}
     async with data.storage.transaction() as repos:
         done = await review.confirm_rejection(repos, data, app_id, query.from_user.id, reasons)
-    await query.edit_message_reply_markup(None)
+    await confirm.finish_rejection(query, context, "rejected" if done else "too_late")
     if not done:
         log.info("rejection of application %s came too late", app_id)
     data.kick_outbox()

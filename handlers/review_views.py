@@ -7,19 +7,20 @@ from markupsafe import Markup
 from telegram import (
     Bot,
     InlineKeyboardMarkup,
-    InputMediaDocument,
-    InputMediaPhoto,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot import fees, notify
 from bot.application import form
 from bot.data import BotData
 from bot.notify import Buttons, button_rows
 from bot.settings import Locale
 from handlers.common import keyboard
+from handlers.review_album import album_note, post_documents
 from storage import Repositories
 from storage.applications import ApplicationRecord
+from storage.readings import CHECKS
 
 
 def staff_locale(data: BotData) -> Locale:
@@ -32,9 +33,21 @@ def staff_label(data: BotData, key: str, **values: object) -> str:
     return data.renderer.plain_label(staff_locale(data), key, **values)
 
 
-def card_rows(data: BotData, record: ApplicationRecord) -> list[dict[str, object]]:
-    """The fields as staff see them: ID, account and phone masked, fixed fields marked."""
+def card_rows(
+    data: BotData,
+    record: ApplicationRecord,
+    changed: set[str] | None = None,
+    readings: dict[str, str] | None = None,
+) -> list[dict[str, object]]:
+    """The fields as staff see them: ID, account and phone masked; the fields that changed
+    since the last submission marked (`changed`; the flagged ones when it is not known); with
+    OCR prefill, whether each readable field was confirmed from a photo or typed."""
     locale = staff_locale(data)
+    if changed is None:
+        changed = set(record.flags)
+    read = readings or {}
+    # Provenance only where OCR prefill ran (a field was confirmed or a photo cross-checked).
+    shows_source = bool(read)
     rows = []
     for q in form.QUESTIONS:
         value = record.answers.get(q.key)
@@ -52,10 +65,19 @@ def card_rows(data: BotData, record: ApplicationRecord) -> list[dict[str, object
             {
                 "label": data.renderer.label(locale, f"field_{q.key}"),
                 "value": shown,
-                "changed": record.state != "rejected" and q.key in record.flags,
+                "changed": record.state != "rejected" and q.key in changed,
+                "source": data.renderer.label(locale, _source(q.key, read))
+                if shows_source and q.key in form.READABLE
+                else None,
             }
         )
     return rows
+
+
+def _source(key: str, read: dict[str, str]) -> str:
+    if key in read:
+        return "read_ocr"
+    return "read_corrected" if f"corrected:{key}" in read else "read_typed"
 
 
 def card_keyboard(data: BotData, record: ApplicationRecord) -> InlineKeyboardMarkup | None:
@@ -79,6 +101,22 @@ async def card_text(data: BotData, repos: Repositories, record: ApplicationRecor
     """The card's HTML text."""
     reviewer = await repos.users.get(record.reviewer_id) if record.reviewer_id else None
     locale = staff_locale(data)
+    signed = await repos.fulfilment.signature(record.id)
+    resubmitted = bool(record.flags) and record.state in ("submitted", "under_review")
+    changed = await repos.checks.changed_since_last(record.id) if resubmitted else None
+    merchant_locale = (await notify.locale_of_user(repos, data, record.merchant_id)).replace(
+        "-", "_"
+    )
+    duplicates = [
+        {
+            "label": data.renderer.label(locale, f"field_{d.field}"),
+            "number": d.number or "",
+            "state": data.renderer.label(locale, f"state_{d.state}"),
+            "merchant_no": d.merchant_no,
+        }
+        for d in await repos.checks.duplicates(record.id, record.answers)
+    ]
+    readings = await repos.readings.of(record.id)
     submitted = record.submitted_at or record.created_at
     return data.renderer.render(
         locale,
@@ -90,13 +128,22 @@ async def card_text(data: BotData, repos: Repositories, record: ApplicationRecor
         submitted_at=format_datetime(
             submitted, "yyyy-MM-dd HH:mm", tzinfo=data.settings.zone, locale="zh_CN"
         ),
-        rows=card_rows(data, record),
-        resubmitted=bool(record.flags) and record.state in ("submitted", "under_review"),
+        rows=card_rows(data, record, changed, readings),
+        checks=[
+            data.renderer.label(locale, f"check_{item}_{readings[item]}")
+            for item in CHECKS
+            if item in readings
+        ],
+        resubmitted=resubmitted,
+        duplicates=duplicates,
+        language=data.renderer.label(locale, f"merchant_language_{merchant_locale}"),
         flags=[
             {"label": data.renderer.label(locale, f"field_{f}"), "reason": r}
             for f, r in record.flags.items()
         ],
         merchant_no=record.merchant_no,
+        fees_line=fees.short_text(data.renderer, locale, fees.rates_for(signed, data.settings)),
+        album=await album_note(data, repos, record, data.settings.review_chat_id, locale),
     )
 
 
@@ -108,38 +155,21 @@ async def _load(data: BotData, application_id: int) -> tuple[ApplicationRecord |
 
 
 async def post_card(bot: Bot, data: BotData, application_id: int) -> None:
-    """Post the documents (as an album) and the card with its buttons to the review chat.
+    """Post the new or changed documents (one album) and then the card with its buttons.
 
     Every document shown is written to the staff audit log (chat, application, kind, time)
     as soon as Telegram has it, so a failure later in the post cannot leave a view unrecorded.
     """
     chat_id = data.settings.review_chat_id
-    record, text = await _load(data, application_id)
+    async with data.storage.transaction() as repos:
+        record = await repos.applications.get(application_id)
     if chat_id is None or record is None:
         return
-    photos: list[tuple[str, InputMediaPhoto]] = []
-    files: list[tuple[str, InputMediaDocument]] = []
-    for slot in form.DOCUMENT_SLOTS:
-        doc = record.documents.get(slot)
-        if doc is None:
-            continue
-        caption = staff_label(data, f"field_{slot}")
-        if doc.mime_type.startswith("image/"):
-            photos.append((slot, InputMediaPhoto(doc.file_id, caption=caption)))
-        else:
-            files.append((slot, InputMediaDocument(doc.file_id, caption=caption)))
-    # Telegram albums cannot mix photos and documents.
-    for group in (photos, files):
-        if len(group) == 1:
-            item = group[0][1]
-            if isinstance(item, InputMediaPhoto):
-                await bot.send_photo(chat_id, item.media, caption=item.caption)
-            else:
-                await bot.send_document(chat_id, item.media, caption=item.caption)
-        elif group:
-            await bot.send_media_group(chat_id, [item for _, item in group])
-        if group:
-            await _audit_shown(data, chat_id, application_id, [slot for slot, _ in group])
+    posted = await post_documents(bot, data, record, chat_id, staff_locale(data))
+    if posted:
+        await _audit_shown(data, chat_id, application_id, posted)
+    record, text = await _load(data, application_id)
+    assert record is not None
     message = await bot.send_message(
         chat_id, text, parse_mode=ParseMode.HTML, reply_markup=card_keyboard(data, record)
     )

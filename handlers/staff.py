@@ -152,21 +152,26 @@ async def queue_command(update: Update, context: Context) -> None:
 
 
 async def ship_command(update: Update, context: Context) -> None:
-    """/ship <application no> <carrier> <tracking no>."""
+    """/ship <application no> <serial> <carrier> <tracking no>: the device is bound to the
+    merchant; /activate accepts only this serial."""
     if not await require_role(update, context, "reviewer"):
         return
     user = update.effective_user
     assert user is not None
     args = context.args or []
-    if len(args) < 3:
+    if len(args) < 4:
         await _say(update, context, "staff/ship_usage")
         return
     number, tracking = args[0], args[-1]
-    carrier = " ".join(args[1:-1])[:40]
+    serial = fulfilment.normalize_serial(args[1])
+    if serial is None:
+        await _say(update, context, "staff/ship_serial_bad", serial=echo(args[1]))
+        return
+    carrier = " ".join(args[2:-1])[:40]
     data = context.bot_data
     async with data.storage.transaction() as repos:
         outcome, state = await fulfilment.ship(
-            repos, data, number, user.id, carrier, tracking[:40], chat_id=_chat_id(update)
+            repos, data, number, user.id, carrier, tracking[:40], serial, chat_id=_chat_id(update)
         )
     if outcome == "ok":
         data.kick_outbox()
@@ -177,6 +182,7 @@ async def ship_command(update: Update, context: Context) -> None:
         number=echo(number.upper()),
         carrier=carrier,
         tracking=tracking,
+        serial=serial,
         state=label(context, f"state_{state}") if state else "",
     )
 

@@ -17,7 +17,19 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """List the commands."""
+    """List the commands: the merchant's in private, the staff commands of a staff group."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != "private":
+        settings = context.bot_data.settings
+        support_chats = {settings.support_chat_id, settings.escalation_chat_id} - {None}
+        await reply(
+            update,
+            context,
+            "staff/help",
+            review=chat.id == settings.review_chat_id,
+            support=chat.id in support_chats,
+        )
+        return
     await reply(update, context, "help", keyboard=main_menu(context))
 
 
@@ -78,10 +90,9 @@ async def private_message(update: Update, context: Context) -> None:
     message = update.effective_message
     assert user is not None and message is not None
     # order matters: a running form claims the text before the FAQ reads it as a question.
-    if await onboarding.has_draft(user.id, context):
-        await onboarding.on_message(update, context)
+    if await onboarding.on_message(update, context):
         return
-    if fulfilment.in_activation(context):
+    if await fulfilment.in_activation(context, user.id):
         await fulfilment.on_activation_text(update, context)
         return
     # order matters: an open ticket (or one being described) takes the merchant's words,

@@ -11,13 +11,12 @@ from bot.parsing import strict_int
 from bot.support import service as flow
 from bot.support.rules import CLOSABLE, Status
 from bot.support.texts import Buttons, support_label
+from handlers import support_views as views
 from handlers.common import locale_of, text
-from handlers.support_views import keyboard, plain_keyboard, refresh_cards
 from storage.tickets import DraftPart, Ticket
 
 # Which ticket the merchant's messages go to when several are open (their last choice).
 _FOCUS = "support_focus"
-_LISTED = 5  # close buttons under /tickets
 
 
 def message_part(message: Message) -> DraftPart | None:
@@ -38,10 +37,8 @@ async def _send(
 ) -> Message:
     chat = update.effective_chat
     assert chat is not None
-    markup = keyboard(context.bot_data, locale_of(context), buttons) if buttons else None
-    return await context.bot.send_message(
-        chat.id, text(context, name, **values), parse_mode=ParseMode.HTML, reply_markup=markup
-    )
+    data, locale = context.bot_data, locale_of(context)
+    return await views.say(context.bot, data, locale, chat.id, name, buttons, **values)
 
 
 async def _edit(
@@ -67,7 +64,7 @@ async def open_draft(update: Update, context: Context, faq_question_id: int | No
     assert user is not None
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        await repos.tickets.start_draft(user.id, faq_question_id)
+        await repos.ticket_drafts.start_draft(user.id, faq_question_id)
         question = await repos.faq.get(faq_question_id) if faq_question_id else None
         active = [t.number for t in await flow.routable(repos, data, user.id)]
     await _send(
@@ -84,86 +81,15 @@ async def take_message(update: Update, context: Context) -> bool:
     """Claim a private message for support: a description being written, or an open ticket."""
     user, message = update.effective_user, update.effective_message
     assert user is not None and message is not None
-    data = context.bot_data
-    part = message_part(message)
-    async with data.storage.transaction() as repos:
-        taken = await flow.incoming(repos, data, user.id, part)
-    if taken.draft is not None:
-        await _draft_summary(update, context, taken.draft.parts if part else None)
-        return True
-    tickets = taken.tickets
-    if not tickets or part is None:
-        return False
-    if (
-        message.text
-        and all(t.status == Status.RESOLVED and not t.comment_wanted for t in tickets)
-        and data.faq.ask(message.text, locale_of(context)).entry is not None
-    ):
-        # A plain FAQ question after a resolved ticket is answered, not taken as a reopen.
-        return False
-    focus = context.user_data.extras.get(_FOCUS)
-    chosen = tickets[0] if len(tickets) == 1 else next((t for t in tickets if t.id == focus), None)
-    if chosen is None:
-        await _ask_which(update, context, tickets, message)
-        return True
-    await _relay(update, context, chosen.id, part)
-    return True
-
-
-async def _draft_summary(update: Update, context: Context, parts: list[DraftPart] | None) -> None:
-    if parts is None:  # a sticker or a voice note: say what works
-        await _send(update, context, "support/unsupported")
-        return
-    texts = [p.body for p in parts if p.kind == "text"]
-    await _send(
-        update,
-        context,
-        "support/draft_summary",
-        [[("btn_create", "tk:new"), ("btn_cancel", "tk:x")]],
-        excerpt=(texts[0][:120] + ("…" if len(texts[0]) > 120 else "")) if texts else None,
-        texts=len(texts),
-        photos=sum(p.kind == "photo" for p in parts),
-        documents=sum(p.kind == "document" for p in parts),
-    )
-
-
-async def _ask_which(
-    update: Update, context: Context, tickets: list[Ticket], message: Message
-) -> None:
     data, locale = context.bot_data, locale_of(context)
-    rows = [
-        [
-            (
-                support_label(data, locale, "btn_pick", number=t.number, subject=t.subject[:24]),
-                f"tk:m:{t.id}:{message.message_id}",
-            )
-        ]
-        for t in tickets[:_LISTED]
-    ]
-    # A reply to the message, so the button press can find what to send (reply_to_message).
-    await message.reply_text(
-        text(context, "support/pick"),
-        parse_mode=ParseMode.HTML,
-        reply_markup=plain_keyboard(rows),
-        do_quote=True,
-    )
-
-
-async def _relay(update: Update, context: Context, ticket_id: int, part: DraftPart) -> None:
-    user = update.effective_user
-    assert user is not None
-    data = context.bot_data
+    sender = flow.Sender(user.id, locale, user.first_name)
+    focus = context.user_data.extras.get(_FOCUS)
     async with data.storage.transaction() as repos:
-        ticket = await repos.tickets.get(ticket_id)
-        if ticket is None or ticket.merchant_id != user.id:
-            return
-        outcome = await flow.from_merchant(repos, data, ticket, part)
-    context.user_data.extras[_FOCUS] = ticket_id
-    data.kick_outbox()
-    if outcome == "comment":
-        await _send(update, context, "support/comment_thanks")
-    elif outcome != "added":
-        await refresh_cards(context.bot, data, ticket_id)
+        taken = await flow.take_message(repos, data, sender, message_part(message), focus)
+    if taken.ticket is not None:
+        context.user_data.extras[_FOCUS] = taken.ticket.id
+        data.kick_outbox()
+    return await views.show_taken(context.bot, data, locale, message, taken)
 
 
 async def tickets_for_merchant(update: Update, context: Context) -> None:
@@ -182,8 +108,8 @@ async def tickets_for_merchant(update: Update, context: Context) -> None:
         }
         for t in tickets
     ]
-    closable = [t for t in tickets if t.status in CLOSABLE][:_LISTED]
-    markup = plain_keyboard(
+    closable = [t for t in tickets if t.status in CLOSABLE][: views.LISTED]
+    markup = views.plain_keyboard(
         [
             [(support_label(data, locale, "btn_close", number=t.number), f"tk:c:{t.id}")]
             for t in closable
@@ -211,7 +137,7 @@ async def on_button(update: Update, context: Context) -> None:
         await _create(update, context)
     elif kind == "x":
         async with context.bot_data.storage.transaction() as repos:
-            await repos.tickets.drop_draft(query.from_user.id)
+            await repos.ticket_drafts.drop_draft(query.from_user.id)
         await query.answer()
         await _edit(query, context, "support/draft_cancelled")
     elif kind == "m" and len(numbers) == 2:
@@ -256,12 +182,21 @@ async def _picked(update: Update, context: Context, ticket_id: int) -> None:
     assert query is not None and isinstance(query.message, Message)
     original = query.message.reply_to_message
     part = message_part(original) if original else None
-    if part is None or await _own(context, query, ticket_id) is None:
+    if part is None:
+        await _stale(query, context)
+        return
+    data, locale = context.bot_data, locale_of(context)
+    sender = flow.Sender(query.from_user.id, locale, query.from_user.first_name)
+    async with data.storage.transaction() as repos:
+        taken = await flow.to_ticket(repos, data, sender, ticket_id, part)
+    if taken.ticket is None:
         await _stale(query, context)
         return
     await query.answer()
     await query.edit_message_reply_markup(None)
-    await _relay(update, context, ticket_id, part)
+    context.user_data.extras[_FOCUS] = ticket_id
+    data.kick_outbox()
+    await views.show_taken(context.bot, data, locale, query.message, taken)
 
 
 async def _close(update: Update, context: Context, ticket_id: int) -> None:
@@ -280,7 +215,7 @@ async def _close(update: Update, context: Context, ticket_id: int) -> None:
     await query.answer()
     await _send(update, context, "support/closed", number=ticket.number)
     data.kick_outbox()
-    await refresh_cards(context.bot, data, ticket_id)
+    await views.refresh_cards(context.bot, data, ticket_id)
 
 
 async def _rate(update: Update, context: Context, ticket_id: int, stars: int) -> None:
@@ -300,7 +235,7 @@ async def _rate(update: Update, context: Context, ticket_id: int, stars: int) ->
     await query.edit_message_text(
         text(context, "support/rated", number=ticket.number, stars=stars),
         parse_mode=ParseMode.HTML,
-        reply_markup=keyboard(
+        reply_markup=views.keyboard(
             data, locale_of(context), [[("btn_no_comment", f"tk:s:{ticket_id}")]]
         ),
     )

@@ -26,6 +26,8 @@ from storage.tickets import DraftPart, Listing, Ticket
 log = logging.getLogger(__name__)
 
 LISTINGS: tuple[Listing, ...] = ("open", "mine", "escalated")
+# The kind of a remembered staff-chat message whose reply is an escalation's reason.
+ESCALATE_PROMPT = "escalate_prompt"
 
 
 async def _say(
@@ -48,6 +50,12 @@ async def _ticket(update: Update, context: Context, usage: str) -> Ticket | None
     assert message is not None
     args = context.args or []
     ticket_id = parse_ticket_number(args[0]) if args else None
+    if ticket_id is None and not args and message.reply_to_message is not None:
+        # "/take" sent as a reply to a ticket's message means that ticket.
+        async with context.bot_data.storage.transaction() as repos:
+            ticket_id = await repos.tickets.ticket_of_staff_message(
+                message.chat_id, message.reply_to_message.message_id
+            )
     if ticket_id is None:
         await _say(message, context, "usage", command=usage)
         return None
@@ -107,16 +115,24 @@ async def on_group_reply(update: Update, context: Context) -> None:
     a reviewer's reason for a rejection (one dispatcher, since both can share a chat)."""
     message = update.effective_message
     assert message is not None and message.reply_to_message is not None
+    replied_to = message.reply_to_message.message_id
     async with context.bot_data.storage.transaction() as repos:
-        ticket_id = await repos.tickets.ticket_of_staff_message(
-            message.chat_id, message.reply_to_message.message_id
-        )
+        ticket_id = await repos.tickets.ticket_of_staff_message(message.chat_id, replied_to)
         ticket = await repos.tickets.get(ticket_id) if ticket_id else None
+        kind = await repos.tickets.staff_message_kind(message.chat_id, replied_to)
     if ticket is None:
         if message.text:
             await review.on_reason_reply(update, context)
         return
     if not await require_role(update, context, "support"):
+        return
+    if kind == ESCALATE_PROMPT:
+        # The answer to the card's Escalate button is the reason, not a message for the merchant.
+        if not (message.text or "").strip():
+            await _say(message, context, "escalate_reason_text", ticket.id, number=ticket.number)
+            return
+        assert update.effective_user is not None
+        await escalate(message, context, ticket, update.effective_user.id, message.text.strip())
         return
     part = message_part(message)
     if part is None:
@@ -178,9 +194,16 @@ async def escalate_command(update: Update, context: Context) -> None:
     if not reason:
         await _say(message, context, "usage", command="/escalate T-000123 …")
         return
+    await escalate(message, context, ticket, user.id, reason)
+
+
+async def escalate(
+    message: Message, context: Context, ticket: Ticket, staff_id: int, reason: str
+) -> None:
+    """Escalate with a reason and say how it went, in the chat the request came from."""
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        outcome = await staff_side.escalate(repos, data, ticket, user.id, reason[:300])
+        outcome = await staff_side.escalate(repos, data, ticket, staff_id, reason[:300])
     tier = support_label(data, staff_locale(data), f"tier_{ticket.tier}")
     status = support_label(data, staff_locale(data), f"status_{ticket.status}")
     await _say(

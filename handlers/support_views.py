@@ -9,21 +9,27 @@ Callback data (all under Telegram's 64 bytes):
     tk:c:<t>           the merchant closes ticket <t>
     tk:r:<t>:<1-5>     the merchant rates ticket <t>
     tk:s:<t>           no comment on the rating
+    ts:<t>:<action>    a ticket card's button in a staff chat: take, reply, resolve, escalate
 """
 
 from __future__ import annotations
 
 import logging
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.data import BotData
 from bot.settings import Locale
-from bot.support.texts import Buttons, card_text, support_label
+from bot.support.rules import ACTIVE, Status
+from bot.support.service import Taken
+from bot.support.texts import Buttons, card_text, staff_locale, support_label
+from storage.tickets import DraftPart, Ticket
 
 log = logging.getLogger(__name__)
+
+LISTED = 5  # tickets offered as buttons (to pick or to close)
 
 
 def keyboard(data: BotData, locale: Locale, buttons: Buttons) -> InlineKeyboardMarkup:
@@ -43,6 +49,20 @@ def plain_keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Inline keyboard from (label already rendered, callback data) rows."""
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=cb) for label, cb in row] for row in rows]
+    )
+
+
+def card_keyboard(data: BotData, ticket: Ticket) -> InlineKeyboardMarkup | None:
+    """Take / Reply / Resolve / Escalate while the ticket is being worked on."""
+    if ticket.status not in ACTIVE:
+        return None
+    actions = ["reply", "resolve", "escalate"]
+    if ticket.status == Status.NEW:
+        actions.insert(0, "take")
+    return keyboard(
+        data,
+        staff_locale(data),
+        [[(f"btn_card_{a}", f"ts:{ticket.id}:{a}") for a in actions]],
     )
 
 
@@ -71,7 +91,9 @@ async def post_card(bot: Bot, data: BotData, chat_id: int, ticket_id: int) -> No
         text = await card_text(data, repos, ticket) if ticket else ""
     if ticket is None:
         return
-    message = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    message = await bot.send_message(
+        chat_id, text, parse_mode=ParseMode.HTML, reply_markup=card_keyboard(data, ticket)
+    )
     await _remember(data, chat_id, message.message_id, ticket_id, "card")
 
 
@@ -119,8 +141,92 @@ async def refresh_cards(bot: Bot, data: BotData, ticket_id: int) -> None:
     for chat_id, message_id in cards:
         try:
             await bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=card_keyboard(data, ticket),
             )
         except BadRequest as exc:
             if "not modified" not in str(exc):
                 log.warning("card of ticket %s in %s not refreshed: %s", ticket_id, chat_id, exc)
+
+
+# --- the merchant's chat ---------------------------------------------------------------------
+
+
+async def say(
+    bot: Bot,
+    data: BotData,
+    locale: Locale,
+    chat_id: int,
+    name: str,
+    buttons: Buttons | None = None,
+    **values: object,
+) -> Message:
+    """Send a support template to the merchant, with support's buttons if any."""
+    return await bot.send_message(
+        chat_id,
+        data.renderer.render(locale, name, **values),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard(data, locale, buttons) if buttons else None,
+    )
+
+
+async def show_taken(
+    bot: Bot, data: BotData, locale: Locale, message: Message, taken: Taken
+) -> bool:
+    """Answer a merchant's message as support took it; False if it was none of support's."""
+    chat_id = message.chat_id
+    if taken.outcome in ("not_support", "stale"):
+        return False
+    if taken.outcome == "unsupported":  # a sticker or a voice note: say what works
+        await say(bot, data, locale, chat_id, "support/unsupported")
+    elif taken.outcome == "described" and taken.draft is not None:
+        await _draft_summary(bot, data, locale, chat_id, taken.draft.parts)
+    elif taken.outcome == "pick":
+        await _ask_which(data, locale, message, taken.tickets)
+    elif taken.outcome == "comment":
+        await say(bot, data, locale, chat_id, "support/comment_thanks")
+    elif taken.outcome in ("answered", "reopened") and taken.ticket is not None:
+        await refresh_cards(bot, data, taken.ticket.id)
+    return True
+
+
+async def _draft_summary(
+    bot: Bot, data: BotData, locale: Locale, chat_id: int, parts: list[DraftPart]
+) -> None:
+    texts = [p.body for p in parts if p.kind == "text"]
+    await say(
+        bot,
+        data,
+        locale,
+        chat_id,
+        "support/draft_summary",
+        [[("btn_create", "tk:new"), ("btn_cancel", "tk:x")]],
+        excerpt=(texts[0][:120] + ("…" if len(texts[0]) > 120 else "")) if texts else None,
+        texts=len(texts),
+        photos=sum(p.kind == "photo" for p in parts),
+        documents=sum(p.kind == "document" for p in parts),
+    )
+
+
+async def _ask_which(
+    data: BotData, locale: Locale, message: Message, tickets: list[Ticket]
+) -> None:
+    rows = [
+        [
+            (
+                support_label(data, locale, "btn_pick", number=t.number, subject=t.subject[:24]),
+                f"tk:m:{t.id}:{message.message_id}",
+            )
+        ]
+        for t in tickets[:LISTED]
+    ]
+    # A reply to the message, so the button press can find what to send (reply_to_message).
+    await message.reply_text(
+        data.renderer.render(locale, "support/pick"),
+        parse_mode=ParseMode.HTML,
+        reply_markup=plain_keyboard(rows),
+        do_quote=True,
+    )

@@ -50,6 +50,9 @@ class _BotApi:
         fault = telegram.faults.take(name)
         if fault is not None:
             return _error(fault)
+        flooded = telegram.flood.check(name, params) if telegram.flood is not None else None
+        if flooded is not None:
+            return _error(flooded)
         try:
             result = await handler(telegram.state, params)
         except ApiError as exc:

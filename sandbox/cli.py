@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 
+from sandbox.limits import FloodLimits
 from sandbox.server import BotApiServer
 from sandbox.web import DEFAULT_MERCHANT, DEFAULT_STAFF
 
@@ -14,6 +15,8 @@ __all__ = ["main"]
 
 async def _serve(args: argparse.Namespace) -> None:
     server = BotApiServer(args.host, args.port, files_dir=args.files_dir)
+    if args.flood_limits:
+        server.flood = FloodLimits(per_second=args.flood_limits, chat_gap=args.chat_gap)
     if not args.bare:
         for user in (DEFAULT_MERCHANT, DEFAULT_STAFF):
             server.add_user(user["id"], user["first_name"], language_code=user["language_code"])
@@ -38,5 +41,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--group-id", type=int, default=-1001234567890)
     parser.add_argument("--group-title", default="POS 审核群")
     parser.add_argument("--bare", action="store_true", help="no default users or group")
+    parser.add_argument(
+        "--flood-limits",
+        type=float,
+        default=0,
+        metavar="PER_SECOND",
+        help="answer bulk sends beyond this many a second with 429, as Telegram does at 30"
+        " (paid broadcast: 1,000); default: no limit",
+    )
+    parser.add_argument(
+        "--chat-gap", type=float, default=0.0, help="with --flood-limits: seconds per chat"
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(parser.parse_args(argv)))

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sandbox.faults import FaultQueue
 from sandbox.files import image_mime
 from sandbox.formatting import detect_entities
+from sandbox.limits import FloodLimits
 from sandbox.methods_misc import scope_key
 from sandbox.state import SandboxState
 
@@ -69,6 +70,8 @@ class TelegramEmulator:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.latency: float = 0.0
         self.faults = FaultQueue()
+        # Telegram's 30 messages/s (1,000/s paid broadcast); None = unlimited (limits.py).
+        self.flood: FloodLimits | None = None
         self.demo: DemoData | None = None
 
     @property

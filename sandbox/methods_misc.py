@@ -12,6 +12,7 @@ from sandbox.methods_edit import EDIT_METHODS
 from sandbox.methods_messages import MESSAGE_METHODS, Method, writable_chat
 from sandbox.params import ApiError, Params, bad_request
 from sandbox.state import SandboxState
+from sandbox.webhook import WEBHOOK_ACTIVE, WEBHOOK_METHODS
 
 __all__ = ["METHODS", "scope_key"]
 
@@ -62,7 +63,10 @@ async def get_me(state: SandboxState, params: Params) -> dict[str, Any]:
 
 
 async def get_updates(state: SandboxState, params: Params) -> list[dict[str, Any]]:
-    """getUpdates: a real long poll that returns as soon as an update is queued."""
+    """getUpdates: a real long poll that returns as soon as an update is queued (409 while a
+    webhook is set, as on Telegram)."""
+    if state.webhook is not None:
+        raise WEBHOOK_ACTIVE
     offset = params.get_int("offset", default=0) or 0
     limit = min(max(params.get_int("limit", default=100) or 100, 1), 100)
     timeout = max(params.get_float("timeout"), 0.0)
@@ -78,27 +82,13 @@ async def get_updates(state: SandboxState, params: Params) -> list[dict[str, Any
     while True:
         if state.poll_generation != generation:
             raise ApiError(409, _CONFLICT)
+        if state.webhook is not None:
+            raise WEBHOOK_ACTIVE
         updates = state.take_updates(limit)
         remaining = deadline - asyncio.get_running_loop().time()
         if updates or state.closing or remaining <= 0:
             return updates
         await state.updates_pulse.wait(remaining)
-
-
-async def delete_webhook(state: SandboxState, params: Params) -> bool:
-    """deleteWebhook (there never is one; optionally drops pending updates)."""
-    if params.get_bool("drop_pending_updates"):
-        state.drop_updates()
-    return True
-
-
-async def get_webhook_info(state: SandboxState, params: Params) -> dict[str, Any]:
-    """getWebhookInfo."""
-    return {
-        "url": "",
-        "has_custom_certificate": False,
-        "pending_update_count": state.pending_update_count(),
-    }
 
 
 def scope_key(state: SandboxState, scope: Any) -> str:
@@ -240,8 +230,7 @@ METHODS: dict[str, Method] = {
     **EDIT_METHODS,
     "getme": get_me,
     "getupdates": get_updates,
-    "deletewebhook": delete_webhook,
-    "getwebhookinfo": get_webhook_info,
+    **WEBHOOK_METHODS,
     "setmycommands": set_my_commands,
     "getmycommands": get_my_commands,
     "deletemycommands": delete_my_commands,

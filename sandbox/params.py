@@ -24,6 +24,7 @@ _INT_FIELDS = frozenset(
         "timeout",
         "user_id",
         "cache_time",
+        "max_connections",
     }
 )
 _BOOL_FIELDS = frozenset(
@@ -37,6 +38,7 @@ _BOOL_FIELDS = frozenset(
         "disable_content_type_detection",
         "has_spoiler",
         "show_caption_above_media",
+        "allow_paid_broadcast",
     }
 )
 _JSON_FIELDS = frozenset(

@@ -87,6 +87,8 @@ class BotApiServer(TelegramEmulator):
     async def stop(self) -> None:
         """Release pending long polls and SSE streams immediately, then close."""
         self.state.closing = True
+        if self.state.webhook is not None:
+            await self.state.webhook.close()
         self.state.updates_pulse.fire()
         self.state.feed_pulse.fire()
         if self._runner is not None:

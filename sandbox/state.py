@@ -32,6 +32,10 @@ class Pulse:
         self._event.set()
         self._event = asyncio.Event()
 
+    def armed(self) -> asyncio.Event:
+        """The event the next fire() sets: take it before looking, wait on it after."""
+        return self._event
+
     async def wait(self, timeout: float | None = None) -> None:
         """Wait for the next fire (or the timeout); never raises on timeout."""
         event = self._event
@@ -63,6 +67,7 @@ class SandboxState:
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
         self.allowed_updates: list[str] | None = None
+        self.webhook: Any = None  # a webhook.Webhook while one is set (getUpdates is refused)
         self.poll_generation = 0
         self.updates_pulse = Pulse()
         self.feed: list[dict[str, Any]] = []
@@ -274,6 +279,10 @@ class SandboxState:
 
         self._updates = [u for u in self._updates if wanted(u)]
         return copy.deepcopy(self._updates[:limit])
+
+    def remove_update(self, update_id: int) -> None:
+        """Forget one update (a webhook delivered it)."""
+        self._updates = [u for u in self._updates if u["update_id"] != update_id]
 
     def pending_update_count(self) -> int:
         """Number of queued updates."""

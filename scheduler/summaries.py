@@ -10,9 +10,12 @@ restart) is not a crash: no new claims are made, the sends in flight finish and 
 marked, and the next process carries on with the rest.
 
 Pace: evenly spaced at settings.summary_messages_per_second (Telegram allows 30/s per
-bot), one message per second per chat (Telegram's limit for a chat, which PTB's
-AIORateLimiter does not apply), at most summary_push_concurrency sends in flight, so that
-replies to people never queue behind thousands of summaries in the rate limiter.
+bot), or with SUMMARY_PAID_BROADCAST at summary_paid_messages_per_second (up to 1,000/s,
+each send flagged allow_paid_broadcast, which PTB's AIORateLimiter paces on a budget of its
+own, apart from the 30/s of everything else); one message per second per chat (Telegram's
+limit for a chat, which PTB's AIORateLimiter does not apply), at most
+summary_push_concurrency sends in flight, so that replies to people never queue behind
+thousands of summaries in the rate limiter.
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
+from bot import metrics
 from bot.data import BotData
 from bot.i18n import Renderer, locale_for
+from bot.reports.settlement import SettlementDay, compute_summaries
+from bot.reports.settlement import now as clock_now
 from bot.settings import Locale, Settings
-from bot.settlement import SettlementDay, compute_summaries
-from bot.settlement import now as clock_now
 from storage.merchants import DueSummary, SummaryDeliveryRepository
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,7 @@ class SendDaily(Protocol):
         summary: SettlementDay,
         *,
         late: bool = False,
+        allow_paid_broadcast: bool = False,
     ) -> object: ...
 
 
@@ -106,7 +111,9 @@ class SummaryPusher:
     def __init__(self, settings: Settings, send_daily: SendDaily) -> None:
         self.send_daily = send_daily
         self.concurrency = settings.summary_push_concurrency
-        self.pacer = Pacer(settings.summary_messages_per_second)
+        self.paid = settings.summary_paid_broadcast
+        rate = settings.summary_paid_messages_per_second if self.paid else None
+        self.pacer = Pacer(rate or settings.summary_messages_per_second)
         self._running = asyncio.Lock()
         self._chat_free: dict[int, float] = {}  # loop time when a chat may get the next one
 
@@ -190,12 +197,14 @@ class SummaryPusher:
             if not item.reachable:
                 await deliveries.mark_failed(merchant_no, day)
                 report.blocked += 1
+                metrics.summary_pushed("blocked", paid=self.paid)
                 return
-        outcome = await _send(self.send_daily, bot, data, item)
+        outcome = await _send(self.send_daily, bot, data, item, paid=self.paid)
         self._chat_free[item.chat_id] = loop.time() + CHAT_GAP
         async with data.storage.transaction() as repos:
             await _record(repos.summary_deliveries, merchant_no, day, outcome)
         setattr(report, outcome, getattr(report, outcome) + 1)
+        metrics.summary_pushed(outcome, paid=self.paid)
 
 
 async def _prepare(data: BotData, chunk: Sequence[DueSummary]) -> list[Outgoing]:
@@ -235,12 +244,15 @@ async def _prepare(data: BotData, chunk: Sequence[DueSummary]) -> list[Outgoing]
     return out
 
 
-async def _send(send_daily: SendDaily, bot: Bot, data: BotData, item: Outgoing) -> Outcome:
+async def _send(
+    send_daily: SendDaily, bot: Bot, data: BotData, item: Outgoing, *, paid: bool
+) -> Outcome:
     """Send one summary; what happened, as far as Telegram lets us know."""
     merchant_no = item.due.merchant.merchant_no
+    flag = {"allow_paid_broadcast": True} if paid else {}
     try:
         await send_daily(
-            bot, data.renderer, item.chat_id, item.locale, item.summary, late=item.due.late
+            bot, data.renderer, item.chat_id, item.locale, item.summary, late=item.due.late, **flag
         )
     except Forbidden:
         return "blocked"  # DeliveryPolicy has marked the user unreachable

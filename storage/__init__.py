@@ -13,19 +13,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.keys import Keys
-from storage.applications import ApplicationRepository, UpdateLog
+from storage.application_checks import ApplicationChecksRepository
+from storage.applications import ApplicationRepository
 from storage.audit import AuditRepository
 from storage.db import Database, Tx
+from storage.erasure import ErasureRepository
 from storage.faq import FaqQuestionRepository
 from storage.fulfilment import FulfilmentRepository
 from storage.inbox import InboxRepository
 from storage.merchants import MerchantRepository, SummaryDeliveryRepository
 from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
-from storage.reviews import ReviewRepository
+from storage.readings import ReadingRepository
+from storage.reviews import ReviewAlbumRepository, ReviewRepository
 from storage.staff import StaffRepository
+from storage.ticket_drafts import TicketDraftRepository
 from storage.tickets import TicketRepository
 from storage.transactions import TransactionRepository
+from storage.updates import UpdateLog
 from storage.users import UserRepository
 
 if TYPE_CHECKING:
@@ -38,19 +43,24 @@ class Repositories:
     def __init__(self, tx: Tx, keys: Keys) -> None:
         self.tx = tx
         self.users = UserRepository(tx)
-        self.applications = ApplicationRepository(tx, keys.cipher)
+        self.checks = ApplicationChecksRepository(tx, keys.cipher, keys.lookup_keys)
+        self.applications = ApplicationRepository(tx, keys.cipher, self.checks.lookup_hash)
+        self.readings = ReadingRepository(tx)
         self.updates = UpdateLog(tx)
         self.inbox = InboxRepository(tx, keys.cipher)
         self.staff = StaffRepository(tx)
         self.outbox = OutboxRepository(tx, keys.cipher)
         self.reviews = ReviewRepository(tx)
+        self.albums = ReviewAlbumRepository(tx)
         self.fulfilment = FulfilmentRepository(tx, keys.cipher, keys.lookup_keys)
         self.merchants = MerchantRepository(tx)
         self.transactions = TransactionRepository(tx)
         self.summary_deliveries = SummaryDeliveryRepository(tx)
         self.faq = FaqQuestionRepository(tx)
         self.tickets = TicketRepository(tx)
+        self.ticket_drafts = TicketDraftRepository(tx)
         self.privacy = PrivacyRepository(tx, keys.cipher)
+        self.erasure = ErasureRepository(tx)
         self.audit = AuditRepository(tx)
 
 

@@ -1,16 +1,17 @@
-"""ApplicationRepository: drafts, answers, documents, numbers and the audit trail."""
+"""ApplicationRepository (over 300 lines: one aggregate, its encrypted answers read in one place):
+drafts, answers, documents, numbers, approval and the audit trail."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from bot.application.form import QUESTIONS
-from bot.application.lifecycle import check
+from bot.application.lifecycle import State, check
 from bot.crypto import FieldCipher
 from bot.masking import mask_text
 from storage.db import Tx, utcnow
@@ -61,9 +62,15 @@ class ApplicationEvent(BaseModel):
 class ApplicationRepository:
     """Plain-SQL access to applications; the caller owns the transaction."""
 
-    def __init__(self, tx: Tx, cipher: FieldCipher) -> None:
+    def __init__(
+        self,
+        tx: Tx,
+        cipher: FieldCipher,
+        lookup_hash: Callable[[str, Any], str | None] = lambda field, value: None,
+    ) -> None:
         self.tx = tx
         self.cipher = cipher
+        self.lookup_hash = lookup_hash  # the blind index of identifying answers
 
     async def _load(self, row: Any) -> ApplicationRecord:
         answers: dict[str, Any] = {}
@@ -85,10 +92,16 @@ class ApplicationRepository:
         }
         for slot, doc in docs.items():
             answers[slot] = doc.sha256
-        flags = await self.tx.fetchall(
-            "SELECT field, reason, fixed FROM application_flags WHERE application_id = ?"
-            " AND round = (SELECT MAX(round) FROM application_flags WHERE application_id = ?)",
-            (row["id"], row["id"]),
+        # A draft was never rejected (nothing leads back to draft): no flags to look for, and
+        # one query fewer on every form answer.
+        flags = (
+            []
+            if row["state"] == "draft"
+            else await self.tx.fetchall(
+                "SELECT field, reason, fixed FROM application_flags WHERE application_id = ?"
+                " AND round = (SELECT MAX(round) FROM application_flags WHERE application_id = ?)",
+                (row["id"], row["id"]),
+            )
         )
         order = {key: i for i, key in enumerate(FIELD_ORDER)}
         flags = sorted(flags, key=lambda f: order.get(f["field"], len(order)))
@@ -201,16 +214,27 @@ class ApplicationRepository:
             )
         return changed == 1
 
+    async def approve(self, record: ApplicationRecord, actor: int) -> bool:
+        """Approve, taking a submitted application on the way (`actor` becomes its reviewer):
+        each step audited, `record` updated; False if another reviewer moved it first."""
+        if record.state == State.SUBMITTED:
+            if not await self.transition(
+                record.id, State.SUBMITTED, State.UNDER_REVIEW, actor=actor
+            ):
+                return False
+            await self.set_reviewer(record.id, actor)
+            record.state, record.reviewer_id = State.UNDER_REVIEW, actor
+        if record.state != State.UNDER_REVIEW or not await self.transition(
+            record.id, State.UNDER_REVIEW, State.APPROVED, actor=actor
+        ):
+            return False
+        record.state = State.APPROVED
+        return True
+
     async def set_reviewer(self, application_id: int, reviewer_id: int | None) -> None:
         """Who reviews the application."""
         await self.tx.execute(
             "UPDATE applications SET reviewer_id = ? WHERE id = ?", (reviewer_id, application_id)
-        )
-
-    async def set_merchant_no(self, application_id: int, merchant_no: str) -> None:
-        """The merchant number given on approval."""
-        await self.tx.execute(
-            "UPDATE applications SET merchant_no = ? WHERE id = ?", (merchant_no, application_id)
         )
 
     async def events(self, application_id: int) -> list[ApplicationEvent]:
@@ -280,11 +304,11 @@ class ApplicationRepository:
             raw = self.cipher.encrypt_str(raw, context=f"answer:{field}")
         now = utcnow().isoformat()
         await self.tx.execute(
-            "INSERT INTO application_answers (application_id, field, value, encrypted, updated_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, field) DO UPDATE SET"
-            " value = excluded.value, encrypted = excluded.encrypted,"
-            " updated_at = excluded.updated_at",
-            (application_id, field, raw, int(sensitive), now),
+            "INSERT INTO application_answers (application_id, field, value, encrypted, updated_at,"
+            " lookup_hash) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (application_id, field) DO UPDATE"
+            " SET value = excluded.value, encrypted = excluded.encrypted,"
+            " updated_at = excluded.updated_at, lookup_hash = excluded.lookup_hash",
+            (application_id, field, raw, int(sensitive), now, self.lookup_hash(field, value)),
         )
         await self._touch(application_id)
 
@@ -424,26 +448,3 @@ class ApplicationRepository:
             "UPDATE applications SET updated_at = ? WHERE id = ?",
             (utcnow().isoformat(), application_id),
         )
-
-
-class UpdateLog:
-    """Which Telegram updates were already handled (for exactly-once side effects)."""
-
-    def __init__(self, tx: Tx) -> None:
-        self.tx = tx
-
-    async def claim(self, update_id: int) -> bool:
-        """Record the update; False if it had been handled before."""
-        changed = await self.tx.execute(
-            "INSERT INTO processed_updates (update_id, handled_at) VALUES (?, ?)"
-            " ON CONFLICT DO NOTHING",
-            (update_id, utcnow().isoformat()),
-        )
-        return changed == 1
-
-    async def seen(self, update_id: int) -> bool:
-        """True if the update was handled (claimed) before."""
-        row = await self.tx.fetchone(
-            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-        )
-        return row is not None

@@ -23,11 +23,19 @@ class IssuedCode(BaseModel):
 
 
 class Shipment(BaseModel):
-    """How the POS machine travels."""
+    """How the POS machine travels, and which device it is."""
 
     carrier: str
     tracking_no: str
     shipped_at: datetime
+    terminal_serial: str | None = None  # None for shipments recorded before serials were
+
+
+class ActivationSession(BaseModel):
+    """/activate between its two steps: the serial typed (None until then)."""
+
+    serial: str | None
+    started_at: datetime
 
 
 class FulfilmentRepository:
@@ -90,13 +98,31 @@ class FulfilmentRepository:
         )
 
     async def record_signature(
-        self, application_id: int, merchant_id: int, version: str, locale: str, sha256: str
+        self,
+        application_id: int,
+        merchant_id: int,
+        version: str,
+        locale: str,
+        sha256: str,
+        rates: dict[str, int | None],
     ) -> None:
-        """The merchant accepted exactly this text."""
+        """The merchant accepted exactly this text, at these rates (fee_* columns)."""
+        names = sorted(rates)
+        if any(not n.startswith("fee_") or not n.isidentifier() for n in names):
+            raise ValueError(f"not fee columns: {names}")
+        columns = "".join(f", {n}" for n in names)
         await self.tx.execute(
             "INSERT INTO agreement_signatures (application_id, merchant_id, version, locale,"
-            " text_sha256, signed_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (application_id, merchant_id, version, locale, sha256, utcnow().isoformat()),
+            f" text_sha256, signed_at{columns}) VALUES (?, ?, ?, ?, ?, ?{', ?' * len(names)})",
+            (
+                application_id,
+                merchant_id,
+                version,
+                locale,
+                sha256,
+                utcnow().isoformat(),
+                *(rates[n] for n in names),
+            ),
         )
 
     async def signature(self, application_id: int) -> dict | None:
@@ -107,13 +133,52 @@ class FulfilmentRepository:
         return dict(row) if row else None
 
     async def record_shipment(
-        self, application_id: int, carrier: str, tracking_no: str, shipped_by: int
+        self, application_id: int, carrier: str, tracking_no: str, shipped_by: int, serial: str
     ) -> None:
-        """The POS machine left the warehouse."""
+        """The POS machine with this serial left the warehouse for the application."""
         await self.tx.execute(
-            "INSERT INTO shipments (application_id, carrier, tracking_no, shipped_by, shipped_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (application_id, carrier, tracking_no, shipped_by, utcnow().isoformat()),
+            "INSERT INTO shipments (application_id, carrier, tracking_no, shipped_by, shipped_at,"
+            " terminal_serial) VALUES (?, ?, ?, ?, ?, ?)",
+            (application_id, carrier, tracking_no, shipped_by, utcnow().isoformat(), serial),
+        )
+
+    async def serial_in_use(self, serial: str) -> bool:
+        """True if a device with this serial was shipped or activated already."""
+        row = await self.tx.fetchone(
+            "SELECT 1 FROM shipments WHERE terminal_serial = ?"
+            " UNION ALL SELECT 1 FROM terminals WHERE serial = ?",
+            (serial, serial),
+        )
+        return row is not None
+
+    async def start_activation(self, merchant_id: int) -> None:
+        """/activate began: it waits for the serial (a new start forgets an old one)."""
+        await self.tx.execute(
+            "INSERT INTO activation_sessions (merchant_id, serial, started_at) VALUES (?, NULL, ?)"
+            " ON CONFLICT (merchant_id) DO UPDATE SET serial = NULL,"
+            " started_at = excluded.started_at",
+            (merchant_id, utcnow().isoformat()),
+        )
+
+    async def set_activation_serial(self, merchant_id: int, serial: str) -> None:
+        """Step 1 done: the serial is kept until the code comes."""
+        await self.tx.execute(
+            "UPDATE activation_sessions SET serial = ? WHERE merchant_id = ?",
+            (serial, merchant_id),
+        )
+
+    async def activation_session(self, merchant_id: int) -> ActivationSession | None:
+        """The merchant's /activate in progress, if any."""
+        row = await self.tx.fetchone(
+            "SELECT serial, started_at FROM activation_sessions WHERE merchant_id = ?",
+            (merchant_id,),
+        )
+        return ActivationSession.model_validate(dict(row)) if row else None
+
+    async def end_activation(self, merchant_id: int) -> None:
+        """/activate finished, was cancelled or expired."""
+        await self.tx.execute(
+            "DELETE FROM activation_sessions WHERE merchant_id = ?", (merchant_id,)
         )
 
     async def shipment(self, application_id: int) -> Shipment | None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
 
+from storage.applications import ApplicationRecord
 from storage.db import Tx, among, utcnow
 
 # 商户号: 15 digits, sequential (prefix 8223301 + 8-digit serial).
@@ -139,6 +140,23 @@ class MerchantRepository:
             "UPDATE merchants SET summaries_enabled = ? WHERE merchant_no = ?",
             (int(enabled), merchant_no),
         )
+
+    async def open_for(self, record: ApplicationRecord, timezone: str) -> str:
+        """The shop an approved application opens: its number (kept from an earlier approval,
+        else the next one), written on the application, and the merchant if it is new."""
+        merchant_no = record.merchant_no or await self.next_merchant_no()
+        await self.tx.execute(
+            "UPDATE applications SET merchant_no = ? WHERE id = ?", (merchant_no, record.id)
+        )
+        if await self.get(merchant_no) is None:
+            await self.create(
+                merchant_no,
+                record.answers.get("merchant_name", ""),
+                record.merchant_id,
+                timezone,
+                application_id=record.id,
+            )
+        return merchant_no
 
     async def next_merchant_no(self) -> str:
         """The number after the highest one issued: 15 digits, sequential."""

@@ -50,6 +50,15 @@ class ReviewRepository:
         )
         return self._model(row) if row else None
 
+    async def awaiting_reason(self, reviewer_id: int) -> list[PendingRejection]:
+        """The reviewer's rejections in progress whose prompt waits for a reason."""
+        rows = await self.tx.fetchall(
+            "SELECT * FROM pending_rejections WHERE reviewer_id = ? AND prompt_message IS NOT NULL"
+            " ORDER BY started_at",
+            (reviewer_id,),
+        )
+        return [self._model(r) for r in rows]
+
     async def save(self, pending: PendingRejection) -> None:
         """Store the fields, reasons and prompt."""
         await self.tx.execute(
@@ -80,3 +89,42 @@ class ReviewRepository:
             reasons=json.loads(row["reasons"]),
             prompt_message=row["prompt_message"],
         )
+
+
+class ReviewAlbum(BaseModel):
+    """The documents posted to the review chat for one submission round."""
+
+    round: int
+    documents: dict[str, str]  # slot -> sha256 of the document as submitted that round
+    message_id: int | None  # the album's first message; None when nothing new was posted
+
+
+class ReviewAlbumRepository:
+    """Which documents reached the review chat, per submission round."""
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    async def record(
+        self, application_id: int, round_: int, documents: dict[str, str], message_id: int | None
+    ) -> None:
+        """The documents of this round are in the review chat (message_id: what was posted)."""
+        await self.tx.execute(
+            "INSERT INTO review_albums (application_id, round, documents, message_id, posted_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, round) DO NOTHING",
+            (application_id, round_, json.dumps(documents), message_id, utcnow().isoformat()),
+        )
+
+    async def of(self, application_id: int) -> list[ReviewAlbum]:
+        """Every round's album, oldest first."""
+        rows = await self.tx.fetchall(
+            "SELECT round, documents, message_id FROM review_albums WHERE application_id = ?"
+            " ORDER BY round",
+            (application_id,),
+        )
+        return [
+            ReviewAlbum(
+                round=r["round"], documents=json.loads(r["documents"]), message_id=r["message_id"]
+            )
+            for r in rows
+        ]

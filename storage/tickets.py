@@ -1,13 +1,13 @@
-"""TicketRepository: tickets, what was said on them, their audit trail, their staff messages."""
+"""TicketRepository (over 300 lines: one aggregate; each support use case's SQL is one method):
+tickets, what was said on them, their audit trail, their staff messages."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from bot.masking import mask_text
 from bot.support.rules import ACTIVE, Status, ticket_number
@@ -38,7 +38,12 @@ _SETTABLE = frozenset(
         "relayed_at",
     }
 )
-_MAX_BODY = 2000
+MAX_BODY = 2000
+# The tickets a merchant's message may go to: active ones, and ones resolved recently.
+ROUTABLE = (
+    "SELECT * FROM tickets WHERE merchant_id = ? AND (status IN (?, ?, ?)"
+    " OR (status = 'resolved' AND resolved_at > ?)) ORDER BY id DESC"
+)
 
 
 class Ticket(BaseModel):
@@ -112,16 +117,6 @@ class DraftPart(BaseModel):
     message_id: int
 
 
-class TicketDraft(BaseModel):
-    """A ticket being described."""
-
-    merchant_id: int
-    faq_question_id: int | None
-    parts: list[DraftPart] = Field(default_factory=list)
-    started_at: datetime
-    updated_at: datetime
-
-
 class TicketRepository:
     """Plain-SQL access to tickets; the caller owns the transaction."""
 
@@ -165,11 +160,7 @@ class TicketRepository:
 
     async def routable(self, merchant_id: int, resolved_after: datetime) -> list[Ticket]:
         """Tickets a merchant's message goes to: active ones, and ones resolved recently."""
-        rows = await self.tx.fetchall(
-            "SELECT * FROM tickets WHERE merchant_id = ? AND (status IN (?, ?, ?)"
-            " OR (status = 'resolved' AND resolved_at > ?)) ORDER BY id DESC",
-            (merchant_id, *ACTIVE, resolved_after.isoformat()),
-        )
+        rows = await self.tx.fetchall(ROUTABLE, (merchant_id, *ACTIVE, resolved_after.isoformat()))
         return [Ticket.model_validate(dict(r)) for r in rows]
 
     async def listing(self, which: Listing, staff_id: int, limit: int = 30) -> list[Ticket]:
@@ -256,6 +247,48 @@ class TicketRepository:
             (*values.values(), utcnow().isoformat(), ticket_id),
         )
 
+    async def follow_up(
+        self, ticket: Ticket, part: DraftPart, *, back_to: Status | None, action: str
+    ) -> None:
+        """The merchant's message on a ticket: the ticket back to `back_to` first if it
+        waited on them (audited as `action`, its SLA clock restarted), the message recorded,
+        a bounce forgotten (they unblocked us) and the first follow-up noted."""
+        now = utcnow()
+        if back_to is not None:
+            await self.transition(
+                ticket,
+                back_to,
+                actor=ticket.merchant_id,
+                action=action,
+                allowed_from=(ticket.status,),
+                waiting_since=now,
+                sla_round=ticket.sla_round + 1,
+                resolved_at=None,
+                comment_wanted=0,
+            )
+        notes: dict[str, object] = {}
+        if ticket.undeliverable_at is not None:
+            notes["undeliverable_at"] = None
+        if ticket.relay_noted_at is None:
+            notes["relay_noted_at"] = now
+        if notes:
+            await self.note_fields(ticket.id, **notes)
+        await self.add_message(
+            ticket.id,
+            author_id=ticket.merchant_id,
+            direction="merchant",
+            kind=part.kind,
+            body=part.body,
+            chat_id=part.chat_id,
+            message_id=part.message_id,
+            file_name=part.file_name,
+        )
+
+    async def comment_on_rating(self, ticket: Ticket, comment: str) -> None:
+        """The merchant's comment on their rating (masked), audited; no more is asked."""
+        await self.note_fields(ticket.id, rating_comment=comment, comment_wanted=0)
+        await self.add_event(ticket.id, ticket.merchant_id, "comment", ticket.status, ticket.status)
+
     # --- audit trail -----------------------------------------------------------------------
 
     async def add_event(
@@ -314,7 +347,7 @@ class TicketRepository:
                 author_id,
                 direction,
                 kind,
-                mask_text(body[:_MAX_BODY]),
+                mask_text(body[:MAX_BODY]),
                 mask_text(file_name) if file_name else None,
                 chat_id,
                 message_id,
@@ -376,6 +409,14 @@ class TicketRepository:
         )
         return int(row["ticket_id"]) if row else None
 
+    async def staff_message_kind(self, chat_id: int, message_id: int) -> str | None:
+        """What a ticket's staff-chat message is ('card', 'ack', 'escalate_prompt', ...)."""
+        row = await self.tx.fetchone(
+            "SELECT kind FROM ticket_staff_messages WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        return str(row["kind"]) if row else None
+
     async def staff_messages(self, ticket_id: int, kind: str) -> list[tuple[int, int]]:
         """(chat_id, message_id) of a ticket's staff-chat messages of one kind, oldest first."""
         rows = await self.tx.fetchall(
@@ -384,42 +425,3 @@ class TicketRepository:
             (ticket_id, kind),
         )
         return [(r["chat_id"], r["message_id"]) for r in rows]
-
-    # --- drafts ----------------------------------------------------------------------------
-
-    async def draft(self, merchant_id: int) -> TicketDraft | None:
-        """The ticket the merchant is describing, or None."""
-        row = await self.tx.fetchone(
-            "SELECT * FROM ticket_drafts WHERE merchant_id = ?", (merchant_id,)
-        )
-        if row is None:
-            return None
-        return TicketDraft.model_validate({**dict(row), "parts": json.loads(row["parts"])})
-
-    async def start_draft(self, merchant_id: int, faq_question_id: int | None) -> None:
-        """Start describing a new ticket (an unfinished one is replaced)."""
-        now = utcnow().isoformat()
-        await self.tx.execute(
-            "INSERT INTO ticket_drafts (merchant_id, faq_question_id, parts,"
-            " started_at, updated_at) VALUES (?, ?, '[]', ?, ?) ON CONFLICT (merchant_id)"
-            " DO UPDATE SET faq_question_id = excluded.faq_question_id, parts = '[]',"
-            " started_at = excluded.started_at, updated_at = excluded.updated_at",
-            (merchant_id, faq_question_id, now, now),
-        )
-
-    async def add_draft_part(self, merchant_id: int, part: DraftPart) -> None:
-        """Append a message to the description (its text masked)."""
-        draft = await self.draft(merchant_id)
-        if draft is None:
-            return
-        part.body = mask_text(part.body[:_MAX_BODY])
-        part.file_name = mask_text(part.file_name) if part.file_name else None
-        parts = [p.model_dump() for p in [*draft.parts, part]]
-        await self.tx.execute(
-            "UPDATE ticket_drafts SET parts = ?, updated_at = ? WHERE merchant_id = ?",
-            (json.dumps(parts, ensure_ascii=False), utcnow().isoformat(), merchant_id),
-        )
-
-    async def drop_draft(self, merchant_id: int) -> None:
-        """Forget the description (created or cancelled)."""
-        await self.tx.execute("DELETE FROM ticket_drafts WHERE merchant_id = ?", (merchant_id,))

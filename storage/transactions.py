@@ -92,6 +92,7 @@ class AggregateRow(NamedTuple):
     count: int
     amount: int
     fee: int
+    via: str = ""  # detailed days: 'card' or 'scan' (Alipay, WeChat Pay, UnionPay QR)
 
 
 _COMPARED = ("merchant_no", "terminal_sn", "type", "amount", "fee", "channel", "occurred_at")
@@ -187,16 +188,18 @@ class TransactionRepository:
             f" hold (timezone, since, until) AS (VALUES {hold_values})"
             " SELECT t.merchant_no, w.day,"
             "  CASE WHEN w.detail = 1 THEN t.terminal_sn ELSE '' END AS terminal,"
-            "  t.type, COUNT(*), SUM(t.amount), SUM(t.fee)"
+            "  t.type, COUNT(*), SUM(t.amount), SUM(t.fee),"
+            "  CASE WHEN w.detail = 0 THEN '' WHEN t.channel = 'card' THEN 'card'"
+            "   ELSE 'scan' END AS via"
             # CROSS JOIN fixes the loop order (SQLite never reorders it): per merchant and
             # window one range seek on the (merchant_no, occurred_at) key. Left to itself
             # the planner scans the whole table once per window.
             " FROM merchants m CROSS JOIN win w CROSS JOIN transactions t"
             " WHERE w.timezone = m.timezone AND t.merchant_no = m.merchant_no"
             f"  AND t.occurred_at >= w.start AND t.occurred_at < w.finish{only}"
-            " GROUP BY t.merchant_no, w.day, terminal, t.type"
+            " GROUP BY t.merchant_no, w.day, terminal, t.type, via"
             " UNION ALL"
-            " SELECT p.merchant_no, NULL, '', 'preauth', COUNT(*), SUM(p.amount), 0"
+            " SELECT p.merchant_no, NULL, '', 'preauth', COUNT(*), SUM(p.amount), 0, ''"
             " FROM merchants m JOIN hold h ON h.timezone = m.timezone"
             " JOIN transactions p ON p.merchant_no = m.merchant_no AND p.type = 'preauth'"
             "  AND p.occurred_at >= h.since AND p.occurred_at < h.until"

@@ -20,31 +20,8 @@ from tests.postgres import (
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Settings must come from the test, not from the developer's shell or a stray .env.
-    for name in (
-        "BOT_TOKEN",
-        "TELEGRAM_BASE_URL",
-        "DATABASE_PATH",
-        "DATABASE_URL",
-        "DATA_DIR",
-        "TIMEZONE",
-        "ADMIN_IDS",
-        "REVIEW_CHAT_ID",
-        "SUPPORT_CHAT_ID",
-        "DEFAULT_LOCALE",
-        "ESCALATION_CHAT_ID",
-        "SUPPORT_SLA_NORMAL_MINUTES",
-        "SUPPORT_SLA_URGENT_MINUTES",
-        "SUPPORT_REOPEN_DAYS",
-        "SUPPORT_SHOW_STAFF_NAMES",
-        "SUPPORT_BATCH_SECONDS",
-        "RATE_LIMIT_MESSAGES",
-        "RATE_LIMIT_SECONDS",
-        "RATE_LIMIT_BURST",
-        "WEBHOOK_URL",
-        "WEBHOOK_SECRET",
-        "WEBHOOK_LISTEN_HOST",
-        "WEBHOOK_LISTEN_PORT",
-    ):
+    # Every setting (and any added later), by its environment name.
+    for name in sorted({field.upper() for field in Settings.model_fields} | {"BOT_TOKEN"}):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -67,6 +44,8 @@ def make_settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest):
             "database_url": url,
             "data_dir": tmp_path / "data",
             "poll_timeout_seconds": 1.0,
+            # OCR prefill reorders the form and starts a worker: only its own tests turn it on.
+            "ocr_enabled": False,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -153,20 +153,71 @@ async def drop_database(server_url: str, url: str) -> None:
         await conn.close()
 
 
-def read_rows(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
-    """Rows of a read-only query on the test's database, whichever backend it is on (for
-    tests that check what was stored while the bot runs)."""
+def read_rows(settings: Settings, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows of a query (with ? placeholders) on the test's database, whichever backend it is
+    on, committed at once: for tests that check or change what was stored while the bot runs."""
     where = settings.database
     if isinstance(where, Path):
         with sqlite3.connect(where) as db:
-            return db.execute(sql).fetchall()
+            return db.execute(sql, params).fetchall()
+
+    from storage.postgres import numbered
 
     async def fetch() -> list[tuple[Any, ...]]:
         conn = await asyncpg.connect(where)
         try:
-            return [tuple(r) for r in await conn.fetch(sql)]
+            return [tuple(r) for r in await conn.fetch(numbered(sql), *params)]
         finally:
             await conn.close()
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, fetch()).result()
+
+
+async def every_row(url: str) -> list[tuple[str, list[str], list[tuple[Any, ...]]]]:
+    """Every table of the database's public schema: (table, column names, rows)."""
+    conn = await asyncpg.connect(url)
+    try:
+        tables = [
+            r[0]
+            for r in await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+            )
+        ]
+        dumped = []
+        for table in tables:
+            statement = await conn.prepare(f'SELECT * FROM "{table}"')
+            columns = [a.name for a in statement.get_attributes()]
+            dumped.append((table, columns, [tuple(r) for r in await statement.fetch()]))
+        return dumped
+    finally:
+        await conn.close()
+
+
+async def relation_files(url: str) -> list[Path]:
+    """The files on disk of this database's tables and indexes (dead row versions included),
+    after a CHECKPOINT wrote every changed page there; [] when the server's data directory is
+    not this machine's to read (TEST_DATABASE_URL, or no superuser)."""
+    conn = await asyncpg.connect(url)
+    try:
+        try:
+            await conn.execute("CHECKPOINT")
+            data = Path(await conn.fetchval("SHOW data_directory"))
+        except asyncpg.PostgresError:
+            return []
+        oid = await conn.fetchval("SELECT oid FROM pg_database WHERE datname = current_database()")
+    finally:
+        await conn.close()
+    folder = data / "base" / str(oid)
+    if not os.access(folder, os.R_OK):
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file())
+
+
+def point_cli_at(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    """The environment a `merchant-bot` command run in the test reads: the test's database
+    (DATABASE_PATH, and DATABASE_URL on PostgreSQL) and DATA_DIR."""
+    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    if isinstance(settings.database, str):
+        monkeypatch.setenv("DATABASE_URL", settings.database)

@@ -56,7 +56,8 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     | {"handlers", "scheduler", "faq", "telegram", "bot.context", "bot.data", "bot.notify"}
     | {"bot.support.service", "bot.support.staff", "bot.support.sla"}
     | {"bot.support.relay", "bot.support.texts"}
-    | {"bot.review", "bot.fulfilment", "bot.application.service", "bot.privacy"},
+    | {"bot.review", "bot.fulfilment", "bot.application.service", "bot.privacy"}
+    | {"bot.reports"},
     "faq": TOP | {"handlers", "scheduler"},
     # Capability services: rules, use cases and the message kinds they queue; no Telegram,
     # not even the typed handler context (they take bot.data.BotData).
@@ -65,6 +66,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "bot.support": SERVICE_FORBIDDEN,
     "bot.review": SERVICE_FORBIDDEN,
     "bot.fulfilment": SERVICE_FORBIDDEN,
+    "bot.reports": SERVICE_FORBIDDEN,
 }
 FORBIDDEN_REACH = EVERYWHERE
 # The whole tree: no two modules import each other, even lazily or for type checking only.
@@ -239,7 +241,14 @@ def test_nothing_imports_the_composition_root() -> None:
     )
 
 
-SERVICES = ("bot.support", "bot.review", "bot.fulfilment")
+SERVICES = (
+    "bot.support",
+    "bot.review",
+    "bot.fulfilment",
+    "bot.reports",
+    "bot.application",
+    "bot.privacy",
+)
 
 
 def test_the_services_load_without_telegram() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -16,13 +15,14 @@ from storage import Storage
 from storage.applications import DocumentRecord
 from storage.db import utcnow
 from tests.e2e.files import png
+from tests.postgres import on_both_backends, point_cli_at, read_rows
 
 
 async def _application(settings: Settings, user: int, state: str, age_days: int, seed: int):
     keys = keys_for(settings)
     store = DocumentStore(settings.data_dir / "documents", keys.cipher)
     blob = store.put(png(seed), "image/png")
-    storage = Storage(settings.database_path, keys)
+    storage = Storage(settings.database, keys)
     await storage.open()
     async with storage.transaction() as repos:
         await repos.users.upsert_seen(user, first_name="m", username=None, language_code="zh")
@@ -46,6 +46,7 @@ async def _application(settings: Settings, user: int, state: str, age_days: int,
     return store.path_for(blob.sha256)
 
 
+@on_both_backends
 def test_purge_deletes_only_old_cancelled_and_rejected_documents(
     make_settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -56,16 +57,14 @@ def test_purge_deletes_only_old_cancelled_and_rejected_documents(
     old_approved = asyncio.run(_application(settings, 4, "approved", 200, 4))
     assert all(p.exists() for p in (old_cancelled, old_rejected, recent_cancelled, old_approved))
 
-    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
-    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    point_cli_at(monkeypatch, settings)
     assert main(["purge"]) == 0
     out = capsys.readouterr().out
     assert "2 cancelled or rejected application(s) older than 90 days" in out
     assert not old_cancelled.exists() and not old_rejected.exists()
     assert recent_cancelled.exists() and old_approved.exists()
-    with sqlite3.connect(settings.database_path) as db:
-        left = {r[0] for r in db.execute("SELECT file_id FROM application_documents")}
-        notes = [r[0] for r in db.execute("SELECT note FROM application_events")]
+    left = {r[0] for r in read_rows(settings, "SELECT file_id FROM application_documents")}
+    notes = [r[0] for r in read_rows(settings, "SELECT note FROM application_events")]
     assert left == {"f3", "f4"}
     assert sum("documents purged" in (n or "") for n in notes) == 2
 
@@ -74,7 +73,7 @@ def test_purge_deletes_only_old_cancelled_and_rejected_documents(
 
 
 async def _ticket(settings: Settings, user: int, closed_days_ago: int | None) -> int:
-    storage = Storage(settings.database_path, keys_for(settings))
+    storage = Storage(settings.database, keys_for(settings))
     await storage.open()
     async with storage.transaction() as repos:
         await repos.users.upsert_seen(user, first_name="m", username=None, language_code="zh")
@@ -100,6 +99,7 @@ async def _ticket(settings: Settings, user: int, closed_days_ago: int | None) ->
     return ticket.id
 
 
+@on_both_backends
 def test_purge_blanks_tickets_closed_longer_than_the_retention(
     make_settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -107,15 +107,13 @@ def test_purge_blanks_tickets_closed_longer_than_the_retention(
     old = asyncio.run(_ticket(settings, 1, 200))
     recent = asyncio.run(_ticket(settings, 2, 10))
     still_open = asyncio.run(_ticket(settings, 3, None))
-    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
-    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    point_cli_at(monkeypatch, settings)
     monkeypatch.setenv("RETENTION_TICKETS_DAYS", "180")
     assert main(["purge"]) == 0
     assert "blanked the messages of 1 ticket(s) closed more than 180 days ago" in (
         capsys.readouterr().out
     )
-    with sqlite3.connect(settings.database_path) as db:
-        bodies = dict(db.execute("SELECT ticket_id, body FROM ticket_messages"))
-        subjects = dict(db.execute("SELECT id, subject FROM tickets"))
+    bodies = dict(read_rows(settings, "SELECT ticket_id, body FROM ticket_messages"))
+    subjects = dict(read_rows(settings, "SELECT id, subject FROM tickets"))
     assert bodies[old] == "" and subjects[old] == ""
     assert bodies[recent] and bodies[still_open] and subjects[recent] == "刷卡失败"

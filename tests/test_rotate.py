@@ -16,6 +16,7 @@ from bot.keys import KEY_FILE, keys_for, keys_from_master, read_key_file
 from bot.settings import Settings
 from storage import Storage
 from tests.e2e.files import png
+from tests.postgres import on_both_backends, point_cli_at
 
 ID = "11010519491231002X"
 
@@ -23,7 +24,7 @@ ID = "11010519491231002X"
 async def _fill(settings: Settings) -> tuple[str, str]:
     keys = keys_for(settings)
     blob = DocumentStore(settings.data_dir / "documents", keys.cipher).put(png(1), "image/png")
-    storage = Storage(settings.database_path, keys)
+    storage = Storage(settings.database, keys)
     await storage.open()
     code = generate_code()
     async with storage.transaction() as repos:
@@ -42,7 +43,7 @@ async def _fill(settings: Settings) -> tuple[str, str]:
 
 async def _pending(settings: Settings, keys) -> tuple[list, list]:
     """The undelivered messages' texts and the unhandled updates."""
-    storage = Storage(settings.database_path, keys)
+    storage = Storage(settings.database, keys)
     await storage.open()
     try:
         async with storage.transaction() as repos:
@@ -60,7 +61,7 @@ class _Rollback(Exception):
 
 
 async def _read(settings: Settings, keys, code: str) -> tuple[str, str | None]:
-    storage = Storage(settings.database_path, keys)
+    storage = Storage(settings.database, keys)
     await storage.open()
     async with storage.transaction() as repos:
         record = await repos.applications.draft_of(1)
@@ -70,14 +71,14 @@ async def _read(settings: Settings, keys, code: str) -> tuple[str, str | None]:
     return record.answers["legal_rep_id"], found.code if found else None
 
 
+@on_both_backends
 def test_rotate_with_the_key_file(
     make_settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = make_settings()
     code, sha = asyncio.run(_fill(settings))
     old = read_key_file(settings.data_dir / KEY_FILE)
-    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
-    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    point_cli_at(monkeypatch, settings)
 
     assert main(["rotate-key"]) == 0
     out = capsys.readouterr().out
@@ -107,14 +108,14 @@ def _key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
+@on_both_backends
 def test_rotate_with_encryption_key_setting(
     make_settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old, new = _key(), _key()
     settings = make_settings(encryption_key=old)
     code, _ = asyncio.run(_fill(settings))
-    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
-    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    point_cli_at(monkeypatch, settings)
     monkeypatch.setenv("ENCRYPTION_KEY", old)
     assert main(["rotate-key"]) == 2  # one key: says how to add the new one first
     assert "ENCRYPTION_KEY=<new>,<old>" in capsys.readouterr().out
@@ -125,3 +126,39 @@ def test_rotate_with_encryption_key_setting(
     assert asyncio.run(_read(only_new, keys_for(only_new), code)) == ("11010519491231002X", code)
     messages, updates = asyncio.run(_pending(only_new, keys_for(only_new)))
     assert messages == [f"身份证 {ID}"] and [u for u, _ in updates] == [7]
+
+
+async def _duplicates_of_id(settings: Settings) -> list[str]:
+    """Applications holding ID, as the review card's duplicate check finds them."""
+    storage = Storage(settings.database_path, keys_for(settings))
+    await storage.open()
+    try:
+        async with storage.transaction() as repos:
+            found = await repos.checks.duplicates(0, {"legal_rep_id": ID})
+    finally:
+        await storage.close()
+    return [d.field for d in found]
+
+
+def test_the_duplicate_check_still_finds_identifiers_after_a_rotation(
+    make_settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = _key(), _key()
+    settings = make_settings(encryption_key=old)
+    asyncio.run(_fill(settings))
+
+    async def submitted() -> None:
+        storage = Storage(settings.database_path, keys_for(settings))
+        await storage.open()
+        async with storage.transaction() as repos:
+            await repos.tx.execute("UPDATE applications SET state = 'submitted'")
+        await storage.close()
+
+    asyncio.run(submitted())
+    assert asyncio.run(_duplicates_of_id(settings)) == ["legal_rep_id"]
+    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("ENCRYPTION_KEY", f"{new},{old}")
+    assert main(["rotate-key"]) == 0
+    # With the old key gone, the index under the new key still finds it.
+    assert asyncio.run(_duplicates_of_id(make_settings(encryption_key=new))) == ["legal_rep_id"]

@@ -86,3 +86,26 @@ def test_bad_admin_ids_name_the_variable(tmp_path: Path) -> None:
 def test_no_token_means_sandbox(make_settings) -> None:
     assert make_settings().sandbox
     assert not make_settings(bot_token="123456:abc").sandbox
+
+
+def test_fee_rates_are_read_as_percentages_and_kept_as_basis_points() -> None:
+    import pytest
+
+    from bot.settings import ConfigError, load_settings
+
+    settings = load_settings(fee_debit_rate="0.55%", fee_credit_rate="0.6%", fee_scan_rate="0.38%")
+    assert (settings.fee_debit_rate, settings.fee_credit_rate, settings.fee_scan_rate) == (
+        55,
+        60,
+        38,
+    )
+    for bad, says in [
+        (
+            {"fee_debit_rate": "0.555%", "fee_credit_rate": "1%", "fee_scan_rate": "1%"},
+            "two decimals",
+        ),
+        ({"fee_debit_rate": "55"}, "a percentage such as 0.55%"),
+        ({"fee_debit_rate": "0.5%"}, "set together"),
+    ]:
+        with pytest.raises(ConfigError, match=says):
+            load_settings(**bad)

@@ -54,6 +54,18 @@ QUESTIONS: tuple[Question, ...] = (
     Question("products", Kind.TEXT),
 )
 BY_KEY: dict[str, Question] = {q.key: q for q in QUESTIONS}
+# With OCR prefill the photos come first, so the fields printed on them can be proposed
+# instead of asked: the licence before the fields it shows, the ID card before the
+# legal representative's name and number. The rest keeps its place.
+_FIRST = ("licence", "subject_type", "merchant_name", "credit_code", "id_front", "id_back")
+# Fields OCR prefill may propose (bot/ocr/fields.py reads them).
+READABLE = frozenset(
+    {"subject_type", "merchant_name", "credit_code", "legal_rep_name", "legal_rep_id", "address"}
+)
+DOCUMENTS_FIRST: tuple[Question, ...] = (
+    *(BY_KEY[k] for k in _FIRST),
+    *(q for q in QUESTIONS if q.key not in _FIRST),
+)
 DOCUMENT_SLOTS: tuple[str, ...] = tuple(q.key for q in QUESTIONS if q.kind is Kind.DOCUMENT)
 SENSITIVE: frozenset[str] = frozenset(q.key for q in QUESTIONS if q.sensitive)
 SKIPPED = "__skipped__"
@@ -77,6 +89,8 @@ class Draft:
     # A rejected application being fixed: the flagged fields not answered again yet.
     to_fix: list[str] = field(default_factory=list)
     fixing: bool = False
+    # OCR prefill is on: the document photos are asked before the fields they show.
+    documents_first: bool = False
 
     def has(self, key: str) -> bool:
         """True if the field is answered (a skip counts as an answer)."""
@@ -96,15 +110,20 @@ def next_field(draft: Draft) -> Question | None:
     for key in draft.to_fix:
         if key in BY_KEY:
             return BY_KEY[key]
-    for question in QUESTIONS:
+    for question in order(draft):
         if not draft.has(question.key):
             return question
     return None
 
 
-def step_number(question: Question) -> int:
+def order(draft: Draft | None) -> tuple[Question, ...]:
+    """The questions in the order this draft asks them."""
+    return DOCUMENTS_FIRST if draft is not None and draft.documents_first else QUESTIONS
+
+
+def step_number(question: Question, draft: Draft | None = None) -> int:
     """1-based position of the question, for "step 3 of 17"."""
-    return QUESTIONS.index(question) + 1
+    return order(draft).index(question) + 1
 
 
 def allowed_choices(draft: Draft, key: str) -> tuple[str, ...]:

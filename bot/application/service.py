@@ -94,6 +94,15 @@ async def save_answer(
     False if another delivery of the same update stored it already."""
     if not await repos.updates.claim(update_id):
         return False
+    await store_answer(repos, draft, key, value)
+    return True
+
+
+async def store_answer(
+    repos: Repositories, draft: form.Draft, key: str, value: object, *, read_from: str = ""
+) -> None:
+    """Store one answer and settle edits (the caller claimed the update); ``read_from`` names
+    the photo the merchant confirmed it from (OCR prefill), empty when it was typed."""
     q = form.BY_KEY[key]
     apps = repos.applications
     if isinstance(value, DocumentRecord):
@@ -102,6 +111,10 @@ async def save_answer(
     else:
         await apps.save_answer(draft.application_id, key, value, sensitive=q.sensitive)
         draft.answers[key] = value
+        if read_from:
+            await repos.readings.set(draft.application_id, key, read_from)
+        elif key in form.READABLE:
+            await repos.readings.forget(draft.application_id, key)
     stale = form.invalidated(draft)
     if stale:
         await apps.forget(draft.application_id, stale)
@@ -114,7 +127,6 @@ async def save_answer(
         # A rejected application stays in fixing mode until it is resubmitted.
         await apps.set_editing(draft.application_id, form.FIXING if draft.fixing else None)
         draft.editing = None
-    return True
 
 
 async def edit(repos: Repositories, draft: form.Draft, key: str) -> None:
@@ -140,6 +152,10 @@ async def submit(
         number = record.number or ""
     else:
         number = await apps.submit(draft.application_id, actor=actor, day=day)
+    submitted = await apps.get(draft.application_id)
+    assert submitted is not None
+    # What was submitted, as keyed digests: the card says what changed since the last time.
+    await repos.checks.record_submission(submitted.id, submitted.answers)
     if data.settings.review_chat_id is not None:
         await repos.outbox.put(
             data.settings.review_chat_id,

@@ -3,7 +3,7 @@
 - codes.py      application codes (申请码): generation, normalisation, check symbol (pure)
 - voucher.py    the printable QR voucher PNG of a code (pure)
 - kinds.py      the outbox message kinds fulfilment queues
-- agreement.py  the service agreement: its text, its hash, queueing it and signing it
+- agreement.py  the service agreement: its text, its hash and signing it
 - handover.py   after approval: a code, its voucher and the agreement, queued in order
 - service.py    shipping, revoking and activating a terminal, as transactions:
                 repositories in, results and queued messages out

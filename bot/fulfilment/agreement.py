@@ -1,7 +1,9 @@
 """The service agreement: the exact text shown, its hash, and the merchant's signature.
 
 The "I agree and sign" button names the text it was shown under (by hash), so signing records
-exactly what the merchant saw, in whichever language it was shown.
+exactly what the merchant saw, in whichever language it was shown. Signing takes two taps:
+the first asks to confirm the rates (or says support confirms them), the second signs, and
+the signature keeps the rates with the text's hash.
 """
 
 from __future__ import annotations
@@ -10,27 +12,41 @@ import hashlib
 
 from jinja2 import TemplateNotFound
 
-from bot import notify
+from bot import fees, notify
 from bot.application.lifecycle import State
 from bot.data import BotData
 from bot.settings import LOCALES, Locale
 from storage import Repositories
 from storage.applications import ApplicationRecord
 
-AGREEMENT_VERSION = "v1"
+AGREEMENT_VERSION = "v2"  # v1 (no rates) stays for texts signed under it
 # Callback data carries this many hex digits of the agreement text's sha256, so the press
 # can be matched to the exact text that was shown (in whichever language it was shown).
 HASH_PREFIX = 12
 
 
-def agreement_text(data: BotData, locale: Locale, record: ApplicationRecord, version: str) -> str:
-    """The service agreement exactly as shown to the merchant (HTML)."""
+def agreement_text(
+    data: BotData,
+    locale: Locale,
+    record: ApplicationRecord,
+    version: str,
+    schedule: fees.FeeSchedule | None = None,
+) -> str:
+    """The service agreement exactly as shown to the merchant (HTML), with these rates."""
     return data.renderer.render(
         locale,
         f"agreement/{version}",
         merchant_name=record.answers.get("merchant_name", ""),
         merchant_no=record.merchant_no or "",
         number=record.number or "",
+        fees=fees.fee_texts(schedule, locale),
+    )
+
+
+def signed_text(data: BotData, record: ApplicationRecord, signed: dict) -> str:
+    """The text as it was signed: its version, language and the rates kept with it."""
+    return agreement_text(
+        data, signed["locale"], record, signed["version"], fees.from_columns(signed)
     )
 
 
@@ -44,20 +60,65 @@ def agreement_to_sign(
 ) -> tuple[str, notify.Buttons]:
     """The current agreement's text and its "I agree and sign" button, whose data names the
     exact text shown (by hash), so signing records what the merchant saw."""
-    text = agreement_text(data, locale, record, AGREEMENT_VERSION)
+    schedule = fees.fee_schedule(data.settings)
+    text = agreement_text(data, locale, record, AGREEMENT_VERSION, schedule)
     digest = text_hash(text)[:HASH_PREFIX]
     return text, [[("btn_sign", f"ag:{record.id}:{AGREEMENT_VERSION}:{digest}")]]
 
 
-async def queue_agreement(repos: Repositories, data: BotData, record: ApplicationRecord) -> None:
-    """The agreement with its "I agree and sign" button."""
-    locale = await notify.locale_of_user(repos, data, record.merchant_id)
-    text, buttons = agreement_to_sign(data, locale, record)
-    await repos.outbox.put(
-        record.merchant_id,
-        notify.TEXT,
-        {"text": text, "buttons": notify.button_rows(data, locale, buttons)},
+async def _matching(
+    repos: Repositories, data: BotData, application_id: int, user_id: int, version: str, digest: str
+) -> tuple[str, ApplicationRecord | None, Locale, str]:
+    """Check a press against the text we would show now: (outcome, record, locale, full hash).
+
+    Only the current version can be signed: a button under an older text is stale, since
+    that text did not state the rates.
+    """
+    record = await repos.applications.get(application_id)
+    if record is None or record.merchant_id != user_id:
+        return "stale", None, "zh-CN", ""
+    if record.state != State.APPROVED:
+        outcome = "already" if await repos.fulfilment.signature(record.id) else "stale"
+        return outcome, record, "zh-CN", ""
+    if version != AGREEMENT_VERSION or len(digest) != HASH_PREFIX:
+        return "stale", record, "zh-CN", ""
+    schedule = fees.fee_schedule(data.settings)
+    for locale in LOCALES:
+        try:
+            full = text_hash(agreement_text(data, locale, record, version, schedule))
+        except TemplateNotFound:  # an unknown version in forged callback data
+            return "stale", record, "zh-CN", ""
+        if full.startswith(digest):
+            return "ok", record, locale, full
+    return "stale", record, "zh-CN", ""  # the text shown is not the one we would show now
+
+
+async def check_sign(
+    repos: Repositories, data: BotData, application_id: int, user_id: int, version: str, digest: str
+) -> str:
+    """The first tap on "I agree and sign": 'ok' (ask to confirm), 'already' or 'stale'."""
+    outcome, *_ = await _matching(repos, data, application_id, user_id, version, digest)
+    return outcome
+
+
+def confirmation_text(data: BotData, locale: Locale, final: str = "") -> str:
+    """The rates stated before the second tap; `final` ('signed', 'later') ends it."""
+    schedule = fees.fee_schedule(data.settings)
+    return data.renderer.render(
+        locale, "fulfilment/sign_confirm", fees=fees.fee_texts(schedule, locale), final=final
     )
+
+
+def confirmation(
+    data: BotData, locale: Locale, application_id: int, version: str, digest: str
+) -> tuple[str, notify.Buttons]:
+    """The second step: the rates stated once more, with Confirm and Not now."""
+    text = confirmation_text(data, locale)
+
+    return text, [
+        [("btn_sign_confirm", f"agc:{application_id}:{version}:{digest}")],
+        [("btn_sign_later", f"agx:{application_id}")],
+    ]
 
 
 async def sign(
@@ -68,26 +129,25 @@ async def sign(
     version: str,
     digest: str,
 ) -> str:
-    """The merchant pressed "I agree and sign": 'ok', 'already' or 'stale'."""
-    record = await repos.applications.get(application_id)
-    if record is None or record.merchant_id != user_id:
-        return "stale"
-    if record.state != State.APPROVED:
-        return "already" if await repos.fulfilment.signature(record.id) else "stale"
-    for locale in LOCALES:
-        try:
-            full = text_hash(agreement_text(data, locale, record, version))
-        except TemplateNotFound:  # an unknown version in forged callback data
-            return "stale"
-        if full.startswith(digest) and len(digest) == HASH_PREFIX:
-            break
-    else:
-        return "stale"  # the text shown is not the one we would show now
+    """The merchant confirmed the rates and signs: 'ok', 'already' or 'stale'."""
+    outcome, record, locale, full = await _matching(
+        repos, data, application_id, user_id, version, digest
+    )
+    if outcome != "ok" or record is None:
+        return outcome
     if not await repos.applications.transition(
         record.id, State.APPROVED, State.AGREEMENT_SIGNED, actor=user_id, note=version
     ):
         return "already"
-    await repos.fulfilment.record_signature(record.id, user_id, version, locale, full)
+    schedule = fees.fee_schedule(data.settings)
+    await repos.fulfilment.record_signature(
+        record.id,
+        user_id,
+        version,
+        locale,
+        full,
+        schedule.columns() if schedule else dict.fromkeys(fees.COLUMNS),
+    )
     await notify.to_user(repos, data, user_id, "fulfilment/signed", number=record.number)
     await notify.to_staff_chat(
         repos,

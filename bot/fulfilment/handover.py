@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from bot import notify
 from bot.data import BotData
-from bot.fulfilment.agreement import queue_agreement
+from bot.fulfilment.agreement import agreement_to_sign
 from bot.fulfilment.codes import generate_code, normalize_code
 from bot.fulfilment.kinds import VOUCHER
+from bot.settings import Locale
 from storage import Repositories
 from storage.applications import ApplicationRecord
 
@@ -29,12 +30,19 @@ async def queue_voucher(repos: Repositories, data: BotData, record: ApplicationR
     )
 
 
-async def hand_over(repos: Repositories, data: BotData, record: ApplicationRecord) -> None:
-    """After approval: a code, its voucher and the agreement to sign, queued in that order.
+async def hand_over(
+    repos: Repositories, data: BotData, record: ApplicationRecord, locale: Locale
+) -> None:
+    """After approval: a code, its voucher and the agreement to sign (in the merchant's
+    `locale`), queued in that order.
 
     The code itself travels only in the voucher, rendered at send time from the encrypted
     store, so it never sits in plain text in the outbox.
     """
-    await issue_code(repos, record)
-    await queue_voucher(repos, data, record)
-    await queue_agreement(repos, data, record)
+    code = generate_code()
+    await repos.fulfilment.issue_code(record.id, normalize_code(code), code)
+    voucher = {"application_id": record.id, "locale": locale}
+    await repos.outbox.put(record.merchant_id, VOUCHER, voucher)
+    text, buttons = agreement_to_sign(data, locale, record)
+    agreement = {"text": text, "buttons": notify.button_rows(data, locale, buttons)}
+    await repos.outbox.put(record.merchant_id, notify.TEXT, agreement)

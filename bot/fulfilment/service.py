@@ -41,14 +41,17 @@ async def ship(
     actor: int,
     carrier: str,
     tracking_no: str,
+    serial: str,
     *,
     chat_id: int | None = None,
 ) -> tuple[str, str | None]:
-    """Mark application `number` shipped and tell the merchant the carrier and tracking number.
+    """Mark application `number` shipped with the device `serial` (normalised) bound to it,
+    and tell the merchant the carrier and tracking number.
 
     Returns (outcome, the application's state when asked): outcome is 'ok', 'unknown' (no such
-    application), 'state' (not signed yet, or shipped already) or 'own' (the sender applied
-    for it themselves: refused, logged and audited).
+    application), 'state' (not signed yet, or shipped already), 'serial_taken' (that device
+    was shipped or activated already) or 'own' (the sender applied for it themselves:
+    refused, logged and audited).
     """
     record = await repos.applications.by_number(number)
     if record is None:
@@ -59,11 +62,13 @@ async def ship(
         return "own", state
     if record.state != State.AGREEMENT_SIGNED:
         return "state", state
+    if await repos.fulfilment.serial_in_use(serial):
+        return "serial_taken", state
     if not await repos.applications.transition(
-        record.id, State.AGREEMENT_SIGNED, State.SHIPPED, actor=actor, note=carrier
+        record.id, State.AGREEMENT_SIGNED, State.SHIPPED, actor=actor, note=f"{carrier} {serial}"
     ):
         return "state", state
-    await repos.fulfilment.record_shipment(record.id, carrier, tracking_no, actor)
+    await repos.fulfilment.record_shipment(record.id, carrier, tracking_no, actor, serial)
     await notify.to_user(
         repos,
         data,
@@ -72,6 +77,7 @@ async def ship(
         number=record.number,
         carrier=carrier,
         tracking_no=tracking_no,
+        serial=serial,
     )
     return "ok", state
 
@@ -128,6 +134,22 @@ def normalize_serial(raw: str) -> str | None:
     """'sn 8800-1234 5678' -> 'SN880012345678'; None unless it looks like a serial."""
     compact = re.sub(r"[\s\-_./·]", "", raw).upper()
     return compact if _SERIAL.match(compact) else None
+
+
+def serial_mismatch(shipped: str | None, typed: str) -> Activation | None:
+    """The typed serial is not the device shipped to the merchant: say which one it should
+    be (by its last four characters); None when it matches or nothing was recorded."""
+    if shipped is None or shipped == typed:
+        return None
+    return Activation("serial_mismatch", {"serial": typed, "ending": shipped[-4:]})
+
+
+async def check_serial(repos: Repositories, user_id: int, serial: str) -> Activation | None:
+    """Step 1 of /activate: the serial against the device shipped for the merchant's latest
+    application; None when it may go on to the code."""
+    record = await repos.applications.latest_of(user_id)
+    shipment = await repos.fulfilment.shipment(record.id) if record else None
+    return serial_mismatch(shipment.terminal_serial if shipment else None, serial)
 
 
 def lock_state(
@@ -220,6 +242,10 @@ async def activate(
     if record.state != State.SHIPPED:
         outcome = "already_active" if record.state == State.ACTIVATED else "not_shipped"
         return Activation(outcome, {"number": record.number}, state=record.state)
+    shipment = await repos.fulfilment.shipment(record.id)
+    mismatch = serial_mismatch(shipment.terminal_serial if shipment else None, serial)
+    if mismatch is not None:
+        return mismatch
     if await repos.fulfilment.terminal_owner(serial) is not None:
         return Activation("serial_taken", {"serial": serial})
     await repos.applications.transition(
@@ -227,6 +253,7 @@ async def activate(
     )
     await repos.fulfilment.bind_terminal(serial, record.id)
     await repos.fulfilment.record_attempt(user_id, ok=True)
+    await repos.fulfilment.end_activation(user_id)
     await notify.to_user(
         repos,
         data,

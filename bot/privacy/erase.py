@@ -54,7 +54,7 @@ async def erase(repos: Repositories, user_id: int) -> Erasure | ErasureBlocked:
     blocked = await blocking_application(repos, user_id)
     if blocked is not None:
         return blocked
-    p = repos.privacy
+    p, e = repos.privacy, repos.erasure
     deleted = {"applications": 0, "answers": 0, "documents": 0, "codes": 0}
     blobs: list[str] = []
     contracts: list[int] = []
@@ -64,7 +64,7 @@ async def erase(repos: Repositories, user_id: int) -> Erasure | ErasureBlocked:
         deleted["documents"] += len(record.documents)
         if await p.rows("agreement_signatures", "application_id", app_id):
             contracts.append(app_id)
-            reduced = await p.reduce_to_contract(app_id, CONTRACT_FIELDS)
+            reduced = await e.reduce_to_contract(app_id, CONTRACT_FIELDS)
             deleted["answers"] += reduced["answers"]
             deleted["codes"] += reduced["codes"]
             blobs += reduced["blobs"]
@@ -72,13 +72,13 @@ async def erase(repos: Repositories, user_id: int) -> Erasure | ErasureBlocked:
             deleted["applications"] += 1
             deleted["answers"] += len(record.answers) - len(record.documents)
             deleted["codes"] += len(await p.codes(app_id))
-            blobs += await p.delete_application(app_id)
-    deleted["ticket_messages"] = await p.blank_tickets(user_id)
-    deleted["faq_questions"] = await p.blank_faq_questions(user_id)
-    deleted["merchant_records"] = await p.drop_unused_merchants(user_id, contracts)
-    deleted["notifications"] = await p.drop_delivered_messages(user_id)
-    await p.drop_activation_attempts(user_id)
-    await p.anonymise_user(user_id)
+            blobs += await e.delete_application(app_id)
+    deleted["ticket_messages"] = await e.blank_tickets(user_id)
+    deleted["faq_questions"] = await e.blank_faq_questions(user_id)
+    deleted["merchant_records"] = await e.drop_unused_merchants(user_id, contracts)
+    deleted["notifications"] = await e.drop_delivered_messages(user_id)
+    await e.drop_activation_attempts(user_id)
+    await e.anonymise_user(user_id)
     withdrawn = await p.withdraw_consents(user_id)
     kept = ["account"]
     if contracts:
@@ -91,6 +91,6 @@ async def erase(repos: Repositories, user_id: int) -> Erasure | ErasureBlocked:
         kept.append("tickets")
     if withdrawn or await p.consents(user_id):
         kept.append("consents")
-    orphans = sorted({sha for sha in blobs if not await p.blob_in_use(sha)})
+    orphans = sorted({sha for sha in blobs if not await e.blob_in_use(sha)})
     await p.add_event(user_id, "erase", {"deleted": deleted, "kept": kept})
     return Erasure(deleted=deleted, kept=kept, blobs=orphans)

@@ -5,7 +5,10 @@
                 reject and the rejection being put together, as transactions: repositories
                 in, results and queued messages out
 
-Approval hands the merchant over to fulfilment (bot/fulfilment/: code, voucher, agreement).
+Approve on the card is one call, `press_card`: storage/applications.py `approve` (taking
+it on the way), storage/merchants.py `open_for` (the merchant number and shop), then the
+approval message and fulfilment's `hand_over` (bot/fulfilment/: code, voucher, agreement)
+queued in the outbox.
 May import: bot.fulfilment, storage/, bot's low-level modules. Never handlers/, scheduler/,
 telegram or bot/app.py (tests/test_layers.py).
 """

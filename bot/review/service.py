@@ -70,9 +70,12 @@ async def press_card(
     if record is None:
         return CardPress.TOO_LATE
     if own_application(record, actor):
-        await refuse_own(repos, record, actor, action, chat_id)
+        await refuse_own(repos, record, actor, action.removesuffix("_ask"), chat_id)
         return CardPress.OWN
-    if action == "take":
+    if action == "approve_ask":
+        # Approve asks first: nothing changes until the confirmation is tapped.
+        done = record.state in (State.SUBMITTED, State.UNDER_REVIEW)
+    elif action == "take":
         done = await _take(repos, data, record, actor)
     elif action == "approve":
         done = await _approve(repos, data, record, actor)
@@ -108,38 +111,19 @@ async def _approve(
     """Approve: merchant number, application code, voucher and agreement, in one transaction.
 
     Approving straight from the card takes the application first. The conditional UPDATE in
-    `transition` is what lets only one of two simultaneous approvals through. The caller has
-    checked four eyes (`press_card`).
+    `applications.approve` is what lets only one of two simultaneous approvals through. The
+    caller has checked four eyes (`press_card`).
     """
-    if record.state == State.SUBMITTED and not await _to_review(repos, record, actor):
+    if not await repos.applications.approve(record, actor):
         return False
-    if record.state != State.UNDER_REVIEW:
-        return False
-    if not await repos.applications.transition(
-        record.id, State.UNDER_REVIEW, State.APPROVED, actor=actor
-    ):
-        return False
-    record.state = State.APPROVED
-    merchant_no = record.merchant_no or await repos.merchants.next_merchant_no()
-    await repos.applications.set_merchant_no(record.id, merchant_no)
+    merchant_no = await repos.merchants.open_for(record, data.settings.timezone)
     record.merchant_no = merchant_no
-    if await repos.merchants.get(merchant_no) is None:
-        await repos.merchants.create(
-            merchant_no,
-            record.answers.get("merchant_name", ""),
-            record.merchant_id,
-            data.settings.timezone,
-            application_id=record.id,
-        )
-    await notify.to_user(
-        repos,
-        data,
-        record.merchant_id,
-        "review/approved",
-        number=record.number,
-        merchant_no=merchant_no,
+    locale = await notify.locale_of_user(repos, data, record.merchant_id)
+    approved = notify.text_payload(
+        data, locale, "review/approved", number=record.number, merchant_no=merchant_no
     )
-    await hand_over(repos, data, record)
+    await repos.outbox.put(record.merchant_id, notify.TEXT, approved)
+    await hand_over(repos, data, record, locale)
     log.info("application %s approved by %s; merchant %s", record.number, actor, merchant_no)
     return True
 

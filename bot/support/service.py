@@ -10,12 +10,13 @@ the sender can tell staff when one bounces (see `undeliverable`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from bot import notify
 from bot.data import BotData
 from bot.masking import mask_text
+from bot.settings import Locale
 from bot.support.kinds import TICKET_CARD, TICKET_POST
 from bot.support.relay import copy_to_staff, queue_relay
 from bot.support.rules import (
@@ -29,7 +30,8 @@ from bot.support.rules import (
 from bot.support.texts import Buttons, button_rows, staff_locale
 from storage import Repositories
 from storage.db import utcnow
-from storage.tickets import DraftPart, Ticket, TicketDraft
+from storage.ticket_drafts import TicketDraft
+from storage.tickets import DraftPart, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +48,11 @@ async def to_merchant(
     template: str,
     *,
     buttons: Buttons | None = None,
+    locale: Locale | None = None,
     **values: object,
 ) -> None:
-    """Queue a message to the ticket's merchant, in their language."""
-    locale = await notify.locale_of_user(repos, data, ticket.merchant_id)
+    """Queue a message to the ticket's merchant, in their language (looked up if not given)."""
+    locale = locale or await notify.locale_of_user(repos, data, ticket.merchant_id)
     text = data.renderer.render(locale, template, number=ticket.number, **values)
     payload = {
         "text": text,
@@ -90,7 +93,7 @@ async def merchant_name(repos: Repositories, ticket: Ticket) -> str:
 
 async def create(repos: Repositories, data: BotData, merchant_id: int) -> Ticket | None:
     """Turn the merchant's description into ticket T-…; None if there is nothing to send."""
-    draft = await repos.tickets.draft(merchant_id)
+    draft = await repos.ticket_drafts.draft(merchant_id)
     if draft is None or not draft.parts:
         return None
     texts = [p.body for p in draft.parts if p.body]
@@ -112,7 +115,7 @@ async def create(repos: Repositories, data: BotData, merchant_id: int) -> Ticket
             message_id=part.message_id,
             file_name=part.file_name,
         )
-    await repos.tickets.drop_draft(merchant_id)
+    await repos.ticket_drafts.drop_draft(merchant_id)
     # The card shows the description: follow-ups are what comes after it.
     upto = await repos.tickets.last_message_id(ticket.id)
     await repos.tickets.note_fields(ticket.id, relayed_upto=upto)
@@ -133,96 +136,116 @@ async def routable(repos: Repositories, data: BotData, merchant_id: int) -> list
     return await repos.tickets.routable(merchant_id, utcnow() - reopen_window(data.settings))
 
 
-@dataclass
-class Incoming:
-    """Where a merchant's private message went: into the description being written (`draft`,
-    with the message added), or to none of it, leaving the tickets it may go to (`tickets`)."""
-
-    draft: TicketDraft | None
-    tickets: list[Ticket]
-
-
-async def incoming(
-    repos: Repositories, data: BotData, merchant_id: int, part: DraftPart | None
-) -> Incoming:
-    """A merchant's private message: added to the description they are writing (one left
-    alone for longer than DRAFT_TTL is dropped first), else the tickets it could go to."""
-    draft = await repos.tickets.draft(merchant_id)
-    if draft is not None and utcnow() - draft.updated_at > DRAFT_TTL:
-        await repos.tickets.drop_draft(merchant_id)
-        draft = None
-    if draft is None:
-        since = utcnow() - reopen_window(data.settings)
-        return Incoming(None, await repos.tickets.routable(merchant_id, since))
-    if part is not None:
-        await repos.tickets.add_draft_part(merchant_id, part)
-        draft = await repos.tickets.draft(merchant_id)
-    return Incoming(draft, [])
+# What became of a merchant's private message. not_support: none of support's business (the
+# FAQ may answer it); described / unsupported: added to the description being written (or
+# a sticker, voice note and such that cannot be); pick: several tickets could take it;
+# stale: not their ticket (any more). The rest went onto a ticket: added as a message;
+# answered: a pending ticket is back with staff; reopened: a resolved one is; comment: the
+# comment on a rating.
+Outcome = Literal[
+    "not_support", "described", "unsupported", "pick", "stale", "added", "answered", "reopened",
+    "comment",
+]  # fmt: skip
 
 
-# added: just a message; answered: a pending ticket is back with staff; reopened: a resolved
-# one is; comment: the comment on a rating.
-Relay = Literal["added", "answered", "reopened", "comment"]
+@dataclass(frozen=True)
+class Taken:
+    """What a merchant's message did, for the handler to show."""
+
+    outcome: Outcome
+    draft: TicketDraft | None = None  # described: the description so far
+    tickets: list[Ticket] = field(default_factory=list)  # pick: the tickets to choose from
+    ticket: Ticket | None = None  # the ticket it went onto
 
 
-async def from_merchant(
-    repos: Repositories, data: BotData, ticket: Ticket, part: DraftPart
-) -> Relay:
-    """A merchant's message on a ticket: reopen or wake it if needed, relay it to staff."""
+@dataclass(frozen=True)
+class Sender:
+    """The merchant writing, as the update names them (their language, their first name)."""
+
+    id: int
+    locale: Locale
+    name: str
+
+
+async def take_message(
+    repos: Repositories, data: BotData, sender: Sender, part: DraftPart | None, focus: int | None
+) -> Taken:
+    """A merchant's private message: added to the description they are writing, else onto the
+    ticket it is for (the only routable one, or `focus`, their last choice among several)."""
     now = utcnow()
+    draft, tickets = await repos.ticket_drafts.incoming(
+        sender.id,
+        part,
+        stale_before=now - DRAFT_TTL,
+        resolved_after=now - reopen_window(data.settings),
+    )
+    if draft is not None:
+        return Taken("described" if part else "unsupported", draft=draft)
+    if not tickets or part is None:
+        return Taken("not_support")
+    if (
+        part.kind == "text"
+        and all(t.status == Status.RESOLVED and not t.comment_wanted for t in tickets)
+        and data.faq.ask(part.body, sender.locale).entry is not None
+    ):
+        # A plain FAQ question after a resolved ticket is answered, not taken as a reopen.
+        return Taken("not_support")
+    chosen = tickets[0] if len(tickets) == 1 else next((t for t in tickets if t.id == focus), None)
+    if chosen is None:
+        return Taken("pick", tickets=tickets)
+    return await _onto_ticket(repos, data, sender, chosen, part)
+
+
+async def to_ticket(
+    repos: Repositories, data: BotData, sender: Sender, ticket_id: int, part: DraftPart
+) -> Taken:
+    """A merchant's message onto the ticket they picked for it (stale if not theirs)."""
+    ticket = await repos.tickets.get(ticket_id)
+    if ticket is None or ticket.merchant_id != sender.id:
+        return Taken("stale")
+    return await _onto_ticket(repos, data, sender, ticket, part)
+
+
+async def _onto_ticket(
+    repos: Repositories, data: BotData, sender: Sender, ticket: Ticket, part: DraftPart
+) -> Taken:
+    """Reopen or wake the ticket if needed and relay the message to staff."""
     if ticket.status == Status.RESOLVED and ticket.comment_wanted and part.kind == "text":
         comment = mask_text(part.body[:500])
-        await repos.tickets.note_fields(ticket.id, rating_comment=comment, comment_wanted=0)
-        await repos.tickets.add_event(
-            ticket.id, ticket.merchant_id, "comment", ticket.status, ticket.status
-        )
+        await repos.tickets.comment_on_rating(ticket, comment)
         await to_staff(
             repos,
             data,
             ticket,
             "support/rating",
-            name=await merchant_name(repos, ticket),
+            name=sender.name,
             rating=ticket.rating,
             comment=comment,
         )
-        return "comment"
-    outcome: Relay = "added"
-    back_to = Status.OPEN if ticket.assignee_id else Status.NEW
+        return Taken("comment", ticket=ticket)
+    outcome: Outcome = "added"
     if ticket.status in (Status.RESOLVED, Status.PENDING):
-        reopened = ticket.status == Status.RESOLVED
-        await repos.tickets.transition(
-            ticket,
-            back_to,
-            actor=ticket.merchant_id,
-            action="reopen" if reopened else "answer",
-            allowed_from=(ticket.status,),
-            waiting_since=now,
-            sla_round=ticket.sla_round + 1,
-            resolved_at=None,
-            comment_wanted=0,
-        )
-        outcome = "reopened" if reopened else "answered"
-    if ticket.undeliverable_at is not None:
-        await repos.tickets.note_fields(ticket.id, undeliverable_at=None)  # they unblocked us
-    await repos.tickets.add_message(
-        ticket.id,
-        author_id=ticket.merchant_id,
-        direction="merchant",
-        kind=part.kind,
-        body=part.body,
-        chat_id=part.chat_id,
-        message_id=part.message_id,
-        file_name=part.file_name,
+        outcome = "reopened" if ticket.status == Status.RESOLVED else "answered"
+    # The merchant hears back once per ticket that their messages reach staff, and on a reopen.
+    notice = "support/reopened" if outcome == "reopened" else None
+    if notice is None and ticket.relay_noted_at is None:
+        notice = "support/relayed"
+    await repos.tickets.follow_up(
+        ticket,
+        part,
+        back_to=None if outcome == "added" else _back_to(ticket),
+        action="reopen" if outcome == "reopened" else "answer",
     )
     # Combined with the merchant's other follow-ups into one staff message (support_batch).
     await queue_relay(repos, data, ticket, reopened=outcome == "reopened")
-    if outcome == "reopened":
-        await to_merchant(repos, data, ticket, "support/reopened")
-    elif ticket.relay_noted_at is None:
-        await to_merchant(repos, data, ticket, "support/relayed")
-    if ticket.relay_noted_at is None:
-        await repos.tickets.note_fields(ticket.id, relay_noted_at=now)
-    return outcome
+    if notice is not None:
+        await to_merchant(repos, data, ticket, notice, locale=sender.locale)
+    return Taken(outcome, ticket=ticket)
+
+
+def _back_to(ticket: Ticket) -> Status:
+    """Where a ticket waiting on the merchant goes when they write: to its assignee, if any."""
+    return Status.OPEN if ticket.assignee_id else Status.NEW
 
 
 async def close_by_merchant(repos: Repositories, data: BotData, ticket: Ticket) -> bool:

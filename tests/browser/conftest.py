@@ -91,7 +91,10 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     workdir.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in _SETTINGS_ENV}
     # Port 0: the server picks a free port and prints it in the banner, so no race.
-    env.update(SANDBOX_PORT="0", PYTHONUNBUFFERED="1", POLL_TIMEOUT_SECONDS="2")
+    # The walks answer the form without OCR prefill (which asks the photos first).
+    env.update(
+        SANDBOX_PORT="0", PYTHONUNBUFFERED="1", POLL_TIMEOUT_SECONDS="2", OCR_ENABLED="false"
+    )
     log = tmp_path / "sandbox.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

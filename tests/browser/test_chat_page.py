@@ -105,7 +105,11 @@ def test_staff_approve_from_the_review_card_and_the_merchant_gets_code_and_vouch
     expect(card.get_by_test_id("inline-button")).to_have_text(["🙋 领取", "✅ 通过", "❌ 退回"])
 
     mark = merchant.newest_id()
+    staff_mark = staff.newest_id()
     card.get_by_test_id("inline-button").filter(has_text="通过").click()
+    # Approve asks once more; the confirmation's button approves.
+    confirm = staff.reply("确认通过申请", after=staff_mark)
+    confirm.get_by_test_id("inline-button").filter(has_text="确认通过").click()
     merchant.reply("已通过审核", after=mark)
     voucher = merchant.reply("申请码", after=mark, photo=True)
     assert CODE.search(voucher.inner_text()), voucher.inner_text()

@@ -105,3 +105,21 @@ async def fill(user: ChatUser, answers: list[Answer], *, start: bool = True) -> 
         await give(user, answer)
         last = await user.reply()
     return last
+
+
+async def sign(user: ChatUser, agreement: dict) -> dict:
+    """Tap "I agree and sign", then confirm the rates on the second step; return that step."""
+    first = "我同意并签署" if "我同意并签署" in " ".join(user.buttons(agreement)) else "I agree"
+    await user.press(first, agreement)
+    confirm = await user.reply()
+    await user.press("确认签署" if first == "我同意并签署" else "Confirm and sign", confirm)
+    return confirm
+
+
+async def approve_on_card(reviewer: ChatUser, card: dict) -> dict:
+    """Tap Approve on an application's card, then Confirm on the question it asks; return
+    the confirmation message."""
+    await reviewer.press("通过", card)
+    confirm = await reviewer.expect("确认通过申请")
+    await reviewer.press("确认通过", confirm)
+    return confirm

@@ -13,6 +13,7 @@ from tests.e2e.application_steps import INDIVIDUAL_ZH, fill
 from tests.e2e.conftest import ADMIN_ID, SUPPORT_CHAT, BotRunner
 from tests.e2e.files import PAGES, jpeg, pdf_document, png
 from tests.e2e.harness import ChatUser
+from tests.postgres import on_both_backends
 
 GREETING = "我是 POS 商户助手"
 SLOW_DOWN = "太快"
@@ -29,6 +30,7 @@ async def everything_said(user: ChatUser, quiet: float = 1.5) -> list[str]:
         said.append(message.get("text") or message.get("caption") or "")
 
 
+@on_both_backends
 async def test_a_flooding_merchant_is_told_once_and_the_flood_is_not_read(
     run_bot: BotRunner, server: BotApiServer, bot_settings: Settings
 ) -> None:
@@ -88,6 +90,7 @@ def group_texts(server: BotApiServer) -> list[str]:
     return [m.get("text") or m.get("caption") or "" for m in server.messages(SUPPORT_CHAT)]
 
 
+@on_both_backends
 async def test_a_flood_of_follow_ups_is_combined_and_does_not_hold_up_another_ticket(
     server: BotApiServer, bot: object
 ) -> None:
@@ -111,6 +114,7 @@ async def test_a_flood_of_follow_ups_is_combined_and_does_not_hold_up_another_ti
     assert len(relayed()) <= 5  # in a few staff messages, not forty
 
 
+@on_both_backends
 async def test_batched_follow_ups_keep_photos_and_a_reply_reaches_the_merchant(
     server: BotApiServer, bot: object
 ) -> None:
@@ -149,6 +153,7 @@ async def answers(bot: Application, user_id: int) -> dict:
         return dict(record.answers) if record else {}
 
 
+@on_both_backends
 async def test_unreadable_or_hostile_licences_are_refused_and_nothing_entered_is_lost(
     merchant: ChatUser, bot: Application
 ) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from babel.dates import format_date
 from telegram.ext import Application
@@ -17,6 +15,7 @@ from faq.knowledge import load_knowledge_base
 from sandbox.server import BotApiServer
 from tests.e2e.application_steps import start_application
 from tests.e2e.harness import ChatUser
+from tests.postgres import on_both_backends, read_rows
 
 CATEGORIES_ZH = ["申请办理", "使用指南", "注意事项", "常见问题"]
 CATEGORIES_EN = ["Applying", "Using the POS", "Good practice", "Common questions"]
@@ -24,10 +23,9 @@ KB = load_knowledge_base()
 
 
 def votes(settings: Settings) -> list[tuple]:
-    with sqlite3.connect(settings.database_path) as db:
-        return db.execute(
-            "SELECT question, entry_id, vote FROM faq_questions WHERE vote IS NOT NULL"
-        ).fetchall()
+    return read_rows(
+        settings, "SELECT question, entry_id, vote FROM faq_questions WHERE vote IS NOT NULL"
+    )
 
 
 async def test_faq_browses_from_categories_to_an_answer_in_chinese(merchant: ChatUser) -> None:
@@ -158,6 +156,7 @@ async def test_contact_support_after_i_dont_know_explains_how_to_reach_a_person(
     assert "/support" in text and "a person will reply" in text
 
 
+@on_both_backends
 async def test_thumbs_down_is_recorded_with_the_question_and_offers_support(
     server: BotApiServer, merchant: ChatUser, bot_settings: Settings
 ) -> None:
@@ -176,6 +175,7 @@ async def test_thumbs_down_is_recorded_with_the_question_and_offers_support(
     assert votes(bot_settings) == [("机器怎么开机", "usage.power_on", -1)]
 
 
+@on_both_backends
 async def test_thumbs_up_is_recorded_and_thanked(
     server: BotApiServer, english_merchant: ChatUser, bot_settings: Settings
 ) -> None:
@@ -202,6 +202,7 @@ async def test_greeting_invites_a_question_instead_of_guessing(merchant: ChatUse
     assert "📝 申请POS机" in merchant.buttons(message)  # the main menu
 
 
+@on_both_backends
 async def test_text_during_the_application_is_a_form_answer_not_a_question(
     merchant: ChatUser,
 ) -> None:
@@ -245,6 +246,7 @@ async def test_english_pre_authorization_with_a_z_is_answered(english_merchant: 
     assert "Completion" in answer["text"] and "Release" in answer["text"]
 
 
+@on_both_backends
 async def test_a_merchant_asking_when_the_money_arrives_gets_their_next_payout_date(
     bot: Application, merchant: ChatUser, bot_settings: Settings
 ) -> None:

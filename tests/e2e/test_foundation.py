@@ -9,11 +9,13 @@ from bot.i18n import Renderer, build_environment
 from sandbox.server import BotApiServer
 from tests.e2e.conftest import BotRunner
 from tests.e2e.harness import ChatUser
+from tests.postgres import on_both_backends
 
 MENU_ZH = ["申请POS机", "申请进度", "我的申请码", "常见问题", "联系客服", "今日汇总", "设置"]
 MENU_EN = ["Apply", "My application", "application code", "FAQ", "support", "summary", "Settings"]
 
 
+@on_both_backends
 async def test_start_greets_chinese_merchant_with_menu_in_chinese(merchant: ChatUser) -> None:
     await merchant.send("/start")
     message = await merchant.reply()
@@ -61,6 +63,7 @@ async def test_command_menu_is_set_per_locale(server: BotApiServer, merchant: Ch
     assert en["apply"] == "Apply for a POS machine"
 
 
+@on_both_backends
 async def test_language_switch_persists_across_restart(
     server: BotApiServer, run_bot: BotRunner
 ) -> None:
@@ -105,6 +108,7 @@ async def test_broken_template_html_is_refused_by_server_and_user_gets_polite_er
     assert "Traceback" not in text
 
 
+@on_both_backends
 async def test_blocked_user_is_marked_unreachable(
     server: BotApiServer, bot, merchant: ChatUser
 ) -> None:

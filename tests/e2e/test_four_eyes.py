@@ -7,15 +7,16 @@ Staff act in the review group and apply in their private chat, as on Telegram.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 from telegram.ext import Application
 
 from bot.settings import Settings
 from sandbox.server import BotApiServer
+from tests.e2e.application_steps import sign
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import REVIEWER_ID, approve, card_of, reviewer, submit
+from tests.postgres import on_both_backends, read_rows
 
 __all__ = ["reviewer"]  # the fixture, imported for the tests below
 
@@ -33,8 +34,7 @@ async def answer_to(server: BotApiServer, query: dict, timeout: float = 8.0) -> 
 
 
 def stored(settings: Settings, sql: str) -> list[tuple]:
-    with sqlite3.connect(settings.database_path) as db:
-        return db.execute(sql).fetchall()
+    return read_rows(settings, sql)
 
 
 def audit(settings: Settings, action: str) -> list[tuple]:
@@ -45,6 +45,7 @@ def audit(settings: Settings, action: str) -> list[tuple]:
     )
 
 
+@on_both_backends
 async def test_a_reviewer_cannot_take_approve_reject_or_ship_their_own_application(
     server: BotApiServer, bot: Application, reviewer: ChatUser, bot_settings: Settings
 ) -> None:
@@ -68,10 +69,10 @@ async def test_a_reviewer_cannot_take_approve_reject_or_ship_their_own_applicati
     # Someone else approves; the applicant signs; shipping it is again not for them.
     admin = ChatUser(server, ADMIN_ID, "管理员").in_chat(REVIEW_CHAT)
     await approve(admin, applicant, number)
-    await applicant.press("我同意并签署", await applicant.expect("服务协议"))
+    await sign(applicant, await applicant.expect("服务协议"))
     await applicant.expect("协议已签署")
     await reviewer.expect("可以发货")
-    await reviewer.send(f"/ship {number} 顺丰 SF1")
+    await reviewer.send(f"/ship {number} SN88001234567 顺丰 SF1")
     assert "您本人提交的申请" in await reviewer.reply_text()
     assert stored(bot_settings, "SELECT state FROM applications") == [("agreement_signed",)]
     assert audit(bot_settings, "own_application_refused")[-1] == (
@@ -80,11 +81,12 @@ async def test_a_reviewer_cannot_take_approve_reject_or_ship_their_own_applicati
         app_id,
         "ship",
     )
-    await admin.send(f"/ship {number} 顺丰 SF1")
+    await admin.send(f"/ship {number} SN88001234567 顺丰 SF1")
     assert "已寄出" in await admin.reply_text()
     await applicant.expect("POS 机已寄出")
 
 
+@on_both_backends
 async def test_an_admin_who_applied_is_refused_too_in_their_own_language(
     server: BotApiServer, bot: Application, bot_settings: Settings
 ) -> None:
@@ -99,6 +101,7 @@ async def test_an_admin_who_applied_is_refused_too_in_their_own_language(
     assert len(audit(bot_settings, "own_application_refused")) == 1
 
 
+@on_both_backends
 async def test_only_the_reviewer_who_started_a_rejection_can_give_its_reasons(
     server: BotApiServer,
     bot: Application,
@@ -160,6 +163,7 @@ async def test_only_the_reviewer_who_started_a_rejection_can_give_its_reasons(
     assert "与营业执照不一致" in rejected["text"] and "乱写" not in rejected["text"]
 
 
+@on_both_backends
 async def test_every_document_shown_to_staff_is_in_the_audit_log(
     merchant: ChatUser, reviewer: ChatUser, bot_settings: Settings
 ) -> None:

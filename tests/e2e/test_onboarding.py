@@ -192,7 +192,7 @@ async def test_restart_in_the_middle_continues_where_the_merchant_was(
 @on_both_backends
 async def test_edit_from_review_reasks_only_that_field(merchant: ChatUser) -> None:
     await fill(merchant, INDIVIDUAL_ZH)
-    await merchant.press("✏️ 店铺地址")
+    await merchant.press("✏️ 14 地址")
     question = await merchant.reply_text()
     assert "店铺地址" in question and "回到确认页" in question
     await merchant.send("浙江省杭州市滨江区江南大道 500 号")
@@ -203,7 +203,7 @@ async def test_edit_from_review_reasks_only_that_field(merchant: ChatUser) -> No
 @on_both_backends
 async def test_switching_to_enterprise_reasks_the_settlement_account(merchant: ChatUser) -> None:
     await fill(merchant, INDIVIDUAL_ZH)
-    await merchant.press("✏️ 商户类型")
+    await merchant.press("✏️ 1 商户类型")
     await merchant.reply()
     await merchant.press("企业")
     question = await merchant.reply()
@@ -244,7 +244,7 @@ async def test_stale_button_is_refused_and_the_draft_untouched(
 ) -> None:
     await fill(merchant, INDIVIDUAL_ZH)
     review = merchant.server.messages(merchant.chat_id)[-1]
-    await merchant.press("✏️ 主营商品")
+    await merchant.press("✏️ 17 主营商品")
     await merchant.reply()
     # Submit on the old review page while an edit is under way: refused, the edit goes on.
     await merchant.press("确认提交", review)

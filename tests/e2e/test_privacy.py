@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sqlite3
 import zipfile
 from datetime import UTC, datetime, timedelta
 
@@ -22,11 +21,13 @@ from tests.e2e.application_steps import (
     fill,
     give,
     is_consent,
+    sign,
 )
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT
 from tests.e2e.files import png
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import CODE, REVIEWER_ID, approve, submit
+from tests.postgres import on_both_backends, read_rows
 
 ID_NUMBER = "11010519491231002X"
 
@@ -41,8 +42,7 @@ async def staff(server: BotApiServer, bot: Application) -> ChatUser:
 
 
 def query(settings: Settings, sql: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(settings.database_path) as db:
-        return db.execute(sql, params).fetchall()
+    return read_rows(settings, sql, *params)
 
 
 def stored_files(settings: Settings) -> set[str]:
@@ -58,6 +58,7 @@ async def open_export(user: ChatUser) -> tuple[dict, zipfile.ZipFile]:
     return json.loads(archive.read("data.json")), archive
 
 
+@on_both_backends
 async def test_notice_comes_before_the_first_question_and_declining_collects_nothing(
     merchant: ChatUser, bot_settings: Settings
 ) -> None:
@@ -89,6 +90,7 @@ async def test_notice_comes_before_the_first_question_and_declining_collects_not
     assert is_consent(merchant, await merchant.reply())
 
 
+@on_both_backends
 async def test_agreeing_records_version_and_time_and_is_asked_once(
     merchant: ChatUser, bot_settings: Settings
 ) -> None:
@@ -118,12 +120,12 @@ async def test_agreeing_records_version_and_time_and_is_asked_once(
     assert "第 1/17 步" in await merchant.reply_text()
 
 
+@on_both_backends
 async def test_draft_from_before_the_notice_asks_consent_before_the_next_question(
     merchant: ChatUser, bot_settings: Settings
 ) -> None:
     await fill(merchant, INDIVIDUAL_ZH[:4])
-    with sqlite3.connect(bot_settings.database_path) as db:
-        db.execute("DELETE FROM consents")  # as if the draft was made before this feature
+    read_rows(bot_settings, "DELETE FROM consents")  # as if the draft was made before this feature
     await give(merchant, INDIVIDUAL_ZH[4])
     notice = await merchant.reply()
     assert is_consent(merchant, notice)
@@ -143,6 +145,7 @@ async def test_draft_from_before_the_notice_asks_consent_before_the_next_questio
     assert "第 6/17 步" in await merchant.reply_text()
 
 
+@on_both_backends
 async def test_privacy_shows_what_is_held_masked(merchant: ChatUser) -> None:
     await fill(merchant, INDIVIDUAL_ZH)
     await merchant.press("确认提交")
@@ -159,6 +162,7 @@ async def test_privacy_shows_what_is_held_masked(merchant: ChatUser) -> None:
     assert merchant.buttons(message) == ["📦 导出我的数据", "🗑 删除我的数据"]
 
 
+@on_both_backends
 async def test_mydata_exports_own_data_and_documents_only(
     server: BotApiServer, merchant: ChatUser, english_merchant: ChatUser, bot_settings: Settings
 ) -> None:
@@ -187,6 +191,7 @@ async def test_mydata_exports_own_data_and_documents_only(
     assert "私聊" in reply["text"] and not reply.get("document")
 
 
+@on_both_backends
 async def test_erasure_refused_while_under_review(
     merchant: ChatUser, staff: ChatUser, bot_settings: Settings
 ) -> None:
@@ -197,15 +202,16 @@ async def test_erasure_refused_while_under_review(
     assert query(bot_settings, "SELECT COUNT(*) FROM application_documents") == [(3,)]
 
 
+@on_both_backends
 async def test_erasure_deletes_documents_and_answers_but_keeps_the_signed_agreement(
     merchant: ChatUser, staff: ChatUser, bot_settings: Settings
 ) -> None:
     number = await submit(merchant)
     code = await approve(staff, merchant, number)
     assert CODE.fullmatch(code)
-    await merchant.press("我同意并签署", await merchant.expect("服务协议"))
+    await sign(merchant, await merchant.expect("服务协议"))
     await merchant.expect("协议已签署")
-    await staff.send(f"/ship {number} 顺丰 SF1234567890")
+    await staff.send(f"/ship {number} SN880012345678 顺丰 SF1234567890")
     await merchant.expect("POS 机已寄出")
     await merchant.send("/activate")
     await merchant.reply()
@@ -251,9 +257,10 @@ async def test_erasure_deletes_documents_and_answers_but_keeps_the_signed_agreem
     raw = json.dumps(data, ensure_ascii=False)
     assert ID_NUMBER not in raw and "4111111111111111" not in raw and code not in raw
     assert archive.namelist() == ["data.json"]
-    assert data["applications"][0]["agreement_signature"]["version"] == "v1"
+    assert data["applications"][0]["agreement_signature"]["version"] == "v2"
 
 
+@on_both_backends
 async def test_erasure_of_a_draft_removes_it_entirely(
     merchant: ChatUser, bot_settings: Settings
 ) -> None:

@@ -19,7 +19,7 @@ from bot.fulfilment.codes import normalize_code
 from bot.runner import stop_bot
 from bot.settings import Settings
 from sandbox.server import BotApiServer
-from tests.e2e.application_steps import INDIVIDUAL_ZH, fill
+from tests.e2e.application_steps import INDIVIDUAL_ZH, approve_on_card, fill, sign
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT, BotRunner
 from tests.e2e.harness import ChatUser
 from tests.postgres import on_both_backends, read_rows
@@ -59,7 +59,7 @@ async def card_of(reviewer: ChatUser, number: str) -> dict:
 
 async def approve(reviewer: ChatUser, merchant: ChatUser, number: str) -> str:
     """Approve from the card; return the code from the voucher the merchant receives."""
-    await reviewer.press("通过", await card_of(reviewer, number))
+    await approve_on_card(reviewer, await card_of(reviewer, number))
     await merchant.expect("已通过审核")
     voucher = await merchant.expect("申请码")
     assert voucher.get("photo"), "the voucher comes as a photo"
@@ -115,19 +115,19 @@ async def test_apply_review_approve_sign_ship_activate(
     text = await stranger.reply_text()
     assert code not in text and "还没有申请码" in text
 
-    await merchant.press("我同意并签署", agreement)
+    await sign(merchant, agreement)
     await merchant.expect("协议已签署")
     await reviewer.expect(f"/ship {number}")
     [(version, digest)] = read_rows(
         bot_settings, "SELECT version, text_sha256 FROM agreement_signatures"
     )
-    assert version == "v1" and re.fullmatch(r"[0-9a-f]{64}", digest)
+    assert version == "v2" and re.fullmatch(r"[0-9a-f]{64}", digest)
     # /agreement re-sends exactly the text that was signed, and its fingerprint.
     await merchant.send("/agreement")
     assert await merchant.reply_text() == agreement["text"]
     assert digest in await merchant.reply_text()
 
-    await reviewer.send(f"/ship {number} 顺丰 SF1234567890")
+    await reviewer.send(f"/ship {number} SN880012345678 顺丰 SF1234567890")
     assert "已寄出" in await reviewer.reply_text()
     shipped = await merchant.expect("POS 机已寄出")
     assert "顺丰" in shipped["text"] and "SF1234567890" in shipped["text"]
@@ -215,7 +215,7 @@ async def test_unauthorised_user_cannot_approve(
     assert any("没有权限" in (a.get("text") or "") for a in answers)
     assert read_rows(bot_settings, "SELECT state FROM applications") == [("submitted",)]
     # A forged command is refused the same way.
-    await intruder.send(f"/ship {number} 顺丰 X1")
+    await intruder.send(f"/ship {number} SN88001234567 顺丰 X1")
     assert "没有权限" in await intruder.reply_text()
 
 
@@ -226,10 +226,12 @@ async def test_two_simultaneous_approvals_make_one_transition(
     admin = ChatUser(server, ADMIN_ID, "管理员").in_chat(REVIEW_CHAT)
     number = await submit(merchant)
     card = await card_of(reviewer, number)
-    _, data = reviewer.find_button("通过", card)
+    await reviewer.press("通过", card)
+    confirm = await reviewer.expect("确认通过申请")
+    _, data = reviewer.find_button("确认通过", confirm)
     await asyncio.gather(
-        server.press_button(REVIEWER_ID, card["message_id"], data, chat_id=REVIEW_CHAT),
-        server.press_button(ADMIN_ID, card["message_id"], data, chat_id=REVIEW_CHAT),
+        server.press_button(REVIEWER_ID, confirm["message_id"], data, chat_id=REVIEW_CHAT),
+        server.press_button(ADMIN_ID, confirm["message_id"], data, chat_id=REVIEW_CHAT),
     )
     await merchant.expect("已通过审核")
     await merchant.expect("申请码")
@@ -247,9 +249,9 @@ async def test_two_simultaneous_approvals_make_one_transition(
 async def _shipped(merchant: ChatUser, reviewer: ChatUser) -> str:
     number = await submit(merchant)
     code = await approve(reviewer, merchant, number)
-    await merchant.press("我同意并签署", await merchant.expect("服务协议"))
+    await sign(merchant, await merchant.expect("服务协议"))
     await merchant.expect("协议已签署")
-    await reviewer.send(f"/ship {number} 顺丰 SF1")
+    await reviewer.send(f"/ship {number} SN88001234567 顺丰 SF1")
     await merchant.expect("POS 机已寄出")
     return code
 
@@ -318,7 +320,7 @@ async def test_notifications_survive_a_restart_before_delivery(
         return 0
 
     bot.bot_data.outbox.run = dead  # type: ignore[method-assign]
-    await reviewer.press("通过", card)
+    await approve_on_card(reviewer, card)
     await reviewer.edited()
     await merchant.silence(1.0)
     await stop_bot(bot)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 from telegram.ext import Application
@@ -13,6 +12,7 @@ from sandbox.server import BotApiServer
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import REVIEWER_ID, card_of, submit
+from tests.postgres import on_both_backends, read_rows
 
 
 @pytest.fixture
@@ -21,6 +21,7 @@ def admin(server: BotApiServer, bot: Application) -> ChatUser:
     return ChatUser(server, ADMIN_ID, "管理员").in_chat(REVIEW_CHAT)
 
 
+@on_both_backends
 async def test_admin_manages_staff_and_others_cannot(
     server: BotApiServer, admin: ChatUser, bot_settings: Settings
 ) -> None:
@@ -43,11 +44,11 @@ async def test_admin_manages_staff_and_others_cannot(
 
     await admin.send("/staff remove 20002")
     assert "已移除" in await admin.reply_text()
-    with sqlite3.connect(bot_settings.database_path) as db:
-        roles = dict(db.execute("SELECT telegram_id, role FROM staff").fetchall())
+    roles = dict(read_rows(bot_settings, "SELECT telegram_id, role FROM staff"))
     assert roles == {REVIEWER_ID: "reviewer"}
 
 
+@on_both_backends
 async def test_queue_lists_open_applications_by_state(
     server: BotApiServer, admin: ChatUser
 ) -> None:
@@ -75,6 +76,7 @@ def bot_settings(make_settings, server: BotApiServer) -> Settings:
     )
 
 
+@on_both_backends
 async def test_waiting_submission_is_reminded_once(server: BotApiServer, admin: ChatUser) -> None:
     number = await submit(ChatUser(server, 10001, "小王"))
     reminder = await admin.expect("⏰", timeout=15)
@@ -84,6 +86,7 @@ async def test_waiting_submission_is_reminded_once(server: BotApiServer, admin: 
     assert sum("⏰" in t and number in t for t in texts) == 1  # once a day, not every check
 
 
+@on_both_backends
 async def test_merchant_withdraws_a_submitted_application(
     server: BotApiServer, admin: ChatUser, bot_settings: Settings
 ) -> None:
@@ -101,7 +104,6 @@ async def test_merchant_withdraws_a_submitted_application(
         m for m in server.messages(REVIEW_CHAT) if m["message_id"] == card["message_id"]
     )
     assert "已取消" in refreshed["text"] and not admin.buttons(refreshed)
-    with sqlite3.connect(bot_settings.database_path) as db:
-        assert db.execute("SELECT state FROM applications").fetchone()[0] == "cancelled"
+    assert read_rows(bot_settings, "SELECT state FROM applications") == [("cancelled",)]
     await merchant.send("/status")
     assert "已取消" in await merchant.reply_text()

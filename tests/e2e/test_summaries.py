@@ -1,6 +1,6 @@
 """Daily settlement summaries as merchants meet them, through the local Bot API server.
 
-The bot stands at a chosen moment (bot.settlement.clock), so 21:30 in Shanghai
+The bot stands at a chosen moment (bot.reports.settlement.clock), so 21:30 in Shanghai
 arrives when the test says so; the tick runs every 0.2 s instead of every minute.
 """
 
@@ -17,11 +17,11 @@ import pytest
 from pydantic import SecretStr
 from telegram.ext import Application
 
-from bot import settlement
 from bot.data import BotData
 from bot.demo import FIRST_NUMBER
 from bot.ingest_api import sign
 from bot.keys import keys_for
+from bot.reports import settlement
 from bot.runner import start_ingest, stop_bot
 from bot.settings import Settings
 from handlers import report_views
@@ -31,6 +31,7 @@ from storage import Storage
 from storage.transactions import NewTransaction
 from tests.e2e.conftest import BotRunner
 from tests.e2e.harness import ChatUser
+from tests.postgres import on_both_backends, point_cli_at
 from tests.settlement.conftest import add_merchant, add_transactions, txn
 
 SHOP = "822330100000001"
@@ -84,7 +85,7 @@ async def seed(
     created_at: str = SINCE_THIS_MORNING,
 ) -> None:
     """Merchants (number, name, Telegram id) and their transactions, before the bot starts."""
-    storage = Storage(settings.database_path, keys_for(settings))
+    storage = Storage(settings.database, keys_for(settings))
     await storage.open()
     try:
         for merchant_no, name, telegram_id in shops:
@@ -105,6 +106,7 @@ def summaries_of(user: ChatUser) -> list[dict]:
     ]
 
 
+@on_both_backends
 async def test_summary_arrives_once_at_the_summary_time_and_not_again_after_a_restart(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -129,6 +131,7 @@ async def test_summary_arrives_once_at_the_summary_time_and_not_again_after_a_re
     assert len(summaries_of(shop)) == 1
 
 
+@on_both_backends
 async def test_english_merchant_gets_the_summary_in_english(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -144,6 +147,7 @@ async def test_english_merchant_gets_the_summary_in_english(
     assert "Expected in your account on Nov 26, 2026" in summary["text"]
 
 
+@on_both_backends
 async def test_today_and_week_show_the_totals_in_chinese(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -166,6 +170,7 @@ async def test_today_and_week_show_the_totals_in_chinese(
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
 
 
+@on_both_backends
 async def test_today_and_week_show_the_totals_in_english(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -180,6 +185,7 @@ async def test_today_and_week_show_the_totals_in_english(
     assert "Total: CN¥1,806.27" in chart["caption"] and "photo" in chart
 
 
+@on_both_backends
 async def test_details_button_sends_the_days_transactions_as_csv_and_chart_button_a_png(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -190,6 +196,8 @@ async def test_details_button_sends_the_days_transactions_as_csv_and_chart_butto
     summary = await shop.reply()
 
     await shop.press("交易明细", summary)
+    page = await shop.reply()  # readable on the phone first: 3 lines, one page, no buttons
+    assert "共 3 笔 · 第 1/1 页" in page["text"] and not shop.buttons(page)
     document = await shop.reply()
     assert document["document"]["file_name"] == f"交易明细_{SHOP}_2026-11-25.csv"
     assert "共 3 笔" in document["caption"]
@@ -204,6 +212,7 @@ async def test_details_button_sends_the_days_transactions_as_csv_and_chart_butto
     assert "合计：¥1,806.27" in chart["caption"]
 
 
+@on_both_backends
 async def test_summary_for_a_given_day_and_mistyped_or_future_dates(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -221,6 +230,7 @@ async def test_summary_for_a_given_day_and_mistyped_or_future_dates(
     assert "还没有到" in await shop.reply_text()
 
 
+@on_both_backends
 async def test_someone_without_a_shop_is_told_to_apply_first(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -238,6 +248,7 @@ async def test_someone_without_a_shop_is_told_to_apply_first(
     assert "approved" in await english.reply_text()
 
 
+@on_both_backends
 async def test_main_menu_summary_button_opens_the_report_menu(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -252,6 +263,7 @@ async def test_main_menu_summary_button_opens_the_report_menu(
     assert "2026年11月24日" in await shop.reply_text()
 
 
+@on_both_backends
 async def test_summary_settings_switch_pushes_off_and_back_on_at_another_time(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -276,6 +288,7 @@ async def test_summary_settings_switch_pushes_off_and_back_on_at_another_time(
     assert "¥1,309.27" in summary["text"]
 
 
+@on_both_backends
 async def test_a_merchant_who_blocked_the_bot_does_not_stop_the_others(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -305,6 +318,7 @@ async def test_a_merchant_who_blocked_the_bot_does_not_stop_the_others(
     assert "10012" not in map(str, tried)  # marked unreachable: skipped, not even tried
 
 
+@on_both_backends
 async def test_people_get_answers_at_once_while_a_big_push_is_running(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -324,6 +338,7 @@ async def test_people_get_answers_at_once_while_a_big_push_is_running(
     await users[-1].expect("日结算单", timeout=10)
 
 
+@on_both_backends
 async def test_a_restart_in_the_middle_of_a_push_sends_every_summary_exactly_once(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -346,6 +361,7 @@ async def test_a_restart_in_the_middle_of_a_push_sends_every_summary_exactly_onc
     assert [len(summaries_of(u)) for u in users] == [1] * len(users)
 
 
+@on_both_backends
 async def test_two_bot_processes_pushing_at_once_send_each_summary_once(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -357,7 +373,7 @@ async def test_two_bot_processes_pushing_at_once_send_each_summary_once(
 
     other = BotData()  # a second process: its own connection to the same database file
     other.settings, other.renderer = settings, this.renderer
-    other.storage = Storage(settings.database_path, keys_for(settings))
+    other.storage = Storage(settings.database, keys_for(settings))
     await other.storage.open()
     try:
         reports = await asyncio.gather(
@@ -372,6 +388,7 @@ async def test_two_bot_processes_pushing_at_once_send_each_summary_once(
     assert app.job_queue is not None and app.job_queue.get_jobs_by_name(JOB_NAME)
 
 
+@on_both_backends
 async def test_missed_summaries_are_caught_up_late_one_second_apart_after_downtime(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -391,6 +408,7 @@ async def test_missed_summaries_are_caught_up_late_one_second_apart_after_downti
     await shop.silence(1.0)  # nothing older than 3 days, and today's is not due yet
 
 
+@on_both_backends
 async def test_transactions_posted_to_the_ingest_api_show_up_in_today(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
@@ -432,13 +450,16 @@ async def test_transactions_posted_to_the_ingest_api_show_up_in_today(
     assert "净结算：¥1,396.74" in await shop.reply_text()  # 1,309.27 + 88.00 − 0.53
 
 
+@on_both_backends
 def test_import_command_reports_bad_rows_by_line_and_counts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    make_settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from bot.__main__ import main
 
-    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.sqlite3"))
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    point_cli_at(monkeypatch, make_settings(database_path=tmp_path / "cli.sqlite3"))
     assert main(["demo-data", "--merchants", "1", "--days", "1", "--telegram-id", "10001"]) == 0
     demo_shop = f"{FIRST_NUMBER:015d}"
     assert f"{demo_shop} is linked to Telegram user 10001" in capsys.readouterr().out

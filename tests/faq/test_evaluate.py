@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4
+from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5
 from faq.evaluate import evaluate, format_report
 from faq.retrieval import FaqIndex
 
@@ -13,8 +13,8 @@ def test_dev_set_keeps_high_accuracy_and_abstains_on_every_off_topic_question(
     index: FaqIndex, dev_questions: Path
 ) -> None:
     report = evaluate(index, dev_questions)
-    # Measured 56/56; the floor allows a few misses as the knowledge base evolves.
-    assert report.top1_accuracy >= 0.93, format_report(report)
+    # Measured 56/56, later 81/82 (98.8%); the floor allows a few misses as the KB evolves.
+    assert report.top1_accuracy >= 0.96, format_report(report)
     assert report.abstention_recall == 1.0, format_report(report)
 
 
@@ -47,8 +47,9 @@ def test_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) ->
     # Issue 16 targets top-1 >= 0.95; measured 116/137 (84.7%) with the hand-shaped rule,
     # 120/137 (87.6%) with the learned abstention, 116/137 (84.7%, off-topic 26/26) once
     # the fifth round calibrated on harder near-domain off-topic questions: a floor, still
-    # BELOW the target.
-    assert report.top1_accuracy >= 0.84, format_report(report)
+    # BELOW the target. Sixth round (lexicon by error category, homophones): 122/137
+    # (89.1%), off-topic 25/26. Seventh round (confusable-pair phrasings): 124/137 (90.5%).
+    assert report.top1_accuracy >= 0.90, format_report(report)
     assert report.abstention_recall >= 0.95, format_report(report)
 
 
@@ -58,8 +59,9 @@ def test_second_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIn
     # it, 107/135 (79.3%) with the learned abstention. A floor against regressions, far
     # BELOW the 0.95 target; off-topic 26/30 (86.7%) was BELOW the 0.90 target too. Fifth
     # round (harder off-topic calibration): 105/135 (77.8%), off-topic 27/30 (90.0%).
-    assert report.top1_accuracy >= 0.77, format_report(report)
-    assert report.abstention_recall >= 0.90, format_report(report)
+    # Sixth round: 114/135 (84.4%), off-topic 28/30 (93.3%); the same after the seventh.
+    assert report.top1_accuracy >= 0.84, format_report(report)
+    assert report.abstention_recall >= 0.93, format_report(report)
 
 
 def test_third_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
@@ -67,8 +69,9 @@ def test_third_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqInd
     # Written before the fourth round: measured 95/117 (81.2%) then, 104/117 (88.9%) after
     # it. A floor against regressions, BELOW the 0.95 target; off-topic 26/30 (86.7%) is
     # BELOW the 0.90 target too (28/30 before). Fifth round: 101/117 (86.3%), off-topic
-    # 28/30 (93.3%).
-    assert report.top1_accuracy >= 0.86, format_report(report)
+    # 28/30 (93.3%). Sixth round: 106/117 (90.6%), off-topic 29/30 (96.7%). Seventh round
+    # (confusable-pair phrasings): 107/117 (91.5%), 29/30.
+    assert report.top1_accuracy >= 0.91, format_report(report)
     assert report.abstention_recall >= 0.93, format_report(report)
 
 
@@ -76,6 +79,17 @@ def test_fourth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIn
     report = evaluate(index, HELD_OUT_4)
     # Written before the fifth round (34 off-topic, mostly near-domain): measured 88/100
     # (88.0%) and 32/34 (94.1%) off-topic then, 85/100 (85.0%) and 32/34 after the
-    # round. A floor, BELOW the 0.95 top-1 target.
-    assert report.top1_accuracy >= 0.84, format_report(report)
+    # round. A floor, BELOW the 0.95 top-1 target. Sixth round: 92/100 (92.0%), 32/34;
+    # the same after the seventh.
+    assert report.top1_accuracy >= 0.91, format_report(report)
+    assert report.abstention_recall >= 0.91, format_report(report)
+
+
+def test_fifth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
+    report = evaluate(index, HELD_OUT_5)
+    # Written before the sixth round (30 off-topic, many near-domain): 135/147 (91.8%),
+    # right topic first 139/147, off-topic 28/30 (93.3%) then; 137/147 (93.2%), 140/147,
+    # 28/30 after it. Seventh round: 138/147 (93.9%), 140/147, 28/30. A floor, BELOW the
+    # 0.95 top-1 target.
+    assert report.top1_accuracy >= 0.93, format_report(report)
     assert report.abstention_recall >= 0.90, format_report(report)

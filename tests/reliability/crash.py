@@ -42,6 +42,7 @@ class Drill:
     merchants: int
     kills: int
     seed: int = 7
+    database_url: str | None = None  # PostgreSQL; None = a SQLite file in data_dir
     restarts: int = 0
     log: list[str] = field(default_factory=list)
 
@@ -55,7 +56,11 @@ class Drill:
             DATA_DIR=str(self.data_dir),
             POLL_TIMEOUT_SECONDS="1",
             LOG_LEVEL="WARNING",
+            # The drill's answers follow the form without OCR prefill (which asks photos first).
+            OCR_ENABLED="false",
         )
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
         return env
 
 
@@ -162,7 +167,9 @@ async def run_drill(drill: Drill, *, timeout: float = 240.0) -> dict[str, Any]:
     }
 
 
-async def stored_answers(data_dir: Path, merchants: int) -> dict[int, dict[str, Any] | None]:
+async def stored_answers(
+    data_dir: Path, merchants: int, database_url: str | None = None
+) -> dict[int, dict[str, Any] | None]:
     """Every merchant's draft answers as the bot stored them (decrypted)."""
     from bot.keys import keys_for
     from bot.settings import Settings
@@ -171,9 +178,10 @@ async def stored_answers(data_dir: Path, merchants: int) -> dict[int, dict[str, 
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_path=data_dir / "bot.sqlite3",
+        database_url=database_url,
         data_dir=data_dir,
     )
-    storage = Storage(settings.database_path, keys_for(settings))
+    storage = Storage(settings.database, keys_for(settings))
     await storage.open()
     try:
         result: dict[int, dict[str, Any] | None] = {}

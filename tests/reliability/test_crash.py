@@ -9,18 +9,22 @@ import pytest
 
 from bot.application.form import QUESTIONS, SKIPPED
 from tests.e2e.files import png
+from tests.postgres import on_both_backends
 from tests.reliability.crash import FIRST_MERCHANT, Drill, run_drill, stored_answers
 
 MERCHANTS = 10  # bench/crash.py runs the full 50
 
 
+@on_both_backends
 @pytest.mark.timeout(300)
-async def test_form_survives_sigkill_and_restarts(tmp_path: Path) -> None:
-    drill = Drill(data_dir=tmp_path, merchants=MERCHANTS, kills=4)
+async def test_form_survives_sigkill_and_restarts(tmp_path: Path, make_settings) -> None:
+    where = make_settings().database  # a SQLite file's path, or a fresh PostgreSQL database
+    url = where if isinstance(where, str) else None
+    drill = Drill(data_dir=tmp_path, merchants=MERCHANTS, kills=4, database_url=url)
     figures = await run_drill(drill)
     assert figures["restarts"] >= 2, figures  # the bot really was killed mid-conversation
 
-    stored = await stored_answers(tmp_path, MERCHANTS)
+    stored = await stored_answers(tmp_path, MERCHANTS, url)
     for index, answers in enumerate(stored.values()):
         assert answers is not None, f"merchant {FIRST_MERCHANT + index} has no application"
         assert set(answers) == {q.key for q in QUESTIONS}

@@ -18,6 +18,7 @@ from sandbox.server import BotApiServer
 from tests.e2e.application_steps import INDIVIDUAL_ZH, give, start_application
 from tests.e2e.conftest import REVIEW_CHAT
 from tests.e2e.harness import ChatUser
+from tests.postgres import on_both_backends
 
 LONG = "长" * 5000
 HOSTILE_TEXTS = [
@@ -106,6 +107,7 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
+@on_both_backends
 async def test_every_form_step_shrugs_off_hostile_input(
     server: BotApiServer, bot: Application, merchant: ChatUser, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -151,6 +153,7 @@ def _forged_query(server: BotApiServer, user_id: int, chat_id: int, data: str) -
     )
 
 
+@on_both_backends
 async def test_forged_and_random_callback_data_changes_nothing(
     server: BotApiServer, bot: Application, merchant: ChatUser, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -192,6 +195,7 @@ async def _app_id(bot: Application, user_id: int) -> int | None:
         return record.id if record else None
 
 
+@on_both_backends
 async def test_strangers_in_the_review_group_are_ignored_or_refused(
     server: BotApiServer, bot: Application, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -218,6 +222,7 @@ async def _hostile_round(merchant: ChatUser) -> None:
         assert reply is None or "出错" not in reply
 
 
+@on_both_backends
 async def test_questions_and_support_descriptions_shrug_off_hostile_input(
     server: BotApiServer, bot: Application, merchant: ChatUser, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from telegram.ext import Application
 
 from bot.settings import Settings
@@ -11,8 +9,10 @@ from sandbox.server import BotApiServer
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import card_of, submit
+from tests.postgres import on_both_backends, read_rows
 
 
+@on_both_backends
 async def test_approval_notifications_arrive_once_in_order_after_5xx(
     server: BotApiServer, bot: Application, bot_settings: Settings
 ) -> None:
@@ -21,8 +21,10 @@ async def test_approval_notifications_arrive_once_in_order_after_5xx(
     number = await submit(merchant)
     card = await card_of(admin, number)
     # Telegram answers 502 to the next six sends: more than one delivery attempt's retries.
-    server.fail_next(6, 502, methods={"sendmessage", "sendphoto"})
     await admin.press("通过", card)
+    confirm = await admin.expect("确认通过申请")
+    server.fail_next(6, 502, methods={"sendmessage", "sendphoto"})
+    await admin.press("确认通过", confirm)
     first = await merchant.reply(timeout=30)
     second = await merchant.reply(timeout=15)
     third = await merchant.reply(timeout=15)
@@ -30,9 +32,9 @@ async def test_approval_notifications_arrive_once_in_order_after_5xx(
     assert "申请码" in second["caption"] and second.get("photo")
     assert "服务协议" in third["text"]
     await merchant.silence(2.0)  # nothing twice
-    with sqlite3.connect(bot_settings.database_path) as db:
-        rows = db.execute(
-            "SELECT attempts, sent_at IS NOT NULL FROM outbox WHERE chat_id = ?",
-            (merchant.chat_id,),
-        ).fetchall()
+    rows = read_rows(
+        bot_settings,
+        "SELECT attempts, sent_at IS NOT NULL FROM outbox WHERE chat_id = ?",
+        merchant.chat_id,
+    )
     assert all(sent for _, sent in rows) and max(a for a, _ in rows) >= 2

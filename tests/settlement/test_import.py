@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.keys import keys_for
-from bot.transactions_import import UnreadableFile, import_transactions, run_import
+from bot.reports.transactions_import import UnreadableFile, import_transactions, run_import
 from storage import Storage
 from storage.transactions import TransactionRepository
 from tests.settlement.conftest import add_merchant

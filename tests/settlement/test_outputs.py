@@ -6,9 +6,9 @@ import struct
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from bot.charts import details_csv, week_chart_png
 from bot.i18n import Renderer
-from bot.settlement import day_transactions, render_daily, render_week, summary_for
+from bot.reports.charts import details_csv, week_chart_png
+from bot.reports.settlement import day_transactions, render_daily, render_week, summary_for
 from sandbox.telegram_html import parse_html
 from storage import Storage
 from storage.merchants import MerchantRepository

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.i18n import Renderer
-from bot.settlement import compute_summaries, render_daily, summary_for, week_nets
+from bot.reports.settlement import compute_summaries, render_daily, summary_for, week_nets
 from storage import Storage
 from storage.db import Tx
 from storage.merchants import MerchantRepository

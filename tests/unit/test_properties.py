@@ -12,7 +12,7 @@ from stdnum import luhn
 
 from bot.application import validation as v
 from bot.money import parse_yuan, yuan_text
-from bot.transactions_import import parse_transaction
+from bot.reports.transactions_import import parse_transaction
 
 TODAY = date(2026, 11, 26)
 anything = st.text(max_size=300)

@@ -6,7 +6,6 @@ import json
 import secrets
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -21,6 +20,7 @@ from storage import Storage
 from storage.db import utcnow
 from storage.outbox import CONTEXT
 from storage.tickets import DraftPart
+from tests.postgres import on_both_backends
 
 SUPPORT_CHAT = -1001000000002
 
@@ -51,12 +51,12 @@ def test_breach_levels_follow_the_target_and_twice_the_target(make_settings) -> 
 
 
 @pytest.fixture
-async def data(make_settings, tmp_path: Path) -> AsyncIterator[BotData]:
+async def data(make_settings) -> AsyncIterator[BotData]:
     settings: Settings = make_settings(support_chat_id=SUPPORT_CHAT)
     bot_data = BotData()
     bot_data.settings = settings
     bot_data.renderer = Renderer()
-    bot_data.storage = Storage(tmp_path / "t.sqlite3", keys_from_master(secrets.token_bytes(32)))
+    bot_data.storage = Storage(settings.database, keys_from_master(secrets.token_bytes(32)))
     await bot_data.storage.open()
     yield bot_data
     await bot_data.storage.close()
@@ -72,13 +72,14 @@ async def outbox(data: BotData) -> list[tuple[int, str, dict]]:
     ]
 
 
+@on_both_backends
 async def test_sla_job_on_a_controlled_clock_reminds_once_and_escalates_once(
     data: BotData,
 ) -> None:
     async with data.storage.transaction() as repos:
         await repos.users.upsert_seen(10001, first_name="小王", username=None, language_code="zh")
-        await repos.tickets.start_draft(10001, None)
-        await repos.tickets.add_draft_part(
+        await repos.ticket_drafts.start_draft(10001, None)
+        await repos.ticket_drafts.add_draft_part(
             10001, DraftPart(kind="text", body="钱没到账", chat_id=10001, message_id=5)
         )
         ticket = await support_flow.create(repos, data, 10001)

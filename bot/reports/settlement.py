@@ -72,6 +72,14 @@ class TerminalLine(BaseModel):
     net: int
 
 
+class ChannelLine(BaseModel):
+    """Card or scan (QR) payments' share of the day."""
+
+    count: int
+    gross: int
+    net: int
+
+
 class SettlementDay(BaseModel):
     """Everything the daily summary shows for one merchant and business day (fen)."""
 
@@ -81,6 +89,7 @@ class SettlementDay(BaseModel):
     settlement_date: date
     totals: dict[TxType, TypeTotal]
     terminals: list[TerminalLine] = []  # only when more than one terminal was used
+    channels: dict[str, ChannelLine] = {}  # 'card' and 'scan', when the day had any
     holds_count: int = 0  # pre-auths still open at the day's end: held, not settled
     holds_amount: int = 0
     previous_net: int = 0
@@ -196,12 +205,20 @@ def _fold(
     per_day = _totals_by_day(rows)
     today = per_day.get(day, {})
     per_terminal: dict[str, dict[str, TypeTotal]] = defaultdict(dict)
+    per_via: dict[str, dict[str, TypeTotal]] = defaultdict(dict)
     holds = (0, 0)
     for r in rows:
         if r.day is None:
             holds = (r.count, r.amount)
         elif r.day == day:
-            per_terminal[r.terminal_sn][r.type] = TypeTotal(r.count, r.amount, r.fee)
+            total = TypeTotal(r.count, r.amount, r.fee)
+            for key, into in ((r.terminal_sn, per_terminal), (r.via, per_via)):
+                before = into[key].get(r.type)
+                into[key][r.type] = (
+                    TypeTotal(*(a + b for a, b in zip(before, total, strict=True)))
+                    if before
+                    else total
+                )
     terminals = [
         TerminalLine(
             terminal_sn=sn, count=sum(t.count for t in totals.values()), net=net_of(totals)
@@ -220,6 +237,15 @@ def _fold(
         settlement_date=day + timedelta(days=settlement_days),
         totals={t: today.get(t, TypeTotal()) for t in TX_TYPES},
         terminals=terminals if len(terminals) > 1 else [],
+        channels={
+            via: ChannelLine(
+                count=sum(totals[k].count for k in ("sale", "preauth_complete") if k in totals),
+                gross=sum(totals[k].amount for k in ("sale", "preauth_complete") if k in totals),
+                net=net_of(totals),
+            )
+            for via, totals in sorted(per_via.items())
+            if via
+        },
         holds_count=holds[0],
         holds_amount=holds[1],
         previous_net=history[0],

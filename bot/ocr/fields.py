@@ -1,0 +1,287 @@
+"""What a business licence or an ID card says, from the text lines OCR recognised.
+
+Pure rules: no OCR engine here. A value is proposed only if it passes the validator the
+typed answer goes through (bot.application.validation: python-stdnum checks the credit code's
+and the ID number's check characters, which catch most misreads), and a name only if every
+line it came from was recognised with high confidence. A wrong proposal is worse than none.
+
+Labels and values are paired by geometry, not by reading order: on a photo taken at an angle
+the value box often comes before its label in OCR's order. A label's value is the nearest box
+to its right along the label's own baseline, or the rest of the label's box.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.application import validation as v
+
+# Recognition confidence (RapidOCR's per-line score, the mean of its characters') below which
+# a name or an address is not proposed: a misread character in a name passes any validator.
+TEXT_MIN_SCORE = 0.95
+# Numbers have check characters; a lower score is tolerable for them.
+NUMBER_MIN_SCORE = 0.80
+
+# Characters the credit code's alphabet lacks, read for the digit they resemble. Only these:
+# each maps to one character, and the check character still guards the result.
+_USCC_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "Z": "2", "S": "5"})
+_USCC_RE = re.compile(r"[0-9A-Z]{18}")
+_RIC_RE = re.compile(r"[0-9]{17}[0-9X]")
+_VALIDITY_RE = re.compile(r"(\d{4})\.(\d{2})\.(\d{2})-(?:(\d{4})\.(\d{2})\.(\d{2})|长期)")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One recognised text line: its text, confidence (0-1) and corner points."""
+
+    text: str
+    score: float
+    box: tuple[tuple[float, float], ...]  # top-left, top-right, bottom-right, bottom-left
+
+    @property
+    def flat(self) -> str:
+        """The text without spaces, full-width forms folded (＜Ａ１＞ -> <A1>)."""
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", self.text))
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (sum(p[0] for p in self.box) / 4, sum(p[1] for p in self.box) / 4)
+
+    @property
+    def height(self) -> float:
+        (x0, y0), _, _, (x3, y3) = self.box[:4]
+        return max(math.hypot(x3 - x0, y3 - y0), 1.0)
+
+    @property
+    def direction(self) -> tuple[float, float]:
+        (x0, y0), (x1, y1) = self.box[0], self.box[1]
+        length = math.hypot(x1 - x0, y1 - y0) or 1.0
+        return ((x1 - x0) / length, (y1 - y0) / length)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A value read for a field, with the lowest confidence of the lines it came from."""
+
+    text: str
+    score: float
+
+
+def _label_value(lines: Sequence[Line], labels: tuple[str, ...]) -> Found | None:
+    """The value printed after one of ``labels``: in the same box, or the next box along it."""
+    for line in lines:
+        flat = line.flat
+        label = next((lab for lab in labels if flat.startswith(lab)), None)
+        if label is None:
+            continue
+        rest = flat[len(label) :].lstrip(":：")
+        if rest:
+            return Found(rest, line.score)
+        beside = _right_of(line, lines)
+        if beside is not None:
+            return Found(beside.flat, min(line.score, beside.score))
+    return None
+
+
+def _right_of(label: Line, lines: Sequence[Line]) -> Line | None:
+    """The box nearest to the label's right on the same printed row, however tilted."""
+    ux, uy = label.direction
+    cx, cy = label.center
+    best: tuple[float, Line] | None = None
+    for other in lines:
+        if other is label:
+            continue
+        ox, oy = other.center
+        dx, dy = ox - cx, oy - cy
+        along = dx * ux + dy * uy
+        across = abs(-dx * uy + dy * ux)
+        if along > 0 and across < 0.6 * label.height and (best is None or along < best[0]):
+            best = (along, other)
+    return best[1] if best else None
+
+
+def _below(line: Line, lines: Sequence[Line]) -> Line | None:
+    """A continuation line: directly under ``line``, starting where it starts."""
+    ux, uy = line.direction
+    x0, y0 = line.box[0]
+    for other in lines:
+        if other is line:
+            continue
+        dx, dy = other.box[0][0] - x0, other.box[0][1] - y0
+        along = dx * ux + dy * uy
+        down = -dx * uy + dy * ux
+        if abs(along) < line.height and 0.6 * line.height < down < 1.8 * line.height:
+            return other
+    return None
+
+
+def _valid(check: Callable[[str], str], raw: str) -> str | None:
+    try:
+        return check(raw)
+    except v.FieldError:
+        return None
+
+
+# --------------------------------------------------------------------------- licence
+
+LICENCE_LABELS = {
+    "merchant_name": ("名称",),
+    "licence_type": ("类型",),
+    "legal_rep_name": ("法定代表人", "经营者", "负责人", "投资人"),
+    "address": ("住所", "经营场所", "主要经营场所", "营业场所"),
+}
+# Labels that start another field: a line starting with one is never an address continuation.
+_ALL_LABELS = (
+    *(label for labels in LICENCE_LABELS.values() for label in labels),
+    "经营范围",
+    "成立日期",
+    "注册日期",
+    "注册资本",
+    "营业期限",
+    "登记机关",
+    "统一社会信用代码",
+)
+
+
+def credit_code(lines: Sequence[Line]) -> str | None:
+    """The one unified social credit code on the page whose check character is right."""
+    found: set[str] = set()
+    for line in lines:
+        if line.score < NUMBER_MIN_SCORE:
+            continue
+        flat = line.flat.upper().removeprefix("统一社会信用代码")
+        for candidate in _USCC_RE.findall(flat.translate(_USCC_LOOKALIKES)):
+            code = _valid(v.validate_uscc, candidate)
+            if code:
+                found.add(code)
+    return found.pop() if len(found) == 1 else None
+
+
+def subject_type(licence_type: str) -> str | None:
+    """个体工商户 -> an individual business; a company or enterprise type -> an enterprise."""
+    if "个体" in licence_type:
+        return v.SubjectType.INDIVIDUAL.value
+    if any(word in licence_type for word in ("公司", "企业", "合伙", "独资")):
+        return v.SubjectType.ENTERPRISE.value
+    return None
+
+
+def read_licence(lines: Sequence[Line]) -> dict[str, str]:
+    """Fields of a business licence that pass validation: credit_code, merchant_name,
+    subject_type (from the licence type), legal_rep_name, address."""
+    fields: dict[str, str] = {}
+    code = credit_code(lines)
+    if code:
+        fields["credit_code"] = code
+    name = _label_value(lines, LICENCE_LABELS["merchant_name"])
+    if name and name.score >= TEXT_MIN_SCORE:
+        value = _valid(v.validate_merchant_name, name.text)
+        if value:
+            fields["merchant_name"] = value
+    kind = _label_value(lines, LICENCE_LABELS["licence_type"])
+    if kind and kind.score >= TEXT_MIN_SCORE:
+        subject = subject_type(kind.text)
+        if subject:
+            fields["subject_type"] = subject
+    rep = _label_value(lines, LICENCE_LABELS["legal_rep_name"])
+    if rep and rep.score >= TEXT_MIN_SCORE:
+        value = _valid(v.validate_person_name, rep.text)
+        if value:
+            fields["legal_rep_name"] = value
+    address = _address(lines)
+    if address and address.score >= TEXT_MIN_SCORE:
+        value = _valid(v.validate_address, address.text)
+        if value:
+            fields["address"] = value
+    return fields
+
+
+def _address(lines: Sequence[Line]) -> Found | None:
+    """The registered address, with the line it wraps onto, if any."""
+    for line in lines:
+        flat = line.flat
+        label = next((lab for lab in LICENCE_LABELS["address"] if flat.startswith(lab)), None)
+        if label is None:
+            continue
+        rest = flat[len(label) :].lstrip(":：")
+        value_line = line if rest else _right_of(line, lines)
+        if value_line is None:
+            return None
+        text = rest or value_line.flat
+        score = min(line.score, value_line.score)
+        more = _below(value_line, lines)
+        if more is not None and not more.flat.startswith(_ALL_LABELS):
+            text += more.flat
+            score = min(score, more.score)
+        return Found(text, score)
+    return None
+
+
+# --------------------------------------------------------------------------- ID card
+
+
+def resident_id(lines: Sequence[Line], *, today: date) -> str | None:
+    """The one resident ID number on the card whose check character is right."""
+    found: set[str] = set()
+    for line in lines:
+        if line.score < NUMBER_MIN_SCORE:
+            continue
+        flat = line.flat.upper().removeprefix("公民身份号码")
+        for candidate in _RIC_RE.findall(flat):
+            number = _valid(lambda raw: v.validate_resident_id(raw, today=today).number, candidate)
+            if number:
+                found.add(number)
+    return found.pop() if len(found) == 1 else None
+
+
+def read_id_front(lines: Sequence[Line], *, today: date) -> dict[str, str]:
+    """Fields of an ID card's portrait side: legal_rep_name (the holder) and legal_rep_id."""
+    fields: dict[str, str] = {}
+    number = resident_id(lines, today=today)
+    if number:
+        fields["legal_rep_id"] = number
+    name = _label_value(lines, ("姓名",))
+    if name and name.score >= TEXT_MIN_SCORE:
+        value = _valid(v.validate_person_name, name.text)
+        if value:
+            fields["legal_rep_name"] = value
+    return fields
+
+
+def read_id_back(lines: Sequence[Line]) -> dict[str, str]:
+    """The validity period on the emblem side: id_valid_until as YYYY-MM-DD or "long_term"."""
+    for line in lines:
+        if line.score < NUMBER_MIN_SCORE:
+            continue
+        match = _VALIDITY_RE.search(line.flat)
+        if match is None:
+            continue
+        start = match.group(1, 2, 3)
+        try:
+            date(*map(int, start))
+            if match.group(4) is None:
+                return {"id_valid_until": "long_term"}
+            end = date(*map(int, match.group(4, 5, 6)))
+        except ValueError:
+            return {}
+        return {"id_valid_until": end.isoformat()}
+    return {}
+
+
+READERS = {"licence", "id_front", "id_back"}
+
+
+def read(kind: str, lines: Sequence[Line], *, today: date) -> dict[str, str]:
+    """The validated fields a document of ``kind`` shows."""
+    if kind == "licence":
+        return read_licence(lines)
+    if kind == "id_front":
+        return read_id_front(lines, today=today)
+    if kind == "id_back":
+        return read_id_back(lines)
+    return {}
