@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 from datetime import timedelta
 
@@ -58,7 +59,7 @@ class ClusterTurns:
         self._sweeper: asyncio.Task[None] | None = None
         self._stopping = False
         # update id -> (user id, their state as loaded for it)
-        self._loaded: dict[int, tuple[int, dict[str, object] | None]] = {}
+        self._loaded: dict[int, tuple[int, str | None]] = {}
 
     def start(self) -> None:
         """Begin sweeping the inbox for chats with waiting updates."""
@@ -144,7 +145,8 @@ class ClusterTurns:
         storage = self.app.bot_data.storage
         async with storage.autocommit() as repos:
             state = await SessionRepository(repos.tx, storage.keys.cipher).get(user.id)
-        self._loaded[update.update_id] = (user.id, state)
+        # Kept as text: the handlers change extras in place, the copy must not follow.
+        self._loaded[update.update_id] = (user.id, _text(state))
         if state is not None:
             context.user_data.locale = state["locale"]
             context.user_data.extras = state["extras"]
@@ -158,14 +160,15 @@ class ClusterTurns:
         if data is None:
             return
         state = {"locale": data.locale, "extras": data.extras}
-        if state == before:
-            return
-        storage = self.app.bot_data.storage
         try:
-            async with storage.autocommit() as repos:
-                await SessionRepository(repos.tx, storage.keys.cipher).put(user_id, state)
+            if _text(state) == before:
+                return
         except (TypeError, ValueError) as exc:  # something in extras that JSON cannot hold
             log.error("conversation state of %s not stored: %r", user_id, exc)
+            return
+        storage = self.app.bot_data.storage
+        async with storage.autocommit() as repos:
+            await SessionRepository(repos.tx, storage.keys.cipher).put(user_id, state)
 
     async def _has_waiting(self, key: int) -> bool:
         async with self.app.bot_data.storage.autocommit() as repos:
@@ -193,3 +196,7 @@ class ClusterTurns:
             except Exception as exc:  # the database away for a moment: try again next sweep
                 log.warning("inbox sweep failed: %r", exc)
             await asyncio.sleep(SWEEP_SECONDS)
+
+
+def _text(state: dict[str, object] | None) -> str | None:
+    return None if state is None else json.dumps(state, sort_keys=True, ensure_ascii=False)
