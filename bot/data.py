@@ -12,8 +12,14 @@ from bot.settings import Settings
 from storage import Storage
 
 if TYPE_CHECKING:
+    import asyncio
+
+    from aiohttp import web
+
+    from bot.cluster import Cluster, SingleProcess
     from bot.ocr.reader import DocumentReader
     from bot.polling import DurablePoller
+    from bot.turns import ClusterTurns
     from faq.knowledge import KnowledgeBase
     from faq.retrieval import FaqIndex
     from scheduler.outbox import OutboxSender
@@ -28,7 +34,11 @@ class BotData:
     documents: DocumentStore
     outbox: OutboxSender
     kick_outbox: Callable[[], None]
-    poller: DurablePoller  # set by bot.runner.start_bot
+    poller: DurablePoller  # set by bot.runner.start_bot, as are the four below
+    cluster: Cluster | SingleProcess  # .role "single" | "leader" | "follower", .is_leader
+    turns: ClusterTurns | None  # PostgreSQL: chats' turns across instances
+    follow_lead: asyncio.Task[None] | None  # PostgreSQL polling: poll while leading
+    webhook: web.AppRunner | None  # WEBHOOK_URL set: the webhook server
     knowledge: KnowledgeBase  # the FAQ entries, for browsing
     faq: FaqIndex  # built once at start-up (jieba's first load takes ~0.5 s)
     # OCR prefill of the application (its worker starts on the first photo); None = off.

@@ -15,6 +15,16 @@ about it needs to stay on disk.
 Updates of one chat are handled in order, different chats concurrently, and fetching goes on
 while earlier updates are being handled, so a slow download for one merchant holds up no one
 else.
+
+On PostgreSQL with several instances (`turns` given), only the leader polls (bot/runner.py
+starts and stops the poller as the lead moves) and the updates it stores are handled by
+whichever instance takes their chat's turn (bot/turns.py). What it acknowledges is then
+deleted in the database (handled rows below the offset), not from this process's memory, so
+a new leader, starting without an offset, loses nothing and handles nothing twice: Telegram
+delivers again exactly what no one acknowledged, and the inbox recognises it.
+
+In webhook mode on SQLite (`fetch=False`) nothing is polled: bot/webhook.py hands what it
+stores to `receive`, and handled updates are pruned after `keep_done`.
 """
 
 from __future__ import annotations
@@ -30,7 +40,9 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot.turns import ClusterTurns
 from storage.db import utcnow
+from storage.inbox import chat_key
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +64,22 @@ def _key(update: Update) -> int:
 class DurablePoller:
     """getUpdates in a loop; store, confirm, then handle each chat's updates in order."""
 
-    def __init__(self, app: Application, *, timeout: float, limit: int = 100) -> None:
+    def __init__(
+        self,
+        app: Application,
+        *,
+        timeout: float,
+        limit: int = 100,
+        turns: ClusterTurns | None = None,
+        fetch: bool = True,
+        keep_done: timedelta = _KEEP_DONE,
+    ) -> None:
         self.app = app
         self.timeout = timeout
         self.limit = limit
+        self.turns = turns
+        self.fetch = fetch
+        self.keep_done = keep_done
         self._offset: int | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -74,6 +98,8 @@ class DurablePoller:
     def start(self) -> None:
         """Handle what a crash left undone, then poll, in a background task."""
         self._stopping.clear()
+        if self.turns is not None:
+            self._offset = None  # a new lead: start from whatever no one acknowledged
         self._task = asyncio.create_task(self._loop(), name="durable-poller")
 
     async def stop(self) -> None:
@@ -98,6 +124,11 @@ class DurablePoller:
     async def _acknowledged(self, below: int | None) -> None:
         """getUpdates succeeded: updates below `below` (None: every one) were acknowledged,
         so the handled ones among them leave the inbox."""
+        if self.turns is not None:
+            # Any instance may have handled them: the database knows which are done.
+            async with self._storage.autocommit() as repos:
+                await repos.inbox.forget_handled(below)
+            return
         if below is not None:
             self._acked_below = below
         gone = {u for u in self._unacked if below is None or u < below}
@@ -112,14 +143,15 @@ class DurablePoller:
         return self.app.bot_data.storage
 
     async def _loop(self) -> None:
-        async with self._storage.transaction() as repos:
-            await repos.inbox.prune(utcnow() - _KEEP_DONE)
-            left = await repos.inbox.pending()
-            self._unacked.update(await repos.inbox.handled())
-        if left:
-            log.info("handling %d update(s) received before a restart", len(left))
-        for _, payload in left:
-            self._dispatch(Update.de_json(payload, self.app.bot))
+        if self.turns is not None:
+            # Leftovers are the sweep's (bot/turns.py); every instance runs one.
+            async with self._storage.autocommit() as repos:
+                await repos.inbox.prune(utcnow() - _KEEP_DONE)
+        else:
+            await self._recover()
+        if not self.fetch:
+            await self._prune_forever()
+            return
         backoff = 1.0
         while not self._stopping.is_set():
             try:
@@ -133,7 +165,16 @@ class DurablePoller:
                 delay = exc.retry_after
                 await asyncio.sleep(delay if isinstance(delay, int | float) else delay.seconds)
                 continue
-            except (InvalidToken, Conflict):
+            except Conflict as exc:
+                if self.turns is None:
+                    log.exception("polling stopped")
+                    raise
+                # A leader that has just lost the lead may still be in its last long poll.
+                log.warning("getUpdates: %s; retrying in %.0fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF)
+                continue
+            except InvalidToken:
                 log.exception("polling stopped")
                 raise
             except (NetworkError, TelegramError) as exc:
@@ -148,23 +189,56 @@ class DurablePoller:
             backoff = 1.0
             if self._offset is not None:
                 await self._acknowledged(self._offset)
-            elif self._unacked:
-                # The first call of this process: whatever it does not deliver again was
-                # acknowledged by the process before.
+            elif self._unacked or self.turns is not None:
+                # The first call of this process (or of this lead): whatever it does not
+                # deliver again was acknowledged by the process (or leader) before.
                 await self._acknowledged(updates[0].update_id if updates else None)
             if not updates:
                 continue
             await self._receive(updates)
 
+    async def _recover(self) -> None:
+        """One process: handle what a crash left undone before anything new."""
+        async with self._storage.transaction() as repos:
+            await repos.inbox.prune(utcnow() - self.keep_done)
+            left = await repos.inbox.pending()
+            self._unacked.update(await repos.inbox.handled())
+        if left:
+            log.info("handling %d update(s) received before a restart", len(left))
+        for _, payload in left:
+            self._dispatch(Update.de_json(payload, self.app.bot))
+
+    async def _prune_forever(self) -> None:
+        """Webhook mode on one process: handled updates go once past keep_done."""
+        while not self._stopping.is_set():
+            await asyncio.sleep(min(60.0, self.keep_done.total_seconds()))
+            with contextlib.suppress(Exception):
+                async with self._storage.autocommit() as repos:
+                    await repos.inbox.prune(utcnow() - self.keep_done)
+
     async def _receive(self, updates: list[Update]) -> None:
         payloads: list[tuple[int, dict[str, Any]]] = [(u.update_id, u.to_dict()) for u in updates]
-        async with self._storage.transaction() as repos:
-            fresh = set(await repos.inbox.receive(payloads))
+        await self.receive(payloads, updates)
         # Stored: the next getUpdates may confirm them.
         self._offset = updates[-1].update_id + 1
-        for update in updates:
-            if update.update_id in fresh:
+
+    async def receive(
+        self, payloads: list[tuple[int, dict[str, Any]]], updates: list[Update] | None = None
+    ) -> list[int]:
+        """Store updates in the inbox and start handling the new ones; return their ids
+        (a redelivered update is not new). Raises if they cannot be stored."""
+        async with self._storage.transaction() as repos:
+            fresh = await repos.inbox.receive(payloads)
+        new = set(fresh)
+        if self.turns is not None:
+            for key in dict.fromkeys(chat_key(p) for uid, p in payloads if uid in new):
+                self.turns.dispatch(key)
+            return fresh
+        parsed = updates or [Update.de_json(p, self.app.bot) for _, p in payloads]
+        for update in parsed:
+            if update.update_id in new:
                 self._dispatch(update)
+        return fresh
 
     def _dispatch(self, update: Update) -> None:
         key = _key(update)
@@ -188,7 +262,7 @@ class DurablePoller:
         # Decided before the await, so _acknowledged either sees it in _unacked or it is
         # below _acked_below here: it is never left behind.
         acked = self._acked_below is not None and uid < self._acked_below
-        if not acked:
+        if not acked and self.fetch:
             self._unacked.add(uid)
         async with self._storage.autocommit() as repos:
             if acked:

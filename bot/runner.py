@@ -7,20 +7,26 @@ import contextlib
 import logging
 import signal
 import sqlite3
+from datetime import timedelta
 
 from aiohttp import web
 from pydantic import SecretStr
+from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, TypeHandler
 
 from bot import metrics
 from bot.app import build_application
+from bot.cluster import Cluster, cluster_for, poll_while_leading
 from bot.i18n import Renderer
 from bot.ingest_api import build_ingest_app, start_ingest_server
 from bot.ops import ops_url, start_ops
 from bot.polling import DurablePoller
 from bot.settings import ConfigError, Settings
 from bot.startup import initialize
+from bot.turns import ClusterTurns
+from bot.webhook import register_webhook, start_webhook, unregister_webhook
+from scheduler import run_leader_jobs_now
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -30,11 +36,16 @@ SANDBOX_STAFF = (20001, "审核员 李")
 SANDBOX_REVIEW_CHAT = -1001000000001
 SANDBOX_SUPPORT_CHAT = -1001000000002
 HEALTH_TIMEOUT = 5.0  # seconds /healthz waits for the database and for Telegram
+# Webhook mode: a handled update is kept (encrypted) this long to recognise a redelivery.
+WEBHOOK_KEEP_DONE = timedelta(hours=1)
 
 
 async def start_bot(settings: Settings, *, renderer: Renderer | None = None) -> Application:
-    """Initialise, start and begin polling; the caller must stop_bot() it."""
+    """Initialise, start and begin polling (or serving the webhook); the caller must
+    stop_bot() it."""
     app = build_application(settings, renderer=renderer)
+    data = app.bot_data
+    data.cluster = cluster = cluster_for(settings.database)
     await initialize(app)  # waits for an unreachable Bot API; a refused token: ConfigError
     metrics.instrument(app)
     # run_polling() would call these hooks; we drive the lifecycle ourselves so the sandbox,
@@ -42,17 +53,62 @@ async def start_bot(settings: Settings, *, renderer: Renderer | None = None) -> 
     if app.post_init:
         await app.post_init(app)
     await app.start()
-    poller = DurablePoller(app, timeout=settings.poll_timeout_seconds)
-    app.bot_data.poller = poller
-    poller.start()
+    await cluster.start()
+    webhook = settings.webhook_url is not None
+    turns = None
+    if isinstance(cluster, Cluster):
+        turns = ClusterTurns(app, cluster, keep_done=WEBHOOK_KEEP_DONE if webhook else None)
+        turns.start()
+        # first of all: the person's conversation state, whichever instance last had it
+        app.add_handler(TypeHandler(Update, turns.load_session), group=-3)
+        cluster.on_change(lambda role: role == "leader" and run_leader_jobs_now(app))
+    data.turns = turns
+    poller = DurablePoller(
+        app,
+        timeout=settings.poll_timeout_seconds,
+        turns=turns,
+        fetch=not webhook,
+        **({"keep_done": WEBHOOK_KEEP_DONE} if webhook else {}),
+    )
+    data.poller = poller
+    data.follow_lead = None
+    data.webhook = None
+    if webhook:
+        try:
+            data.webhook = await start_webhook(settings, app.bot, poller.receive)
+        except ConfigError:
+            await stop_bot(app)
+            raise
+        await register_webhook(settings, app.bot)
+    else:
+        await unregister_webhook(app.bot)
+    if turns is None:
+        poller.start()  # one process: polls, or (webhook) handles what a crash left
+    elif not webhook:
+        data.follow_lead = asyncio.create_task(poll_while_leading(poller, cluster))
     return app
 
 
 async def stop_bot(app: Application) -> None:
     """Stop polling and shut down cleanly (pending handler tasks finish first)."""
-    poller: DurablePoller | None = getattr(app.bot_data, "poller", None)
+    data = app.bot_data
+    webhook = getattr(data, "webhook", None)
+    if webhook is not None:
+        await webhook.cleanup()  # no new updates; Telegram sends the next ones elsewhere
+    follow = getattr(data, "follow_lead", None)
+    if follow is not None:
+        follow.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follow
+    poller: DurablePoller | None = getattr(data, "poller", None)
     if poller is not None and poller.running:
         await poller.stop()
+    turns: ClusterTurns | None = getattr(data, "turns", None)
+    if turns is not None:
+        await turns.stop()
+    cluster = getattr(data, "cluster", None)
+    if cluster is not None:
+        await cluster.stop()  # the lead and every chat's turn go to the other instances
     if app.running:
         await app.stop()
     await app.shutdown()
@@ -78,7 +134,14 @@ async def run(settings: Settings) -> None:
         try:
             ingest = await start_ingest(settings, app)
             ops = await start_ops(settings, app.bot_data)
-            print("merchant-bot is running (polling Telegram). Press Ctrl-C to stop.", flush=True)
+            how = (
+                f"webhook {settings.webhook_url}, listening on"
+                f" {settings.webhook_listen_host}:{settings.webhook_listen_port}"
+                if settings.webhook_url
+                else "polling Telegram"
+            )
+            role = app.bot_data.cluster.role
+            print(f"merchant-bot is running ({how}; {role}). Press Ctrl-C to stop.", flush=True)
             if ingest is not None:
                 print(f"  ingest API  {_ingest_url(settings)}", flush=True)
             if ops is not None:

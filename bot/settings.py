@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Locale = Literal["zh-CN", "en"]
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LOCALES: tuple[Locale, ...] = ("zh-CN", "en")
 
 
@@ -90,6 +99,14 @@ class Settings(BaseSettings):
     # A merchant's follow-ups on a ticket reach staff at most once per this many seconds,
     # combined into one message (the first after a quiet spell goes at once).
     support_batch_seconds: float = Field(default=5, ge=0, le=300)
+    # Webhook ingress instead of long polling: Telegram POSTs updates to WEBHOOK_URL (https;
+    # http only to localhost), each carrying WEBHOOK_SECRET in X-Telegram-Bot-Api-Secret-Token.
+    # Every instance serves the URL's path on WEBHOOK_LISTEN_HOST:WEBHOOK_LISTEN_PORT (put a
+    # TLS-terminating load balancer in front). Unset WEBHOOK_URL = long polling.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_listen_host: str = "127.0.0.1"
+    webhook_listen_port: int = Field(default=8443, ge=0, le=65535)
     # The fee schedule shown before signing: FEE_DEBIT_RATE, FEE_CREDIT_RATE, FEE_SCAN_RATE as
     # percentages ("0.55%"), kept as whole basis points; all three or none (none = support
     # confirms the rates). Optional debit cap per transaction and deposit, in fen.
@@ -170,6 +187,42 @@ class Settings(BaseSettings):
         if not value.get_secret_value().startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("a URL starting with sqlite:/// or postgresql://")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _usable_webhook_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+            raise ValueError("an https:// URL (http:// only for localhost)")
+        if not parts.hostname:
+            raise ValueError("a URL with a host name, such as https://bot.example.com/telegram")
+        if parts.query or parts.fragment:
+            raise ValueError("a URL without ?query or #fragment")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _usable_webhook_secret(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        secret = value.get_secret_value() if value else ""
+        if not secret:
+            if info.data.get("webhook_url"):
+                raise ValueError(
+                    "a secret of 1-256 characters A-Z a-z 0-9 _ - (WEBHOOK_URL is set)"
+                )
+            return None
+        if not _WEBHOOK_SECRET.fullmatch(secret):
+            raise ValueError("1-256 characters A-Z a-z 0-9 _ - (Telegram allows no others)")
+        return value
+
+    @property
+    def webhook_path(self) -> str:
+        """The path each instance serves the webhook on: WEBHOOK_URL's."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     @field_validator("data_dir")
     @classmethod

@@ -184,6 +184,9 @@ class SummaryPusher:
         if wait > 0:
             await asyncio.sleep(wait)
         merchant_no, day = item.due.merchant.merchant_no, item.due.business_day
+        # The send slot first, then the claim: a claim is in doubt after a crash only while
+        # its message is on its way, not while it waits its turn.
+        await self.pacer.wait()
         async with data.storage.transaction() as repos:
             deliveries = repos.summary_deliveries
             # Stamped with the time of the claim, not of the tick: in a push longer than
@@ -196,7 +199,6 @@ class SummaryPusher:
                 report.blocked += 1
                 metrics.summary_pushed("blocked", paid=self.paid)
                 return
-        await self.pacer.wait()
         outcome = await _send(self.send_daily, bot, data, item, paid=self.paid)
         self._chat_free[item.chat_id] = loop.time() + CHAT_GAP
         async with data.storage.transaction() as repos:
@@ -291,6 +293,13 @@ async def push_due_summaries(context: ContextTypes.DEFAULT_TYPE) -> None:
     pusher: SummaryPusher = context.job.data  # type: ignore[assignment]
     data: BotData = context.bot_data  # type: ignore[assignment]
     application = context.application
-    report = await pusher.run(context.bot, data, keep_going=lambda: application.running)
+    cluster = getattr(data, "cluster", None)
+
+    def keep_going() -> bool:
+        # Once per cluster: an instance that loses the lead claims nothing more; the new
+        # leader carries on with whatever is still unclaimed.
+        return application.running and (cluster is None or cluster.is_leader)
+
+    report = await pusher.run(context.bot, data, keep_going=keep_going)
     if report.sent or report.blocked or report.failed or report.deferred:
         log.info("daily summaries: %s", report)

@@ -3,6 +3,10 @@
 An update is personal data as received (an ID number typed into the form, a code typed in
 /activate), so the row holds it encrypted (context "inbox"), and only for as long as replay
 needs it: from receipt until it is both handled and acknowledged to Telegram.
+
+Each row also names its chat (`chat_key`, in the clear: a Telegram id, not what was said), so
+that on PostgreSQL any instance can take one chat's turn and handle its updates in order
+(bot/turns.py).
 """
 
 from __future__ import annotations
@@ -19,6 +23,28 @@ from storage.db import Tx, among, utcnow
 log = logging.getLogger(__name__)
 
 CONTEXT = "inbox"  # authenticated with each payload: an inbox ciphertext opens nowhere else
+_UPSERT = (
+    "INSERT INTO inbox (update_id, payload, received_at, done, chat_key) VALUES (?, ?, ?, 0, ?)"
+    " ON CONFLICT (update_id) DO UPDATE SET payload = excluded.payload,"
+    " received_at = excluded.received_at, done = 0, chat_key = excluded.chat_key"
+)
+
+
+def chat_key(payload: dict[str, Any]) -> int:
+    """The chat an update belongs to (as PTB's effective_chat), else its sender, else 0: the
+    updates of one key are handled one at a time, in order."""
+    for name, value in payload.items():
+        if name == "update_id" or not isinstance(value, dict):
+            continue
+        chat = value.get("chat")
+        if not isinstance(chat, dict) and isinstance(value.get("message"), dict):
+            chat = value["message"].get("chat")  # a button press: the message's chat
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return chat["id"]
+        user = value.get("from") or value.get("user")
+        if isinstance(user, dict) and isinstance(user.get("id"), int):
+            return user["id"]
+    return 0
 
 
 class InboxRepository:
@@ -48,23 +74,96 @@ class InboxRepository:
         """
         now = utcnow().isoformat()
         texts = {uid: json.dumps(p, ensure_ascii=False, sort_keys=True) for uid, p in updates}
+        keys = {uid: chat_key(p) for uid, p in updates}
+        if self.tx.dialect == "postgresql":
+            return await self._receive_shared(texts, keys, now)
         known, params = among(self.tx, "update_id", texts)
         rows = await self.tx.fetchall(f"SELECT update_id, payload FROM inbox WHERE {known}", params)
         stored = {r["update_id"]: self._open(r["payload"]) for r in rows}
         fresh = [uid for uid, text in texts.items() if stored.get(uid) != text]
         await self.tx.executemany(
-            "INSERT INTO inbox (update_id, payload, received_at, done) VALUES (?, ?, ?, 0)"
-            " ON CONFLICT (update_id) DO UPDATE SET payload = excluded.payload,"
-            " received_at = excluded.received_at, done = 0",
-            [(uid, self.cipher.encrypt_str(texts[uid], context=CONTEXT), now) for uid in fresh],
+            _UPSERT,
+            [(uid, self._seal(texts[uid]), now, keys[uid]) for uid in fresh],
         )
         return fresh
+
+    async def _receive_shared(
+        self, texts: dict[int, str], keys: dict[int, int], now: str
+    ) -> list[int]:
+        """receive() when other instances may store the same update at the same moment (a
+        webhook redelivered to another instance): read-then-write would let both take it
+        for new under READ COMMITTED, so insert first and compare under a row lock."""
+        fresh = []
+        for uid, text in texts.items():
+            row = await self.tx.fetchone(
+                "INSERT INTO inbox (update_id, payload, received_at, done, chat_key)"
+                " VALUES (?, ?, ?, 0, ?) ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+                (uid, self._seal(text), now, keys[uid]),
+            )
+            if row is None:
+                # Stored already (perhaps by another instance that has just committed).
+                old = await self.tx.fetchone(
+                    "SELECT payload FROM inbox WHERE update_id = ? FOR UPDATE", (uid,)
+                )
+                if old is not None and self._open(old["payload"]) == text:
+                    continue  # a redelivery
+                await self.tx.execute(_UPSERT, (uid, self._seal(text), now, keys[uid]))
+            fresh.append(uid)
+        return fresh
+
+    def _seal(self, text: str) -> str:
+        return self.cipher.encrypt_str(text, context=CONTEXT)
 
     async def pending(self) -> list[tuple[int, dict[str, Any]]]:
         """Updates received but not handled (a crash came in between), oldest first."""
         rows = await self.tx.fetchall(
             "SELECT update_id, payload FROM inbox WHERE done = 0 ORDER BY update_id"
         )
+        return self._read(rows)
+
+    async def pending_of(self, key: int, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
+        """One chat's updates not handled yet, oldest first."""
+        rows = await self.tx.fetchall(
+            "SELECT update_id, payload FROM inbox WHERE done = 0 AND chat_key = ?"
+            " ORDER BY update_id LIMIT ?",
+            (key, limit),
+        )
+        return self._read(rows)
+
+    async def waiting(self, key: int) -> bool:
+        """True if the chat has an update not handled yet."""
+        row = await self.tx.fetchone(
+            "SELECT 1 AS one FROM inbox WHERE done = 0 AND chat_key = ? LIMIT 1", (key,)
+        )
+        return row is not None
+
+    async def key_chats(self) -> int:
+        """Give rows stored before 0014 their chat_key; return how many."""
+        unkeyed = await self.tx.fetchall(
+            "SELECT update_id, payload FROM inbox WHERE chat_key IS NULL"
+        )
+        for uid, payload in self._read(unkeyed):
+            await self.tx.execute(
+                "UPDATE inbox SET chat_key = ? WHERE update_id = ?", (chat_key(payload), uid)
+            )
+        return len(unkeyed)
+
+    async def waiting_chats(self, limit: int = 1000) -> list[int]:
+        """Chats with updates not handled yet."""
+        rows = await self.tx.fetchall(
+            "SELECT DISTINCT chat_key FROM inbox WHERE done = 0 AND chat_key IS NOT NULL LIMIT ?",
+            (limit,),
+        )
+        return [r["chat_key"] for r in rows]
+
+    async def forget_handled(self, below: int | None) -> int:
+        """A getUpdates call acknowledged every update below `below` (None: every one): the
+        handled ones among them leave the inbox."""
+        if below is None:
+            return await self.tx.execute("DELETE FROM inbox WHERE done = 1")
+        return await self.tx.execute("DELETE FROM inbox WHERE done = 1 AND update_id < ?", (below,))
+
+    def _read(self, rows: Sequence[Any]) -> list[tuple[int, dict[str, Any]]]:
         found = []
         for row in rows:
             text = self._open(row["payload"])
@@ -108,7 +207,7 @@ class InboxRepository:
                 continue
             await self.tx.execute(
                 "UPDATE inbox SET payload = ? WHERE update_id = ?",
-                (self.cipher.encrypt_str(text, context=CONTEXT), row["update_id"]),
+                (self._seal(text), row["update_id"]),
             )
             changed += 1
         return changed

@@ -19,6 +19,14 @@ from storage.db import Tx, utcnow
 
 LEASE = timedelta(seconds=60)
 CONTEXT = "outbox"  # authenticated with each payload: an outbox ciphertext opens nowhere else
+# Due, and the oldest waiting message of its chat: a chat's messages go out in the order they
+# were queued, nothing overtakes an earlier message to the same chat still waiting for a retry.
+_DUE = (
+    "o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.chat_id = o.chat_id"
+    " AND e.id < o.id AND e.sent_at IS NULL AND e.failed_at IS NULL"
+    " AND (e.not_before IS NULL OR e.not_before <= ?))"
+)
 
 
 class OutboxItem(BaseModel):
@@ -76,22 +84,30 @@ class OutboxRepository:
         """Take up to `limit` due messages (at most one per chat, the oldest), leasing them so
         no other sender takes them too."""
         now = now or utcnow()
-        rows = await self.tx.fetchall(
-            "SELECT id, chat_id, kind, payload, attempts FROM outbox AS o"
-            " WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
-            # A chat's messages go out in the order they were queued: nothing overtakes an
-            # earlier message to the same chat that is still waiting for a retry.
-            " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.chat_id = o.chat_id"
-            " AND e.id < o.id AND e.sent_at IS NULL AND e.failed_at IS NULL"
-            " AND (e.not_before IS NULL OR e.not_before <= ?))"
-            " ORDER BY id LIMIT ?",
-            (now.isoformat(), now.isoformat(), limit),
-        )
         until = (now + LEASE).isoformat()
-        for row in rows:
-            await self.tx.execute(
-                "UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (until, row["id"])
+        if self.tx.dialect == "postgresql":
+            # Several instances lease at once: one statement locks the rows it takes and
+            # skips those another sender is taking, so no row is leased twice. A chat's later
+            # message is not taken while an earlier one is pending: a row being leased is
+            # still pending to everyone else, so order holds across instances too.
+            rows = await self.tx.fetchall(
+                "UPDATE outbox SET next_attempt_at = ? WHERE id IN ("
+                f"SELECT o.id FROM outbox AS o WHERE {_DUE} ORDER BY o.id LIMIT ?"
+                " FOR UPDATE OF o SKIP LOCKED)"
+                " RETURNING id, chat_id, kind, payload, attempts",
+                (until, now.isoformat(), now.isoformat(), limit),
             )
+            rows = sorted(rows, key=lambda r: r["id"])
+        else:
+            rows = await self.tx.fetchall(
+                f"SELECT id, chat_id, kind, payload, attempts FROM outbox AS o WHERE {_DUE}"
+                " ORDER BY id LIMIT ?",
+                (now.isoformat(), now.isoformat(), limit),
+            )
+            for row in rows:
+                await self.tx.execute(
+                    "UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (until, row["id"])
+                )
         return [
             OutboxItem.model_validate({**dict(r), "payload": self._open(r["payload"])})
             for r in rows

@@ -54,6 +54,8 @@ async def test_health_ready_and_metrics_of_a_running_bot(
     server: BotApiServer, bot_settings: Settings, run_bot: BotRunner, ops_http
 ) -> None:
     app = await run_bot(bot_settings)
+    # One process on SQLite; on PostgreSQL the only instance, so the leader.
+    role = "leader" if isinstance(bot_settings.database, str) else "single"
     runner, base = await serve_ops(bot_settings, app.bot_data)
     try:
         shop = ChatUser(server, 10001, "小王")
@@ -80,7 +82,7 @@ async def test_health_ready_and_metrics_of_a_running_bot(
             assert await ready.json() == {
                 "database": True,
                 "migrations": True,
-                "role": "single",
+                "role": role,
                 "ready": True,
             }
         async with ops_http.get(f"{base}/metrics") as scraped:
@@ -96,7 +98,7 @@ async def test_health_ready_and_metrics_of_a_running_bot(
     assert sample(text, "merchant_bot_outbox_depth") == 1
     assert 3500 < sample(text, "merchant_bot_outbox_oldest_age_seconds") < 7200
     assert sample(text, "merchant_bot_leader") == 1
-    assert sample(text, 'merchant_bot_role{role="single"}') == 1
+    assert sample(text, f'merchant_bot_role{{role="{role}"}}') == 1
 
 
 async def test_a_follower_is_ready_but_not_the_leader(

@@ -1,0 +1,235 @@
+"""Several instances on one PostgreSQL database: which one leads, and whose turn a chat is.
+
+The role API (read by /readyz and the metrics): ``bot_data.cluster.role`` is "single" (SQLite:
+one process does everything), "leader" or "follower"; ``is_leader`` is True for "single" and
+"leader", the instance that runs the timed jobs and, in long-polling mode, calls getUpdates;
+``connected`` is False while a PostgreSQL instance has lost its election connection (it
+follows until it is back); ``instance_id`` ("pid@host#random") names it in logs and in
+PostgreSQL's pg_stat_activity (application_name "merchant-bot <instance_id>").
+
+Leadership is a PostgreSQL session advisory lock held on a connection of its own: when the
+leader dies its connection closes and the lock is free at once (for a machine that vanishes,
+TCP keepalives close it within about 15 s); every follower tries to take it every
+RETRY_SECONDS. The leader checks its connection as often and steps down the moment it fails,
+so two instances believe they lead for at most that long (and the jobs they run claim their
+work in the database anyway).
+
+A chat's turn is a session advisory lock on the same connection, keyed by the chat id: while
+an instance holds it, no other handles that chat's updates (bot/turns.py). If the connection
+breaks, every lock it held is gone; ``generation`` changes so that turns in progress stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable
+from typing import Literal, Protocol
+
+log = logging.getLogger(__name__)
+
+Role = Literal["single", "leader", "follower"]
+
+# pg_advisory_lock keys: "mbleader" in ASCII, far above any Telegram chat id (about 1e13).
+LEADER_LOCK = int.from_bytes(b"mbleader", "big")
+RETRY_SECONDS = 1.0
+_CHECK_TIMEOUT = 3.0
+# Server-side keepalives on the lock connection: a vanished machine's locks go within ~15 s.
+_KEEPALIVE = {
+    "tcp_keepalives_idle": "5",
+    "tcp_keepalives_interval": "2",
+    "tcp_keepalives_count": "3",
+}
+APPLICATION_NAME = "merchant-bot "  # + the instance id: pg_stat_activity shows who leads
+
+
+class SingleProcess:
+    """SQLite: this process is the whole bot."""
+
+    role: Role = "single"
+    is_leader = True
+    connected = True
+    generation = 0
+    instance_id = f"{os.getpid()}@{socket.gethostname()}"
+
+    def on_change(self, callback: Callable[[Role], None]) -> None:
+        """Roles never change here."""
+
+    async def start(self) -> None:
+        """Nothing to elect."""
+
+    async def stop(self) -> None:
+        """Nothing to release."""
+
+
+class Cluster:
+    """This instance's place among the instances sharing one PostgreSQL database."""
+
+    def __init__(self, url: str, *, retry_seconds: float = RETRY_SECONDS) -> None:
+        self.url = url
+        self.retry_seconds = retry_seconds
+        self.instance_id = f"{os.getpid()}@{socket.gethostname()}#{secrets.token_hex(3)}"
+        self.role: Role = "follower"
+        self.generation = 0  # bumped each time the lock connection is replaced
+        self._conn = None  # asyncpg.Connection: advisory locks live as long as it does
+        self._use = asyncio.Lock()  # one statement at a time on the connection
+        self._task: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[Role], None]] = []
+        self._became_leader = asyncio.Event()
+
+    @property
+    def is_leader(self) -> bool:
+        """True while this instance holds the leader lock."""
+        return self.role == "leader"
+
+    @property
+    def connected(self) -> bool:
+        """True while the election connection is open (a follower without it cannot lead)."""
+        return self._conn is not None and not self._conn.is_closed()
+
+    def on_change(self, callback: Callable[[Role], None]) -> None:
+        """Call `callback(new_role)` whenever this instance gains or loses the lead."""
+        self._listeners.append(callback)
+
+    async def start(self) -> None:
+        """Connect and try for the lead at once, then keep trying (or checking) in the
+        background."""
+        await self._attempt()
+        self._task = asyncio.create_task(self._run(), name="cluster-election")
+
+    async def stop(self) -> None:
+        """Stop electing; closing the connection hands the lead (and every chat) on."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._drop()
+
+    async def wait_leader(self) -> None:
+        """Return once this instance leads (for tests and tools)."""
+        while not self.is_leader:
+            self._became_leader.clear()
+            await self._became_leader.wait()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.retry_seconds)
+            await self._attempt()
+
+    async def _attempt(self) -> None:
+        """A follower tries for the lock; the leader checks it still has its connection."""
+        try:
+            async with asyncio.timeout(_CHECK_TIMEOUT):
+                conn = await self._connection()
+                async with self._use:
+                    if self.is_leader:
+                        await conn.fetchval("SELECT 1")
+                        return
+                    got = await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK)
+        except Exception as exc:  # asyncpg's errors, OSError, TimeoutError: all the same here
+            log.warning("cluster: lost the database connection (%s)", type(exc).__name__)
+            await self._drop()
+            return
+        if got:
+            self._set_role("leader")
+
+    async def _connection(self):  # -> asyncpg.Connection
+        if self._conn is None or self._conn.is_closed():
+            import asyncpg
+
+            self._conn = await asyncpg.connect(
+                self.url,
+                server_settings={
+                    **_KEEPALIVE,
+                    "application_name": (APPLICATION_NAME + self.instance_id)[:63],
+                },
+            )
+            self.generation += 1
+        return self._conn
+
+    async def _drop(self) -> None:
+        """Close the lock connection (releasing every lock on it) and follow."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self.generation += 1
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 2)
+            if not conn.is_closed():
+                conn.terminate()
+        self._set_role("follower")
+
+    def _set_role(self, role: Role) -> None:
+        if role == self.role:
+            return
+        self.role = role
+        log.info("cluster: this instance (%s) is now the %s", self.instance_id, role)
+        if role == "leader":
+            self._became_leader.set()
+        for callback in self._listeners:
+            try:
+                callback(role)
+            except Exception:
+                log.exception("cluster role listener failed")
+
+    async def lock_chat(self, key: int) -> int | None:
+        """Take a chat's turn if no instance holds it: the connection's generation (give it
+        to unlock_chat); None if another instance holds it (or there is no connection)."""
+        try:
+            conn = await self._connection()
+            async with self._use:
+                generation = self.generation
+                if await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                    return generation
+                return None
+        except Exception as exc:
+            log.warning("cluster: cannot take chat %s's turn (%s)", key, type(exc).__name__)
+            await self._drop()
+            return None
+
+    async def unlock_chat(self, key: int, generation: int) -> None:
+        """Give a chat's turn back (nothing to do if the connection it was taken on is gone)."""
+        if generation != self.generation or self._conn is None:
+            return
+        try:
+            async with self._use:
+                await self._conn.fetchval("SELECT pg_advisory_unlock($1)", key)
+        except Exception as exc:
+            log.warning("cluster: cannot release chat %s (%s)", key, type(exc).__name__)
+            await self._drop()
+
+
+class Poller(Protocol):
+    """What poll_while_leading drives (bot.polling.DurablePoller)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def poll_while_leading(poller: Poller, cluster: Cluster) -> None:
+    """Run the poller exactly while this instance leads (run it as a task; cancel the task to
+    stop following, then stop the poller)."""
+    changed = asyncio.Event()
+    cluster.on_change(lambda _role: changed.set())
+    while True:
+        if cluster.is_leader and not poller.running:
+            poller.start()
+        elif not cluster.is_leader and poller.running:
+            await poller.stop()
+        await changed.wait()
+        changed.clear()
+
+
+def cluster_for(database: object) -> Cluster | SingleProcess:
+    """A Cluster on PostgreSQL (a postgresql:// URL), else the single SQLite process."""
+    if isinstance(database, str) and database.startswith(("postgresql://", "postgres://")):
+        return Cluster(database)
+    return SingleProcess()

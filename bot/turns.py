@@ -1,0 +1,202 @@
+"""Each chat's updates handled one at a time and in order across every instance (PostgreSQL).
+
+Whichever instance stores an update (the leader's getUpdates, or any instance's webhook) hands
+its chat to `dispatch` at once; the instance takes the chat's turn (an advisory lock, see
+bot/cluster.py), handles the chat's waiting updates oldest first, marking each done, and gives
+the turn back. An instance that cannot take the turn leaves the update to the holder, which
+looks for waiting updates again *after* giving the turn back: the update was stored before the
+failed attempt, the failed attempt came before the release, so the holder sees it.
+
+Every instance also sweeps the inbox every SWEEP_SECONDS for chats with waiting updates (left
+by an instance that died mid-turn: its lock went with its connection), so nothing waits longer
+than about a second after its handler's instance is gone. An update interrupted by a crash is
+handled again; handlers with side effects claim the update id with the effect (storage
+UpdateLog), so it takes effect once.
+
+What PTB keeps per person in memory (UserData: the locale, the serial typed after /activate,
+the ticket in focus) would be lost whenever the next update reaches another instance: it is
+loaded from the database before each update (`load_session`, the first handler) and stored
+after it when it changed (storage/sessions.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes
+
+from bot.cluster import Cluster
+from storage.db import utcnow
+from storage.sessions import SessionRepository
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 1.0
+BATCH = 50  # a chat's waiting updates read per query
+STOP_GRACE = 30.0
+SESSION_DAYS = 30  # a conversation state untouched this long is deleted (by the leader)
+
+
+class ClusterTurns:
+    """Hands out chats' turns on this instance and runs them."""
+
+    def __init__(
+        self, app: Application, cluster: Cluster, *, keep_done: timedelta | None = None
+    ) -> None:
+        self.app = app
+        self.cluster = cluster
+        # Webhook mode: Telegram forgets an update once answered, but a lost answer brings it
+        # back; a handled update is kept this long to recognise that, then pruned (leader).
+        self.keep_done = keep_done
+        self._turns: dict[int, asyncio.Task[None]] = {}
+        self._again: set[int] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._stopping = False
+        # update id -> (user id, their state as loaded for it)
+        self._loaded: dict[int, tuple[int, str | None]] = {}
+
+    def start(self) -> None:
+        """Begin sweeping the inbox for chats with waiting updates."""
+        self._stopping = False
+        self._sweeper = asyncio.create_task(self._sweep(), name="inbox-sweep")
+
+    async def stop(self) -> None:
+        """Take no new turns; let the updates being handled finish (their chats' later
+        updates stay in the inbox for the other instances, or the next start)."""
+        self._stopping = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        if self._turns:
+            await asyncio.wait(set(self._turns.values()), timeout=STOP_GRACE)
+
+    @property
+    def busy(self) -> int:
+        """Chats whose turn this instance is taking or running now."""
+        return len(self._turns)
+
+    def dispatch(self, key: int) -> None:
+        """A chat has a waiting update: take its turn here unless it is being run already."""
+        if self._stopping:
+            return
+        if key in self._turns:
+            self._again.add(key)  # the running turn looks once more before it ends
+            return
+        task = asyncio.create_task(self._turn(key), name=f"chat-turn-{key}")
+        self._turns[key] = task
+
+        def finished(done: asyncio.Task[None]) -> None:
+            if self._turns.get(key) is done:
+                del self._turns[key]
+
+        task.add_done_callback(finished)
+
+    async def _turn(self, key: int) -> None:
+        try:
+            while not self._stopping:
+                self._again.discard(key)
+                generation = await self.cluster.lock_chat(key)
+                if generation is None:
+                    return  # another instance runs it and looks again before letting go
+                try:
+                    await self._handle_waiting(key, generation)
+                finally:
+                    await self.cluster.unlock_chat(key, generation)
+                if not self._stopping and await self._has_waiting(key):
+                    continue
+                if key not in self._again:  # no await between this check and returning
+                    return
+        except Exception:
+            log.exception("chat %s: turn failed; the sweep tries again", key)
+
+    async def _handle_waiting(self, key: int, generation: int) -> None:
+        storage = self.app.bot_data.storage
+        while True:
+            async with storage.autocommit() as repos:
+                waiting = await repos.inbox.pending_of(key)
+            if not waiting:
+                return
+            for update_id, payload in waiting:
+                if self._stopping or generation != self.cluster.generation:
+                    return  # stopping, or the turn was lost with the lock connection
+                try:
+                    update = Update.de_json(payload, self.app.bot)
+                except (TypeError, ValueError, KeyError) as exc:
+                    log.error("skipping update %s that cannot be parsed: %r", update_id, exc)
+                else:
+                    # process_update hands handler errors to the error handler itself.
+                    await self.app.process_update(update)
+                    await self._save_session(update)
+                async with storage.autocommit() as repos:
+                    await repos.inbox.done(update_id)
+
+    async def load_session(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """First handler of every update: the person's conversation state as last stored."""
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None or context.user_data is None:
+            return
+        storage = self.app.bot_data.storage
+        async with storage.autocommit() as repos:
+            state = await SessionRepository(repos.tx, storage.keys.cipher).get(user.id)
+        # Kept as text: the handlers change extras in place, the copy must not follow.
+        self._loaded[update.update_id] = (user.id, _text(state))
+        if state is not None:
+            context.user_data.locale = state["locale"]
+            context.user_data.extras = state["extras"]
+
+    async def _save_session(self, update: Update) -> None:
+        loaded = self._loaded.pop(update.update_id, None)
+        if loaded is None:
+            return  # no person, or a handler before load_session stopped the update
+        user_id, before = loaded
+        data = self.app.user_data.get(user_id)
+        if data is None:
+            return
+        state = {"locale": data.locale, "extras": data.extras}
+        try:
+            if _text(state) == before:
+                return
+        except (TypeError, ValueError) as exc:  # something in extras that JSON cannot hold
+            log.error("conversation state of %s not stored: %r", user_id, exc)
+            return
+        storage = self.app.bot_data.storage
+        async with storage.autocommit() as repos:
+            await SessionRepository(repos.tx, storage.keys.cipher).put(user_id, state)
+
+    async def _has_waiting(self, key: int) -> bool:
+        async with self.app.bot_data.storage.autocommit() as repos:
+            return bool(await repos.inbox.pending_of(key, limit=1))
+
+    async def _sweep(self) -> None:
+        storage = self.app.bot_data.storage
+        for sweeps in itertools.count():
+            if self._stopping:
+                return
+            try:
+                async with storage.transaction() as repos:
+                    if sweeps == 0:
+                        await repos.inbox.key_chats()  # rows an earlier version stored
+                    keys = await repos.inbox.waiting_chats()
+                    leads = self.cluster.is_leader
+                    if leads and self.keep_done is not None and sweeps % 60 == 0:  # a minute
+                        await repos.inbox.prune(utcnow() - self.keep_done)
+                    if leads and sweeps % 600 == 0:  # ten minutes or so
+                        sessions = SessionRepository(repos.tx, storage.keys.cipher)
+                        await sessions.prune(utcnow() - timedelta(days=SESSION_DAYS))
+                for key in keys:
+                    if key not in self._turns:
+                        self.dispatch(key)
+            except Exception as exc:  # the database away for a moment: try again next sweep
+                log.warning("inbox sweep failed: %r", exc)
+            await asyncio.sleep(SWEEP_SECONDS)
+
+
+def _text(state: dict[str, object] | None) -> str | None:
+    return None if state is None else json.dumps(state, sort_keys=True, ensure_ascii=False)
