@@ -195,8 +195,9 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
         resubmitted = event.to_state == State.SUBMITTED and event.from_state == State.REJECTED
         timeline.append(
             {
+                # a step done ("Review started"), not the state it led to ("under review")
                 "label": label(
-                    context, "state_resubmitted" if resubmitted else f"state_{event.to_state}"
+                    context, "step_resubmitted" if resubmitted else f"step_{event.to_state}"
                 ),
                 "at": when(event.at),
                 "mark": "↩️" if event.to_state == State.REJECTED else "✅",
@@ -214,7 +215,7 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
         if position is not None and i > position and milestone not in reached:
             mark = "⏳" if i == position + 1 else "▫️"
             timeline.append(
-                {"label": label(context, f"state_{milestone}"), "at": None, "mark": mark}
+                {"label": label(context, f"step_{milestone}"), "at": None, "mark": mark}
             )
     buttons = []
     if current == State.REJECTED:

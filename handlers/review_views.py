@@ -86,7 +86,9 @@ async def card_text(data: BotData, repos: Repositories, record: ApplicationRecor
     locale = staff_locale(data)
     signed = await repos.fulfilment.signature(record.id)
     resubmitted = bool(record.flags) and record.state in ("submitted", "under_review")
-    changed = await repos.checks.changed_since_last(record.id) if resubmitted else None
+    # Only a card waiting for a decision marks 🆕 (its legend is shown then); a decided card
+    # marks nothing, else the flagged fields would look changed without a legend.
+    changed = await repos.checks.changed_since_last(record.id) if resubmitted else set()
     merchant_locale = (await notify.locale_of_user(repos, data, record.merchant_id)).replace(
         "-", "_"
     )
@@ -115,7 +117,12 @@ async def card_text(data: BotData, repos: Repositories, record: ApplicationRecor
         duplicates=duplicates,
         language=data.renderer.label(locale, f"merchant_language_{merchant_locale}"),
         flags=[
-            {"label": data.renderer.label(locale, f"field_{f}"), "reason": r}
+            {
+                "label": data.renderer.label(locale, f"field_{f}"),
+                "reason": r,
+                # Asked again and answered the same: the reviewer should look twice.
+                "unchanged": changed is not None and f not in changed,
+            }
             for f, r in record.flags.items()
         ],
         merchant_no=record.merchant_no,
