@@ -172,7 +172,12 @@ async def _create(update: Update, context: Context) -> None:
         await _stale(query, context)
         return
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    # The summary said "tap Create ticket": it ends saying it was done, not just buttonless.
+    sent = data.renderer.label(locale_of(context), "ticket_draft_sent", number=ticket.number)
+    if isinstance(query.message, Message):
+        await query.edit_message_text(
+            f"{query.message.text_html}\n\n{sent}", parse_mode=ParseMode.HTML, reply_markup=None
+        )
     context.user_data.extras[_FOCUS] = ticket.id
     data.kick_outbox()
 

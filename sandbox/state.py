@@ -65,7 +65,10 @@ class SandboxState:
         self._messages: dict[int, dict[int, dict[str, Any]]] = {}
         self._next_message_id: dict[int, int] = {}
         self._updates: list[dict[str, Any]] = []
-        self._next_update_id = 1
+        # Telegram never reuses an update_id; a bot that remembers handled ids (button presses
+        # are claimed once) would ignore every press after a sandbox restart if ids began at 1
+        # again. Milliseconds since the epoch keep them rising across restarts.
+        self._next_update_id = int(time.time() * 1000)
         self.allowed_updates: list[str] | None = None
         self.webhook: Any = None  # a webhook.Webhook while one is set (getUpdates is refused)
         self.poll_generation = 0
