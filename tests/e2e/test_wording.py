@@ -26,7 +26,7 @@ async def latest_card(server: BotApiServer, number: str, fragment: str) -> str:
     raise AssertionError(f"no card of {number} containing {fragment!r}")
 
 
-async def test_a_flagged_answer_given_again_unchanged_is_called_out_and_a_decided_card_marks_nothing(
+async def test_a_flagged_answer_given_again_unchanged_is_called_out_a_decided_card_marks_nothing(
     merchant: ChatUser, reviewer: ChatUser
 ) -> None:
     number = await submit(merchant)
