@@ -14,7 +14,13 @@ from bot.parsing import strict_int
 from bot.review import service as review
 from handlers import review_confirm as confirm
 from handlers.common import label, text
-from handlers.review_views import refresh_cards, staff_keyboard, staff_label, staff_locale
+from handlers.review_views import (
+    picker_label,
+    refresh_cards,
+    staff_keyboard,
+    staff_label,
+    staff_locale,
+)
 from handlers.staff import require_role
 from storage.reviews import PendingRejection
 
@@ -107,7 +113,7 @@ async def _save(data: BotData, pending: PendingRejection) -> None:
 def _picker_keyboard(data: BotData, app_id: int, chosen: list[str]) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            ("☑️ " if q.key in chosen else "") + staff_label(data, f"field_{q.key}"),
+            ("☑️ " if q.key in chosen else "") + picker_label(data, q.key),
             callback_data=f"rj:{app_id}:t:{q.key}",
         )
         for q in form.QUESTIONS

@@ -32,6 +32,15 @@ def staff_label(data: BotData, key: str, **values: object) -> str:
     return data.renderer.plain_label(staff_locale(data), key, **values)
 
 
+def picker_label(data: BotData, key: str) -> str:
+    """The field's full name if two of them fit a phone's row (~10 CJK or ~15 Latin
+    characters a button), else its short name; the prompts and summary use the full one."""
+    full = staff_label(data, f"field_{key}")
+    if len(full) <= (10 if any("\u4e00" <= c <= "\u9fff" for c in full) else 15):
+        return full
+    return staff_label(data, f"short_{key}")
+
+
 def card_rows(
     data: BotData, record: ApplicationRecord, changed: set[str] | None = None
 ) -> list[dict[str, object]]:
