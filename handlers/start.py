@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ParseMode
 
 from bot.context import Context
 from handlers import faq, fulfilment, onboarding, reports, support
@@ -23,14 +22,13 @@ async def help_command(update: Update, context: Context) -> None:
     if chat is not None and chat.type != "private":
         settings = context.bot_data.settings
         support_chats = {settings.support_chat_id, settings.escalation_chat_id} - {None}
-        # in the staff chats' language, like the cards and prompts there, not the sender's
-        body = context.bot_data.renderer.render(
-            settings.default_locale,
+        await reply(
+            update,
+            context,
             "staff/help",
             review=chat.id == settings.review_chat_id,
             support=chat.id in support_chats,
         )
-        await context.bot.send_message(chat.id, body, parse_mode=ParseMode.HTML)
         return
     await reply(update, context, "help", keyboard=main_menu(context))
 

@@ -1,5 +1,5 @@
 """Staff chats in English (DEFAULT_LOCALE=en): labels that fit a phone, one name for one
-action, and /help in the chat's language whatever the sender's Telegram language."""
+action."""
 
 from __future__ import annotations
 
@@ -60,8 +60,3 @@ async def test_send_back_picker_fits_a_phone_and_names_one_action(
     summary = await reviewer.expect("Please confirm")
     assert reviewer.buttons(summary) == ["✅ Send back", "Don't send back"]
     assert "Reply to this message" not in prompt["text"]
-
-
-async def test_staff_help_speaks_the_group_language(reviewer: ChatUser) -> None:
-    await reviewer.send("/help")
-    assert "Review group commands" in await reviewer.reply_text()
