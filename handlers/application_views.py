@@ -112,6 +112,8 @@ async def ask(
         question=Markup(question),
         error=Markup(error) if error else None,
         editing=draft.editing is not None,
+        # fixing a sent-back application: how many flagged items are left, this one included
+        fixing_left=len(draft.to_fix) if draft.fixing and q.key in draft.to_fix else 0,
     )
     await context.bot.send_message(
         chat_id, body, parse_mode=ParseMode.HTML, reply_markup=question_keyboard(context, draft, q)

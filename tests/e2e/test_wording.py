@@ -49,9 +49,9 @@ async def test_a_flagged_answer_given_again_unchanged_is_called_out_a_decided_ca
     rejected = await merchant.expect("需要修改")
     assert "点击“修改资料”" in rejected["text"]  # names the button exactly as it reads
     await merchant.press("修改资料", rejected)
-    await merchant.reply()
+    assert "需要修改的项目还剩 2 项" in await merchant.reply_text()
     await merchant.send("91350100M000100Y43")  # the same code as before
-    await merchant.reply()
+    assert "需要修改的项目还剩 1 项" in await merchant.reply_text()
     await merchant.send("13900139000")
     await merchant.expect("请核对")
     await merchant.press("确认提交")
