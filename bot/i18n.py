@@ -43,16 +43,19 @@ def _without_icon(text: str) -> str:
 
 
 @pass_context
-def term(ctx: Context, key: str, /, **values: object) -> Markup:
+def term(
+    ctx: Context, key: str, /, *, icon: bool = False, source: str = LABELS_NAME, **values: object
+) -> Markup:
     """`{{ term("btn_fix") }}` in a template: the locale's label (labels.j2 is the one term
-    list: fields, statuses, buttons, commands), without its icon, so a sentence names a button
-    exactly as the button reads."""
-    template = ctx.environment.get_template(f"{ctx['locale']}/{LABELS_NAME}.j2")
+    list: fields, statuses, buttons, commands; support/labels.j2 holds support's own), without
+    its icon unless icon=True, so a sentence names a button exactly as the button reads."""
+    template = ctx.environment.get_template(f"{ctx['locale']}/{source}.j2")
     block = template.blocks.get(key)
     if block is None:
-        raise KeyError(f"block {key!r} missing in {ctx['locale']}/{LABELS_NAME}.j2")
+        raise KeyError(f"block {key!r} missing in {ctx['locale']}/{source}.j2")
     inner = template.new_context(dict(values, locale=ctx["locale"]))
-    return Markup(_without_icon("".join(block(inner)).strip()))
+    text = "".join(block(inner)).strip()
+    return Markup(text if icon else _without_icon(text))
 
 
 def locale_for(language_code: str | None, default: Locale = "zh-CN") -> Locale:
