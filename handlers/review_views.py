@@ -41,6 +41,17 @@ def picker_label(data: BotData, key: str) -> str:
     return staff_label(data, f"short_{key}")
 
 
+async def other_language(data: BotData, application_id: int) -> str | None:
+    """The merchant's language when it is not the staff chats' (reasons should be in it)."""
+    async with data.storage.transaction() as repos:
+        record = await repos.applications.get(application_id)
+        merchant = await notify.locale_of_user(repos, data, record.merchant_id) if record else None
+    if merchant is None or merchant == staff_locale(data):
+        return None
+    key = "merchant_language_" + merchant.replace("-", "_")
+    return data.renderer.plain_label(staff_locale(data), key)
+
+
 def card_rows(
     data: BotData, record: ApplicationRecord, changed: set[str] | None = None
 ) -> list[dict[str, object]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from sandbox.server import BotApiServer
+from tests.e2e.application_steps import ENTERPRISE_EN, fill
 from tests.e2e.conftest import REVIEW_CHAT
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import REVIEWER_ID, approve, card_of, reviewer, submit
@@ -39,6 +40,7 @@ async def test_a_flagged_answer_given_again_unchanged_is_called_out_a_decided_ca
     await reviewer.press("下一步", picker)
     prompt = await reviewer.expect("统一社会信用代码")
     assert "直接发送" in prompt["text"]  # a plain message works, and the prompt says so
+    assert "商户使用" not in prompt["text"]  # a Chinese merchant: no language reminder
     await reviewer.server.send_text(REVIEWER_ID, "与执照不一致", chat_id=REVIEW_CHAT)
     prompt = await reviewer.expect("联系手机")
     await reviewer.server.send_text(
@@ -104,3 +106,18 @@ async def test_the_ticket_summary_ends_saying_which_ticket_it_became(
     ended = await merchant.edited()
     assert ended["text"].endswith("✅ Sent as ticket T-000001")
     assert not ended.get("reply_markup")
+
+
+async def test_reason_prompt_reminds_staff_of_an_english_merchants_language(
+    english_merchant: ChatUser, reviewer: ChatUser
+) -> None:
+    await fill(english_merchant, ENTERPRISE_EN)
+    await english_merchant.press("Submit")
+    submitted = await english_merchant.expect("Application submitted")
+    number = submitted["text"].split("Application number: ")[1].split()[0]
+    await reviewer.press("退回", await card_of(reviewer, number))
+    picker = await reviewer.expect("勾选")
+    await reviewer.press("商户名称", picker)
+    await reviewer.press("下一步", await reviewer.edited())
+    prompt = await reviewer.expect("商户名称")
+    assert "商户使用英文，请用英文写原因" in prompt["text"]

@@ -56,6 +56,7 @@ async def test_send_back_picker_fits_a_phone_and_names_one_action(
     picker = await reviewer.edited()
     await reviewer.press("Next: give reasons", picker)
     prompt = await reviewer.expect("ID card (portrait side)")  # the full name in the message
+    assert "The merchant uses" not in prompt["text"]  # an English merchant, English staff
     await reviewer.server.send_text(REVIEWER_ID, "The photo is blurred", chat_id=REVIEW_CHAT)
     summary = await reviewer.expect("Please confirm")
     assert reviewer.buttons(summary) == ["✅ Send back", "Don't send back"]
