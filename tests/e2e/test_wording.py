@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from sandbox.server import BotApiServer
-from tests.e2e.application_steps import ENTERPRISE_EN, fill
+from tests.e2e.application_steps import ENTERPRISE_EN, fill, sign
 from tests.e2e.conftest import REVIEW_CHAT
 from tests.e2e.harness import ChatUser
 from tests.e2e.test_review import REVIEWER_ID, approve, card_of, reviewer, submit
@@ -121,3 +121,17 @@ async def test_reason_prompt_reminds_staff_of_an_english_merchants_language(
     await reviewer.press("下一步", await reviewer.edited())
     prompt = await reviewer.expect("商户名称")
     assert "商户使用英文，请用英文写原因" in prompt["text"]
+
+
+async def test_an_old_agreement_tapped_after_signing_ends_saying_it_is_signed(
+    merchant: ChatUser, reviewer: ChatUser
+) -> None:
+    number = await submit(merchant)
+    await approve(reviewer, merchant, number)
+    agreement = await merchant.expect("服务协议")
+    await sign(merchant, agreement)
+    await merchant.expect("协议已签署，感谢")
+    await merchant.press("我同意并签署", agreement)  # the first message, still on screen
+    ended = await merchant.edited()
+    assert ended["text"].endswith("✅ 协议已签署：发送 /agreement 可查看已签署的协议。")
+    assert not ended.get("reply_markup")
