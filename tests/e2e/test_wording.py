@@ -107,6 +107,14 @@ async def test_the_ticket_summary_ends_saying_which_ticket_it_became(
     assert ended["text"].endswith("✅ Sent as ticket T-000001")
     assert not ended.get("reply_markup")
 
+    # Closing from /tickets: the list itself shows the ticket closed, its button gone.
+    await merchant.send("/tickets")
+    listing = await merchant.expect("My tickets")
+    await merchant.press("Close T-000001", listing)
+    relisted = await merchant.edited()
+    assert "T-000001 closed" in relisted["text"] and not relisted.get("reply_markup")
+    await merchant.expect("closed")
+
 
 async def test_reason_prompt_reminds_staff_of_an_english_merchants_language(
     english_merchant: ChatUser, reviewer: ChatUser
