@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from functools import cache
 from pathlib import Path
 
 from babel.dates import get_timezone, get_timezone_name
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from bot.settings import LOCALES, Locale
 
@@ -28,7 +31,31 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         auto_reload=False,
         cache_size=1000,
     )
+    env.globals["term"] = term
     return env
+
+
+def _without_icon(text: str) -> str:
+    """'✅ Submit' -> 'Submit': a button named in a sentence, without its emoji."""
+    head, sep, rest = text.partition(" ")
+    icon = all(unicodedata.category(c)[0] in "SM" or c in "\ufe0f\u200d" for c in head)
+    return rest if sep and head and icon else text
+
+
+@pass_context
+def term(
+    ctx: Context, key: str, /, *, icon: bool = False, source: str = LABELS_NAME, **values: object
+) -> Markup:
+    """`{{ term("btn_fix") }}` in a template: the locale's label (labels.j2 is the one term
+    list: fields, statuses, buttons, commands; support/labels.j2 holds support's own), without
+    its icon unless icon=True, so a sentence names a button exactly as the button reads."""
+    template = ctx.environment.get_template(f"{ctx['locale']}/{source}.j2")
+    block = template.blocks.get(key)
+    if block is None:
+        raise KeyError(f"block {key!r} missing in {ctx['locale']}/{source}.j2")
+    inner = template.new_context(dict(values, locale=ctx["locale"]))
+    text = "".join(block(inner)).strip()
+    return Markup(text if icon else _without_icon(text))
 
 
 def locale_for(language_code: str | None, default: Locale = "zh-CN") -> Locale:

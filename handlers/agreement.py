@@ -53,7 +53,7 @@ async def on_sign(update: Update, context: Context) -> None:
         return
     if outcome == "already":
         await query.answer(label(context, "agreement_signed_toast"))
-        await drop_keyboard(query.message)
+        await _end_with(query.message, label(context, "agreement_signed_final"))
         return
     await query.answer()
     locale = locale_of(context)
@@ -107,6 +107,18 @@ async def _finish_confirmation(message: object, context: Context, final: str) ->
         await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
     except BadRequest:  # unchanged (tapped twice) or too old to edit
         log.debug("confirmation message %s not edited", message.message_id)
+
+
+async def _end_with(message: object, line: str) -> None:
+    """An old agreement message that says "tap below" ends in its final state instead."""
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_text(
+            f"{message.text_html}\n\n{line}", parse_mode=ParseMode.HTML, reply_markup=None
+        )
+    except BadRequest:  # already ended (tapped twice) or too old to edit
+        await drop_keyboard(message)
 
 
 async def _resend_current(update: Update, context: Context) -> None:

@@ -114,6 +114,8 @@ async def ask(
         question=Markup(question),
         error=Markup(error) if error else None,
         editing=draft.editing is not None,
+        # fixing a sent-back application: how many flagged items are left, this one included
+        fixing_left=len(draft.to_fix) if draft.fixing and q.key in draft.to_fix else 0,
     )
     await context.bot.send_message(
         chat_id, body, parse_mode=ParseMode.HTML, reply_markup=question_keyboard(context, draft, q)
@@ -197,8 +199,9 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
         resubmitted = event.to_state == State.SUBMITTED and event.from_state == State.REJECTED
         timeline.append(
             {
+                # a step done ("Review started"), not the state it led to ("under review")
                 "label": label(
-                    context, "state_resubmitted" if resubmitted else f"state_{event.to_state}"
+                    context, "step_resubmitted" if resubmitted else f"step_{event.to_state}"
                 ),
                 "at": when(event.at),
                 "mark": "↩️" if event.to_state == State.REJECTED else "✅",
@@ -216,7 +219,7 @@ async def send_status(chat_id: int, context: Context, record: ApplicationRecord 
         if position is not None and i > position and milestone not in reached:
             mark = "⏳" if i == position + 1 else "▫️"
             timeline.append(
-                {"label": label(context, f"state_{milestone}"), "at": None, "mark": mark}
+                {"label": label(context, f"step_{milestone}"), "at": None, "mark": mark}
             )
     buttons = []
     if current == State.REJECTED:

@@ -13,6 +13,7 @@ from bot.data import BotData
 from bot.parsing import strict_int
 from bot.review import service as review
 from handlers import review_confirm as confirm
+from handlers import review_views as views
 from handlers.common import label, text
 from handlers.review_views import refresh_cards, staff_keyboard, staff_label, staff_locale
 from handlers.staff import require_role
@@ -107,7 +108,7 @@ async def _save(data: BotData, pending: PendingRejection) -> None:
 def _picker_keyboard(data: BotData, app_id: int, chosen: list[str]) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            ("☑️ " if q.key in chosen else "") + staff_label(data, f"field_{q.key}"),
+            ("☑️ " if q.key in chosen else "") + views.picker_label(data, q.key),
             callback_data=f"rj:{app_id}:t:{q.key}",
         )
         for q in form.QUESTIONS
@@ -189,6 +190,7 @@ async def _ask_next_reason(update: Update, context: Context, pending: PendingRej
                 staff_locale(data),
                 "review/reason_prompt",
                 field=staff_label(data, f"field_{missing[0]}"),
+                language=await views.other_language(data, app_id),
             ),
             parse_mode=ParseMode.HTML,
             reply_markup=ForceReply(selective=True),

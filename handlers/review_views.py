@@ -33,6 +33,26 @@ def staff_label(data: BotData, key: str, **values: object) -> str:
     return data.renderer.plain_label(staff_locale(data), key, **values)
 
 
+def picker_label(data: BotData, key: str) -> str:
+    """The field's full name if two of them fit a phone's row (~10 CJK or ~15 Latin
+    characters a button), else its short name; the prompts and summary use the full one."""
+    full = staff_label(data, f"field_{key}")
+    if len(full) <= (10 if any("\u4e00" <= c <= "\u9fff" for c in full) else 15):
+        return full
+    return staff_label(data, f"short_{key}")
+
+
+async def other_language(data: BotData, application_id: int) -> str | None:
+    """The merchant's language when it is not the staff chats' (reasons should be in it)."""
+    async with data.storage.transaction() as repos:
+        record = await repos.applications.get(application_id)
+        merchant = await notify.locale_of_user(repos, data, record.merchant_id) if record else None
+    if merchant is None or merchant == staff_locale(data):
+        return None
+    key = "merchant_language_" + merchant.replace("-", "_")
+    return data.renderer.plain_label(staff_locale(data), key)
+
+
 def card_rows(
     data: BotData,
     record: ApplicationRecord,
@@ -103,7 +123,9 @@ async def card_text(data: BotData, repos: Repositories, record: ApplicationRecor
     locale = staff_locale(data)
     signed = await repos.fulfilment.signature(record.id)
     resubmitted = bool(record.flags) and record.state in ("submitted", "under_review")
-    changed = await repos.checks.changed_since_last(record.id) if resubmitted else None
+    # Only a card waiting for a decision marks 🆕 (its legend is shown then); a decided card
+    # marks nothing, else the flagged fields would look changed without a legend.
+    changed = await repos.checks.changed_since_last(record.id) if resubmitted else set()
     merchant_locale = (await notify.locale_of_user(repos, data, record.merchant_id)).replace(
         "-", "_"
     )
@@ -138,7 +160,12 @@ async def card_text(data: BotData, repos: Repositories, record: ApplicationRecor
         duplicates=duplicates,
         language=data.renderer.label(locale, f"merchant_language_{merchant_locale}"),
         flags=[
-            {"label": data.renderer.label(locale, f"field_{f}"), "reason": r}
+            {
+                "label": data.renderer.label(locale, f"field_{f}"),
+                "reason": r,
+                # Asked again and answered the same: the reviewer should look twice.
+                "unchanged": changed is not None and f not in changed,
+            }
             for f, r in record.flags.items()
         ],
         merchant_no=record.merchant_no,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -94,11 +96,16 @@ async def take_message(update: Update, context: Context) -> bool:
 
 async def tickets_for_merchant(update: Update, context: Context) -> None:
     """/tickets in the private chat: the merchant's tickets, with a Close button for open ones."""
-    user = update.effective_user
-    assert user is not None
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    body, markup = await _my_tickets(context, user.id)
+    await context.bot.send_message(chat.id, body, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _my_tickets(context: Context, user_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
     data, locale = context.bot_data, locale_of(context)
     async with data.storage.transaction() as repos:
-        tickets = await repos.tickets.of_merchant(user.id)
+        tickets = await repos.tickets.of_merchant(user_id)
     rows = [
         {
             "number": t.number,
@@ -115,14 +122,7 @@ async def tickets_for_merchant(update: Update, context: Context) -> None:
             for t in closable
         ]
     )
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_message(
-        chat.id,
-        text(context, "support/my_tickets", tickets=rows),
-        parse_mode=ParseMode.HTML,
-        reply_markup=markup if closable else None,
-    )
+    return text(context, "support/my_tickets", tickets=rows), markup if closable else None
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -172,7 +172,12 @@ async def _create(update: Update, context: Context) -> None:
         await _stale(query, context)
         return
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    # The summary said "tap Create ticket": it ends saying it was done, not just buttonless.
+    sent = data.renderer.label(locale_of(context), "ticket_draft_sent", number=ticket.number)
+    if isinstance(query.message, Message):
+        await query.edit_message_text(
+            f"{query.message.text_html}\n\n{sent}", parse_mode=ParseMode.HTML, reply_markup=None
+        )
     context.user_data.extras[_FOCUS] = ticket.id
     data.kick_outbox()
 
@@ -213,6 +218,10 @@ async def _close(update: Update, context: Context, ticket_id: int) -> None:
         await _stale(query, context)
         return
     await query.answer()
+    # The list the button was on shows the ticket closed, without its Close button.
+    body, markup = await _my_tickets(context, query.from_user.id)
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_text(body, parse_mode=ParseMode.HTML, reply_markup=markup)
     await _send(update, context, "support/closed", number=ticket.number)
     data.kick_outbox()
     await views.refresh_cards(context.bot, data, ticket_id)

@@ -7,6 +7,7 @@ so the service queues these texts and handlers/support_views.py sends them.
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime
 
 from babel.dates import format_datetime
@@ -14,7 +15,7 @@ from babel.dates import format_datetime
 from bot.data import BotData
 from bot.notify import locale_of_user
 from bot.settings import Locale
-from bot.support.rules import VIEW_CHARS, VIEW_MESSAGES, response_target
+from bot.support.rules import ACTIVE, VIEW_CHARS, VIEW_MESSAGES, response_target
 from storage import Repositories
 from storage.tickets import Ticket, TicketMessage
 
@@ -99,6 +100,9 @@ async def card_text(data: BotData, repos: Repositories, ticket: Ticket) -> str:
         "status": support_label(data, locale, f"status_{ticket.status}"),
         "tier": support_label(data, locale, f"tier_{ticket.tier}"),
         "escalated": ticket.tier != "l1",
+        # the "reply or tap a button" hint only while there are buttons to tap
+        "active": ticket.status in ACTIVE,
+        "status_key": ticket.status,
         "urgent": ticket.priority == "urgent",
         "priority": support_label(data, locale, f"priority_{ticket.priority}"),
         "assignee": names.get(ticket.assignee_id) if ticket.assignee_id else None,
@@ -130,6 +134,20 @@ async def card_text(data: BotData, repos: Repositories, ticket: Ticket) -> str:
         rows = rows[1:]
 
 
+_TIER_CHANGE = re.compile(r"^(l\d) → (l\d): ")
+
+
+def _tier_names(data: BotData, locale: Locale, note: str | None) -> str | None:
+    """An escalation's note 'l1 → l2: why' as staff read it: '一线 L1 → 二线 L2：why'."""
+    match = _TIER_CHANGE.match(note or "")
+    if match is None:
+        return note
+    old, new = (support_label(data, locale, f"tier_{t}") for t in match.groups())
+    return data.renderer.render(
+        locale, "support/tier_change", old=old, new=new, reason=(note or "")[match.end() :]
+    )
+
+
 async def history_text(
     data: BotData, repos: Repositories, ticket: Ticket, reason: str, actor: int | None
 ) -> str:
@@ -146,7 +164,7 @@ async def history_text(
             "who": names.get(e.actor) if e.actor else support_label(data, locale, "the_bot"),
             "action": support_label(data, locale, f"action_{e.action}"),
             "status": support_label(data, locale, f"status_{e.to_status}"),
-            "note": e.note,
+            "note": _tier_names(data, locale, e.note),
         }
         for e in events
     ]

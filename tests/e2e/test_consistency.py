@@ -80,6 +80,6 @@ async def test_timeline_keeps_each_submission_and_return_with_its_own_time(
     status = await merchant.reply_text()
     steps = [line for line in status.splitlines() if line[:2] in ("✅ ", "↩️", "⏳ ", "▫️")]
     names = [re.sub(r"\s+\d{2}-\d{2} \d{2}:\d{2}$", "", s) for s in steps]
-    assert names[:4] == ["✅ 已提交，等待审核", "✅ 审核中", "↩️ 需要修改", "✅ 重新提交"], steps
+    assert names[:4] == ["✅ 已提交", "✅ 开始审核", "↩️ 退回修改", "✅ 重新提交"], steps
     assert all(re.search(r"\d{2}-\d{2} \d{2}:\d{2}$", s) for s in steps[:4])
-    assert names[4] == "⏳ 审核中"  # the next review is ahead again
+    assert names[4] == "⏳ 开始审核"  # the next review is ahead again

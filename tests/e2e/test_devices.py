@@ -34,7 +34,7 @@ TEXTS = {
         "agreement": "Service Agreement",
         "signed": "Agreement signed",
         "shipped": "has shipped",
-        "mismatch": "is not the POS machine we shipped to you",
+        "mismatch": "is not the serial number of the POS machine we shipped to you",
         "ask_code": "application code",
         "activated": "is activated",
     },

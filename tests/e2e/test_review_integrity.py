@@ -78,8 +78,8 @@ async def test_card_warns_of_identifiers_shared_with_another_application(
     second = await submit(other, answers)
     body = (await card_of(reviewer, second))["text"]
     assert "⚠️ 与其他申请重复" in body
-    assert f"统一社会信用代码 与申请 {first}（审核通过，商户号 {merchant_no}）相同" in body
-    assert f"身份证号码 与申请 {first}" in body
+    assert f"统一社会信用代码与申请 {first}（审核通过，商户号 {merchant_no}）相同" in body
+    assert f"身份证号码与申请 {first}" in body
     assert "开户" not in body.split("⚠️")[1].split("\n\n")[0]  # the account differs
     assert "联系手机 与申请" not in body
     assert "11010519491231002X" not in body  # compared by blind index, never shown

@@ -66,7 +66,7 @@ async def card_of(server: BotApiServer, number: str, *, escalated: bool = False)
     for _ in range(80):
         for message in reversed(server.messages(SUPPORT_CHAT)):
             text = message.get("text") or ""
-            if "🎫" in text and number in text and ("ESCALATED" in text) == escalated:
+            if "🎫" in text and number in text and ("🚨" in text) == escalated:
                 return message
         await asyncio.sleep(0.1)
     raise AssertionError(f"no card for {number} in the support chat")
@@ -136,8 +136,9 @@ async def test_photo_ticket_reply_follow_up_escalate_resolve_and_rate(
 
     await agent.send("/escalate T-000001 疑似读卡器硬件故障")
     await agent.expect("已升级到 二线 L2")
-    history = await agent.expect("ESCALATED")
+    history = await agent.expect("🚨 已升级")
     assert "疑似读卡器硬件故障" in history["text"] and "重启了还是不行" in history["text"]
+    assert "一线 L1 → 二线 L2：疑似读卡器硬件故障" in history["text"]  # not "l1 → l2: "
     assert "L2" in (await card_of(server, "T-000001", escalated=True))["text"]
     told = await merchant.expect("已转交给更资深的同事")
     assert "疑似" not in told["text"]  # the reason is internal
@@ -145,6 +146,12 @@ async def test_photo_ticket_reply_follow_up_escalate_resolve_and_rate(
     await agent.send("/resolve T-000001")
     await agent.expect("已解决")
     resolved = await merchant.expect("已处理完毕")
+    for _ in range(80):  # the card loses its buttons, and the hint to tap them
+        card = (await card_of(server, "T-000001", escalated=True))["text"]
+        if "已解决" in card.split("\n")[1]:
+            break
+        await asyncio.sleep(0.1)
+    assert "或点下面的按钮" not in card and "直接回复本消息仍可回复商户" in card
     assert merchant.buttons(resolved) == ["1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"]
     await merchant.press("4 ⭐", resolved)
     assert "4 分" in (await merchant.edited())["text"]
@@ -286,7 +293,7 @@ async def test_sla_reminder_fires_once_and_auto_escalates_after_twice_the_target
     # A restart between the reminder and the escalation: the reminder is not repeated.
     await stop_bot(bot)
     await run_bot()
-    escalated = await agent.expect("ESCALATED", timeout=10)
+    escalated = await agent.expect("🚨 已升级", timeout=10)
     assert number in escalated["text"] and "自动升级" in escalated["text"]
     await merchant.expect("已转交给更资深的同事")
     await asyncio.sleep(2)  # several more checks
@@ -369,12 +376,12 @@ async def test_escalation_goes_to_the_escalation_chat_with_history_and_attachmen
     await card_of(server, number)
     await agent.send(f"/escalate {number} 涉及资金，需主管处理")
     await agent.expect("已升级")
-    history = await supervisor.expect("ESCALATED")
+    history = await supervisor.expect("🚨 已升级")
     assert "涉及资金" in history["text"] and "退款一直没到" in history["text"]
     photo = await next_with(supervisor, "photo")
     assert number in photo["caption"]
     card = await supervisor.expect("🎫")
-    assert "已升级 ESCALATED" in card["text"]
+    assert "🚨 已升级" in card["text"]
     # From now on the ticket lives in the escalation chat, both ways.
     await merchant.expect("已转交")
     await merchant.send("已经等了三天")

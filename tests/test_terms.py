@@ -1,0 +1,35 @@
+"""Templates name buttons, fields and statuses through term(): every name must exist in the
+term list of its locale, and a sentence quotes a button as the button reads."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.i18n import TEMPLATES_DIR, Renderer, build_environment
+from bot.settings import LOCALES
+
+TERM = re.compile(r'term\("(?P<key>[a-z0-9_]+)"(?P<args>[^)]*)\)')
+SOURCE = re.compile(r'source="(?P<source>[^"]+)"')
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_term_a_template_uses_is_in_the_term_list(locale: str) -> None:
+    env = build_environment()
+    used = 0
+    for path in (TEMPLATES_DIR / locale).rglob("*.j2"):
+        for match in TERM.finditer(path.read_text(encoding="utf-8")):
+            source = SOURCE.search(match["args"])
+            labels = env.get_template(f"{locale}/{source['source'] if source else 'labels'}.j2")
+            assert match["key"] in labels.blocks, f"{path.name}: no term {match['key']!r}"
+            used += 1
+    assert used >= 10
+
+
+def test_a_sentence_names_the_button_as_it_reads_without_its_icon() -> None:
+    renderer = Renderer()
+    for locale, fix in (("zh-CN", "修改资料"), ("en", "Fix")):
+        assert renderer.label(locale, "btn_fix") == f"✏️ {fix}"
+        text = renderer.render(locale, "review/rejected", number="AP1", flags=[])
+        assert f"“{fix}”" in text
