@@ -199,7 +199,7 @@ async def push(merchants: int, *, mode: str, concurrency: int | None = None) -> 
             settings = settings.model_copy(update={"summary_push_concurrency": concurrency})
         if mode == "ceiling":
             settings = settings.model_copy(update={"summary_messages_per_second": 1e9})
-        db = Database(settings.database_path)
+        db = Database(settings.sqlite_path)
         await db.connect()
         await fill(db, merchants, per_merchant=20, days=8)
         async with db.transaction() as tx:

@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     telegram_base_url: str | None = None
     telegram_file_base_url: str | None = None
-    database_path: Path = Path("data/merchant-bot.sqlite3")
+    # Unset = DATA_DIR/merchant-bot.sqlite3, so one DATA_DIR holds a deployment's whole state.
+    database_path: Path | None = None
     # Unset or sqlite:///path = a SQLite file; postgresql://user:pass@host/db = PostgreSQL.
     database_url: SecretStr | None = None
     data_dir: Path = Path("data")
@@ -166,7 +167,9 @@ class Settings(BaseSettings):
 
     @field_validator("database_path")
     @classmethod
-    def _usable_database_path(cls, value: Path) -> Path:
+    def _usable_database_path(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
         if value.is_dir():
             raise ValueError("a file path, but it names a directory")
         parent = value.parent
@@ -237,7 +240,12 @@ class Settings(BaseSettings):
         url = self.database_url.get_secret_value() if self.database_url else ""
         if url.startswith("sqlite:///"):
             return Path(url.removeprefix("sqlite:///"))
-        return url or self.database_path
+        return url or self.sqlite_path
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite file: DATABASE_PATH, else merchant-bot.sqlite3 in DATA_DIR."""
+        return self.database_path or self.data_dir / "merchant-bot.sqlite3"
 
     @property
     def database_label(self) -> str:

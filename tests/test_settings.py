@@ -109,3 +109,15 @@ def test_fee_rates_are_read_as_percentages_and_kept_as_basis_points() -> None:
     ]:
         with pytest.raises(ConfigError, match=says):
             load_settings(**bad)
+
+
+def test_data_dir_alone_moves_the_database_with_it(tmp_path: Path) -> None:
+    """An operator who sets only DATA_DIR gets the database there too, not in ./data."""
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=tmp_path / "shop")  # type: ignore[call-arg]
+    assert settings.database == tmp_path / "shop" / "merchant-bot.sqlite3"
+    explicit = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path / "shop", database_path=tmp_path / "elsewhere.db"
+    )
+    assert explicit.database == tmp_path / "elsewhere.db"
