@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 from typing import NamedTuple
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -122,7 +122,7 @@ def payout_lead(data: BotData, locale: Locale, payouts: list[Payout]) -> str:
     rows = [
         {
             "payout_date": format_date(p.payout_date, "medium", locale=bl),
-            "business_day": format_date(p.business_day, "MMM d", locale=bl),
+            "business_day": format_skeleton("MMMd", p.business_day, locale=bl),
             "amount": format_fen(p.net, locale),
             "merchant_name": p.merchant_name,
             "partial": p.partial,

@@ -263,6 +263,9 @@ async def test_a_merchant_asking_when_the_money_arrives_gets_their_next_payout_d
     first = payouts[0]
     assert format_date(first.payout_date, "medium", locale="zh_CN") in text
     assert format_fen(first.net, "zh-CN") in text
+    # The business day reads as a Chinese date ("12月1日的交易"), not "12月 1的交易".
+    day = first.business_day
+    assert f"{day.month}月{day.day}日" in text and f"{day.month}月 {day.day}" not in text
     assert f"T+{bot_settings.settlement_days}" in text and "{settlement_days}" not in text
 
 
