@@ -1,4 +1,4 @@
-"""The daily summary push: every tick, send each summary that is due exactly once, paced.
+"""The daily summary push: each due summary sent once, paced (~330 lines: claim-send-mark whole).
 
 Once: a summary is claimed in the database (one row per merchant and business day) just
 before it is sent and marked sent just after, so overlapping ticks, a restart or a second
