@@ -27,7 +27,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal, Protocol
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,10 @@ class SingleProcess:
 
     def on_change(self, callback: Callable[[Role], None]) -> None:
         """Roles never change here."""
+
+    async def gone(self, owners: Sequence[str]) -> list[str]:
+        """No other instance to outlive (SQLite claims carry no owner)."""
+        return []
 
     async def start(self) -> None:
         """Nothing to elect."""
@@ -146,7 +150,7 @@ class Cluster:
                 self.url,
                 server_settings={
                     **_KEEPALIVE,
-                    "application_name": (APPLICATION_NAME + self.instance_id)[:63],
+                    "application_name": _application_name(self.instance_id),
                 },
             )
             self.generation += 1
@@ -175,6 +179,25 @@ class Cluster:
                 callback(role)
             except Exception:
                 log.exception("cluster role listener failed")
+
+    async def gone(self, owners: Sequence[str]) -> list[str]:
+        """Those of `owners` (instance ids) with no connection to the database left: killed,
+        or stopped. [] when this cannot be told (no connection: assume all are alive)."""
+        if not owners:
+            return []
+        try:
+            conn = await self._connection()
+            async with self._use:
+                rows = await conn.fetch(
+                    "SELECT DISTINCT application_name FROM pg_stat_activity"
+                    " WHERE application_name LIKE $1",
+                    APPLICATION_NAME + "%",
+                )
+        except Exception as exc:
+            log.warning("cluster: cannot list the instances (%s)", type(exc).__name__)
+            return []
+        alive = {r[0] for r in rows}
+        return [o for o in owners if _application_name(o) not in alive]
 
     async def lock_chat(self, key: int) -> int | None:
         """Take a chat's turn if no instance holds it: the connection's generation (give it
@@ -226,6 +249,10 @@ async def poll_while_leading(poller: Poller, cluster: Cluster) -> None:
             await poller.stop()
         await changed.wait()
         changed.clear()
+
+
+def _application_name(instance_id: str) -> str:
+    return (APPLICATION_NAME + instance_id)[:63]  # PostgreSQL keeps 63 bytes of it
 
 
 def cluster_for(database: object) -> Cluster | SingleProcess:

@@ -2,8 +2,8 @@
 
 With the key file (no ENCRYPTION_KEY): a new key is generated and written first in
 DATA_DIR/encryption.key, every encrypted answer, application code and document, undelivered
-outbox message and received update is encrypted again under it, and then the old key is
-removed from the file.
+outbox message, received update and conversation state is encrypted again under it, and then
+the old key is removed from the file.
 
 With ENCRYPTION_KEY: the operator puts the new key first ("new,old"), runs this command, and
 then removes the old key from the setting.
@@ -50,12 +50,13 @@ class Rotated:
     documents: int
     messages: int  # undelivered outbox messages
     updates: int  # inbox updates not yet handled or acknowledged
+    sessions: int = 0  # people's conversation states (several instances, PostgreSQL)
 
     def __str__(self) -> str:
         return (
             f"re-encrypted {self.answers} answers, {self.codes} codes and {self.documents}"
             f" documents (and {self.messages} undelivered messages, {self.updates} received"
-            " updates)"
+            f" updates, {self.sessions} conversation states)"
         )
 
 
@@ -74,12 +75,13 @@ async def reencrypt(settings: Settings, keys: Keys) -> Rotated:
                 await repos.fulfilment.rewrite_code(code_id, normalize_code(display), display)
             messages = await repos.outbox.reencrypt_pending()
             updates = await repos.inbox.reencrypt()
+            sessions = await repos.sessions.reencrypt()
     finally:
         await storage.close()
     blobs = await asyncio.to_thread(documents.all_hashes)
     for sha in blobs:
         await asyncio.to_thread(documents.reencrypt, sha)
-    return Rotated(answers, len(codes), len(blobs), messages, updates)
+    return Rotated(answers, len(codes), len(blobs), messages, updates, sessions)
 
 
 def run_rotate(settings: Settings) -> int:

@@ -215,6 +215,8 @@ async def _erase(update: Update, context: Context) -> None:
         return
     await service.delete_files(data, result.blobs)
     users.forget_profile(context.user_data)
+    if context.user_data is not None:
+        context.user_data.extras.clear()  # what the conversation held goes with the rows
     log.info("user %s erased their data: %s; kept %s", user.id, result.deleted, result.kept)
     await context.bot.send_message(
         user.id,

@@ -1,9 +1,13 @@
 """Per-user rate limit on incoming updates: a flood is dropped, with one polite notice.
 
 Runs before every other handler (group -2, ahead of users.remember_user), so a dropped update
-costs no database round trip. The buckets live in this process's memory: with several bot
-processes behind one token each would count separately, and the counts would have to move
-to the shared store.
+costs no database round trip. The buckets live in this process's memory, on purpose also with
+several instances on PostgreSQL: a chat's updates are handled by whichever instance holds the
+chat's turn (bot/turns.py), and that instance keeps the turn while the chat has updates
+waiting, so a flood is mostly counted by one bucket. Only when the turn moves between bursts
+does another instance count from a full bucket: with N instances a person gets at most N
+times RATE_LIMIT_BURST (and N times the rate) through, never unlimited. Counting in the
+database would add a write to every update's path to close that gap.
 """
 
 from __future__ import annotations

@@ -1,11 +1,15 @@
-"""The daily summary push: every tick, send each summary that is due exactly once, paced.
+"""The daily summary push: each due summary sent once, paced (~330 lines: claim-send-mark whole).
 
 Once: a summary is claimed in the database (one row per merchant and business day) just
 before it is sent and marked sent just after, so overlapping ticks, a restart or a second
 bot process on the same database never send it twice. A process that dies between claim
-and mark leaves a claim that SummaryDeliveryRepository takes as abandoned after
-STALE_CLAIM and sends again: only a crash in the moment between Telegram accepting the
-message and the mark being committed can make a merchant see it twice. A stop (Ctrl-C,
+and mark leaves a claim that is sent again: on PostgreSQL each claim names its instance
+(bot/cluster.py's instance_id) and the next push takes over the claims of instances with no
+connection left at once (GONE_CLAIM after the claim, so that a stopping instance finishes its
+sends in flight); on SQLite, or for a claim without owner, after STALE_CLAIM. Only a crash in
+the moment between Telegram accepting the message and the mark being committed (one UPDATE,
+right after the send returns) can make a merchant see it twice: Telegram's sendMessage has no
+idempotency key, so no design can close that window. A stop (Ctrl-C,
 restart) is not a crash: no new claims are made, the sends in flight finish and are
 marked, and the next process carries on with the rest.
 
@@ -116,6 +120,8 @@ class SummaryPusher:
         self.pacer = Pacer(rate or settings.summary_messages_per_second)
         self._running = asyncio.Lock()
         self._chat_free: dict[int, float] = {}  # loop time when a chat may get the next one
+        self._owner: str | None = None  # this instance's id on PostgreSQL
+        self._gone: list[str] = []  # instances gone whose claims this push takes over
 
     async def run(
         self,
@@ -130,8 +136,19 @@ class SummaryPusher:
             return PushReport(busy=True)
         async with self._running:
             now = now or clock_now()
+            cluster = getattr(data, "cluster", None)
+            # PostgreSQL: claims name their instance; those of an instance gone are taken over.
+            self._owner = (
+                None if cluster is None or cluster.role == "single" else cluster.instance_id
+            )
             async with data.storage.transaction() as repos:
-                due = await repos.summary_deliveries.due(now)
+                owners = await repos.summary_deliveries.claim_owners()
+            others = [o for o in owners if o != self._owner]
+            self._gone = await cluster.gone(others) if cluster is not None and others else []
+            if self._gone:
+                log.info("daily summaries: taking over the claims of %s", ", ".join(self._gone))
+            async with data.storage.transaction() as repos:
+                due = await repos.summary_deliveries.due(now, gone=self._gone)
             report = PushReport()
             if due:
                 await self._push(bot, data, due, report, keep_going)
@@ -191,7 +208,15 @@ class SummaryPusher:
             deliveries = repos.summary_deliveries
             # Stamped with the time of the claim, not of the tick: in a push longer than
             # STALE_CLAIM the last claims would otherwise look abandoned to other processes.
-            if not await deliveries.claim(merchant_no, day, late=item.due.late, now=clock_now()):
+            claimed = await deliveries.claim(
+                merchant_no,
+                day,
+                late=item.due.late,
+                now=clock_now(),
+                owner=self._owner,
+                gone=self._gone,
+            )
+            if not claimed:
                 report.taken += 1
                 return
             if not item.reachable:
@@ -200,9 +225,10 @@ class SummaryPusher:
                 metrics.summary_pushed("blocked", paid=self.paid)
                 return
         outcome = await _send(self.send_daily, bot, data, item, paid=self.paid)
+        # Marked at once, in one statement, and not given up if the push is cancelled now:
+        # the time a sent summary stays "claimed" is the time a crash could repeat it.
+        await asyncio.shield(_record(data, merchant_no, day, outcome))
         self._chat_free[item.chat_id] = loop.time() + CHAT_GAP
-        async with data.storage.transaction() as repos:
-            await _record(repos.summary_deliveries, merchant_no, day, outcome)
         setattr(report, outcome, getattr(report, outcome) + 1)
         metrics.summary_pushed(outcome, paid=self.paid)
 
@@ -278,13 +304,13 @@ async def _send(
     return "sent"
 
 
-async def _record(
-    deliveries: SummaryDeliveryRepository, merchant_no: str, day: date, outcome: Outcome
-) -> None:
-    if outcome == "sent":
-        await deliveries.mark_sent(merchant_no, day, clock_now())
-    else:
-        await deliveries.mark_failed(merchant_no, day, retry=outcome == "deferred")
+async def _record(data: BotData, merchant_no: str, day: date, outcome: Outcome) -> None:
+    async with data.storage.autocommit() as repos:
+        deliveries: SummaryDeliveryRepository = repos.summary_deliveries
+        if outcome == "sent":
+            await deliveries.mark_sent(merchant_no, day, clock_now())
+        else:
+            await deliveries.mark_failed(merchant_no, day, retry=outcome == "deferred")
 
 
 async def push_due_summaries(context: ContextTypes.DEFAULT_TYPE) -> None:

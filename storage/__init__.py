@@ -26,6 +26,7 @@ from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
 from storage.readings import ReadingRepository
 from storage.reviews import ReviewAlbumRepository, ReviewRepository
+from storage.sessions import SessionRepository
 from storage.staff import StaffRepository
 from storage.ticket_drafts import TicketDraftRepository
 from storage.tickets import TicketRepository
@@ -48,6 +49,7 @@ class Repositories:
         self.readings = ReadingRepository(tx)
         self.updates = UpdateLog(tx)
         self.inbox = InboxRepository(tx, keys.cipher)
+        self.sessions = SessionRepository(tx, keys.cipher)
         self.staff = StaffRepository(tx)
         self.outbox = OutboxRepository(tx, keys.cipher)
         self.reviews = ReviewRepository(tx)

@@ -19,6 +19,9 @@ FIRST_MERCHANT_NO = "822330100000001"
 CATCH_UP_DAYS = 3
 # A claim this old without mark_sent/mark_failed belongs to a process that died mid-send.
 STALE_CLAIM = timedelta(minutes=15)
+# A claim whose instance is gone (PostgreSQL: no connection of it left) is taken over once this
+# old: a stopping instance finishes its sends in flight after handing on the lead.
+GONE_CLAIM = timedelta(seconds=10)
 _SUMMARY_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")  # ASCII digits only
 # Numbers given on approval; demo data uses 8223309… so the two never collide.
 _MERCHANT_NO_GLOB = "8223301" + "[0-9]" * 8
@@ -170,14 +173,26 @@ class MerchantRepository:
         return f"{int(row[0]) + 1:015d}"
 
 
+def _abandoned(tx: Tx, now: datetime, gone: Sequence[str]) -> tuple[str, tuple[object, ...]]:
+    """A claim given up: older than STALE_CLAIM, or GONE_CLAIM old and of an instance gone."""
+    owner_gone, params = among(tx, "claimed_by", gone)
+    return (
+        f"(claimed_at < ? OR ({owner_gone} AND claimed_at < ?))",
+        ((now - STALE_CLAIM).isoformat(), *params, (now - GONE_CLAIM).isoformat()),
+    )
+
+
 class SummaryDeliveryRepository:
     """Which daily summaries are due, and claiming each one exactly once."""
 
     def __init__(self, tx: Tx) -> None:
         self.tx = tx
 
-    async def due(self, now: datetime | None = None) -> list[DueSummary]:
-        """Summaries whose local time has passed, up to CATCH_UP_DAYS back, not yet claimed.
+    async def due(
+        self, now: datetime | None = None, *, gone: Sequence[str] = ()
+    ) -> list[DueSummary]:
+        """Summaries whose local time has passed, up to CATCH_UP_DAYS back, not yet claimed
+        (or claimed by an instance in `gone`, or so long ago the claim is abandoned).
 
         One query over all merchants; the only other one lists their (few) time zones.
         """
@@ -208,6 +223,7 @@ class SummaryDeliveryRepository:
                 ]
         # The CAST types the column for PostgreSQL (untyped parameters there are text).
         values = ", ".join(["(?, ?, ?, CAST(? AS INTEGER), ?)"] * (len(candidates) // 5))
+        abandoned, abandoned_params = _abandoned(self.tx, now, gone)
         rows = await self.tx.fetchall(
             f"WITH cand (timezone, business_day, day_end, is_today, local_time) AS"
             f" (VALUES {values})"
@@ -219,9 +235,9 @@ class SummaryDeliveryRepository:
             "  AND m.created_at < c.day_end"
             "  AND NOT EXISTS (SELECT 1 FROM summary_deliveries d"
             "   WHERE d.merchant_no = m.merchant_no AND d.business_day = c.business_day"
-            "   AND NOT (d.state = 'claimed' AND d.claimed_at < ?))"
+            f"   AND NOT (d.state = 'claimed' AND {abandoned}))"
             " ORDER BY c.business_day, m.merchant_no",
-            (*candidates, (now - STALE_CLAIM).isoformat()),
+            (*candidates, *abandoned_params),
         )
         due = []
         for row in rows:
@@ -232,31 +248,44 @@ class SummaryDeliveryRepository:
         return due
 
     async def claim(
-        self, merchant_no: str, day: date, *, late: bool = False, now: datetime | None = None
+        self,
+        merchant_no: str,
+        day: date,
+        *,
+        late: bool = False,
+        now: datetime | None = None,
+        owner: str | None = None,
+        gone: Sequence[str] = (),
     ) -> bool:
-        """True for exactly one caller per (merchant, day), even across processes."""
+        """True for exactly one caller per (merchant, day), even across processes. `owner`
+        names the claiming instance; a claim of an instance in `gone` is taken over."""
         now = now or utcnow()
         inserted = await self.tx.execute(
             "INSERT INTO summary_deliveries (merchant_no, business_day, state,"
-            " claimed_at, late) VALUES (?, ?, 'claimed', ?, ?) ON CONFLICT DO NOTHING",
-            (merchant_no, day.isoformat(), now.isoformat(), int(late)),
+            " claimed_at, late, claimed_by) VALUES (?, ?, 'claimed', ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (merchant_no, day.isoformat(), now.isoformat(), int(late), owner),
         )
         if inserted:
             return True
-        # Writers are serialised by SQLite, so at most one caller takes over a stale claim.
+        abandoned, abandoned_params = _abandoned(self.tx, now, gone)
+        # One UPDATE with its condition: SQLite serialises writers and PostgreSQL re-checks
+        # the condition on the row it waited for, so at most one caller takes a claim over.
         taken = await self.tx.execute(
-            "UPDATE summary_deliveries SET claimed_at = ?, late = ?"
+            "UPDATE summary_deliveries SET claimed_at = ?, late = ?, claimed_by = ?"
             " WHERE merchant_no = ? AND business_day = ? AND state = 'claimed'"
-            " AND claimed_at < ?",
-            (
-                now.isoformat(),
-                int(late),
-                merchant_no,
-                day.isoformat(),
-                (now - STALE_CLAIM).isoformat(),
-            ),
+            f" AND {abandoned}",
+            (now.isoformat(), int(late), owner, merchant_no, day.isoformat(), *abandoned_params),
         )
         return taken == 1
+
+    async def claim_owners(self) -> list[str]:
+        """The instances holding claims not yet sent or failed."""
+        rows = await self.tx.fetchall(
+            "SELECT DISTINCT claimed_by FROM summary_deliveries"
+            " WHERE state = 'claimed' AND claimed_by IS NOT NULL"
+        )
+        return [r[0] for r in rows]
 
     async def mark_sent(self, merchant_no: str, day: date, now: datetime | None = None) -> None:
         """The summary reached Telegram."""

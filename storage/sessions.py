@@ -47,6 +47,30 @@ class SessionRepository:
             (user_id, sealed, utcnow().isoformat()),
         )
 
+    async def delete(self, user_id: int) -> int:
+        """Forget the person's state (/deletemydata)."""
+        return await self.tx.execute("DELETE FROM user_sessions WHERE user_id = ?", (user_id,))
+
+    async def reencrypt(self) -> int:
+        """Encrypt every readable state again under the current key (rotate-key); one that no
+        key opens any more is deleted (it would be ignored anyway). Return how many."""
+        rows = await self.tx.fetchall("SELECT user_id, state FROM user_sessions")
+        changed = 0
+        for row in rows:
+            try:
+                text = self.cipher.decrypt_str(row["state"], context=CONTEXT)
+            except DecryptionError:
+                await self.tx.execute(
+                    "DELETE FROM user_sessions WHERE user_id = ?", (row["user_id"],)
+                )
+                continue
+            await self.tx.execute(
+                "UPDATE user_sessions SET state = ? WHERE user_id = ?",
+                (self.cipher.encrypt_str(text, context=CONTEXT), row["user_id"]),
+            )
+            changed += 1
+        return changed
+
     async def prune(self, before: datetime) -> int:
         """Forget states untouched since `before` (a conversation long over)."""
         return await self.tx.execute(

@@ -37,8 +37,21 @@ async def _fill(settings: Settings) -> tuple[str, str]:
         # A message not delivered yet and an update not handled yet: encrypted, and pending
         await repos.outbox.put(1, "text", {"text": f"身份证 {ID}"})
         await repos.inbox.receive([(7, {"update_id": 7, "text": f"/activate SN1 {code}"})])
+        # A conversation state (several instances): the serial typed after /activate
+        await repos.sessions.put(1, {"locale": "zh-CN", "extras": {"serial": "SN1"}})
     await storage.close()
     return code, blob.sha256
+
+
+async def _session(settings: Settings, keys) -> dict | None:
+    """Person 1's conversation state as the next update would load it (None: unreadable)."""
+    storage = Storage(settings.database, keys)
+    await storage.open()
+    try:
+        async with storage.transaction() as repos:
+            return await repos.sessions.get(1)
+    finally:
+        await storage.close()
 
 
 async def _pending(settings: Settings, keys) -> tuple[list, list]:
@@ -83,7 +96,7 @@ def test_rotate_with_the_key_file(
     assert main(["rotate-key"]) == 0
     out = capsys.readouterr().out
     assert "re-encrypted 1 answers, 1 codes and 1 documents" in out
-    assert "1 undelivered messages, 1 received updates" in out
+    assert "1 undelivered messages, 1 received updates, 1 conversation states" in out
     new = read_key_file(settings.data_dir / KEY_FILE)
     assert len(new) == 1 and new != old
     assert (settings.data_dir / KEY_FILE).stat().st_mode & 0o777 == 0o600
@@ -102,6 +115,12 @@ def test_rotate_with_the_key_file(
     assert messages == [f"身份证 {ID}"] and [u for u, _ in updates] == [7]
     with pytest.raises(DecryptionError):
         asyncio.run(_pending(settings, keys_from_master(old[0])))
+    # The conversation state reads with the new key alone, not with the old one.
+    assert asyncio.run(_session(settings, keys_for(settings))) == {
+        "locale": "zh-CN",
+        "extras": {"serial": "SN1"},
+    }
+    assert asyncio.run(_session(settings, keys_from_master(old[0]))) is None
 
 
 def _key() -> str:
@@ -126,6 +145,7 @@ def test_rotate_with_encryption_key_setting(
     assert asyncio.run(_read(only_new, keys_for(only_new), code)) == ("11010519491231002X", code)
     messages, updates = asyncio.run(_pending(only_new, keys_for(only_new)))
     assert messages == [f"身份证 {ID}"] and [u for u, _ in updates] == [7]
+    assert asyncio.run(_session(only_new, keys_for(only_new)))["extras"] == {"serial": "SN1"}
 
 
 async def _duplicates_of_id(settings: Settings) -> list[str]:

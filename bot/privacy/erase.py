@@ -78,6 +78,7 @@ async def erase(repos: Repositories, user_id: int) -> Erasure | ErasureBlocked:
     deleted["merchant_records"] = await e.drop_unused_merchants(user_id, contracts)
     deleted["notifications"] = await e.drop_delivered_messages(user_id)
     await e.drop_activation_attempts(user_id)
+    await repos.sessions.delete(user_id)  # the conversation state (typed serial, ticket focus)
     await e.anonymise_user(user_id)
     withdrawn = await p.withdraw_consents(user_id)
     kept = ["account"]

@@ -7,6 +7,7 @@ import json
 import re
 import zipfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from telegram.ext import Application
@@ -301,12 +302,17 @@ async def test_erasure_of_a_draft_removes_it_entirely(
     await merchant.press("不删除", confirm)
     assert "没有删除" in await merchant.reply_text()
     assert len(stored_files(bot_settings)) == 3
+    # On PostgreSQL (several instances) what the conversation holds is stored per person.
+    sessions = "SELECT COUNT(*) FROM user_sessions WHERE user_id = ?"
+    on_postgres = not isinstance(bot_settings.database, Path)
+    assert query(bot_settings, sessions, merchant.user_id) == [(1 if on_postgres else 0,)]
     await merchant.send("/privacy")
     await merchant.press("删除我的数据", await merchant.reply())
     await merchant.press("确认删除", await merchant.reply())
     assert "已删除" in await merchant.reply_text()
     assert query(bot_settings, "SELECT * FROM applications") == []
     assert stored_files(bot_settings) == set()
+    assert query(bot_settings, sessions, merchant.user_id) == [(0,)]
     # Asked again before a new application.
     await merchant.send("/apply")
     await merchant.reply()

@@ -51,6 +51,7 @@ class Fleet:
             DATA_DIR=str(self.data_dir),  # shared: documents are on a shared volume in production
             ENCRYPTION_KEY=self.key,  # every instance must have the same keys
             POLL_TIMEOUT_SECONDS="1",
+            OCR_ENABLED="false",  # the form as typed (crash.answers_for), not read off photos
             LOG_LEVEL="INFO",
             **self.settings,
         )

@@ -1,14 +1,18 @@
 """The leader of two `merchant-bot run` processes on PostgreSQL is SIGKILLed in the middle of
-a summary push: the other takes the lead within seconds, carries on with the push, and every
-merchant gets the summary exactly once."""
+a summary push, while summaries are claimed and on their way: the other takes the lead within
+seconds, takes over the dead leader's claims at once (not after 15 minutes) and carries on, and
+every merchant gets the summary; only those in flight at the kill may arrive twice."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 import pytest
 
+from sandbox.methods_messages import send_message
+from sandbox.methods_misc import METHODS
 from sandbox.server import BotApiServer
 from tests.e2e.harness import ChatUser
 from tests.reliability.failover import (
@@ -24,23 +28,30 @@ SHOPS = 24
 
 
 @pytest.mark.timeout(120)
-async def test_leader_killed_mid_push_every_summary_delivered_exactly_once(
-    pg_database: str, server: BotApiServer, tmp_path: Path
+async def test_leader_killed_mid_push_every_summary_delivered(
+    pg_database: str, server: BotApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fleet = Fleet(
         server,
         pg_database,
         tmp_path,
-        # one summary at a time, a third of a second apart: the kill below falls between two
+        # two summaries on their way at a time, each taking 0.6 s to reach "Telegram"
         settings={
             "SUMMARY_TICK_SECONDS": "1",
-            "SUMMARY_MESSAGES_PER_SECOND": "3",
-            "SUMMARY_PUSH_CONCURRENCY": "1",
+            "SUMMARY_MESSAGES_PER_SECOND": "4",
+            "SUMMARY_PUSH_CONCURRENCY": "2",
         },
     )
     shops = await seed_shops(pg_database, fleet.key, SHOPS)
     for telegram_id in shops:
         server.add_user(telegram_id, f"店主{telegram_id}")
+
+    async def slow_to_shops(state, params):  # type: ignore[no-untyped-def]
+        if params.get_int("chat_id") in shops:
+            await asyncio.sleep(0.6)  # the kill falls while summaries are claimed, unsent
+        return await send_message(state, params)
+
+    monkeypatch.setitem(METHODS, "sendmessage", slow_to_shops)
 
     def delivered() -> int:
         return sum(len(summaries_in(server, chat)) for chat in shops)
@@ -54,12 +65,13 @@ async def test_leader_killed_mid_push_every_summary_delivered_exactly_once(
         )
         (leader,) = [pid for pid, leads in running.items() if leads]
 
-        async def pushing_and_between_two_sends() -> bool:
-            # Nothing claimed and not yet sent: the leader waits for its next send slot.
+        async def pushing_with_claims_in_flight() -> int:
             states = await summary_states(pg_database)
-            return delivered() >= 4 and "claimed" not in states and states["sent"] == delivered()
+            return states.get("claimed", 0) if delivered() >= 4 else 0
 
-        await wait_for(pushing_and_between_two_sends, 60, "the push to be under way", every=0.005)
+        in_flight = await wait_for(
+            pushing_with_claims_in_flight, 60, "claims in flight", every=0.005
+        )
         fleet.kill(leader)
         killed_at = time.monotonic()
         sent_by_first = delivered()
@@ -74,24 +86,36 @@ async def test_leader_killed_mid_push_every_summary_delivered_exactly_once(
         # The new leader polls: a merchant writing now is answered, once.
         await merchant.send("/help")
         await merchant.reply(timeout=20)
-        await wait_for(lambda: _done(delivered, SHOPS), 60, "every summary")
+        # The dead leader's claims are taken over at once (GONE_CLAIM, 10 s), not after 15 min.
+        await wait_for(lambda: _all_sent(pg_database, SHOPS), 60, "every summary marked sent")
+        all_delivered = time.monotonic() - killed_at
         await _quiet(1.5)
     finally:
         await fleet.stop()
 
     await merchant.silence(0.5)
-    assert [len(summaries_in(server, chat)) for chat in shops] == [1] * SHOPS
+    counts = [len(summaries_in(server, chat)) for chat in shops]
+    assert 0 not in counts  # none lost
+    # Telegram's sendMessage has no idempotency key: a summary that reached Telegram just
+    # before the kill, but was not yet marked sent, is sent again by the new leader. So the
+    # design guarantees no loss and at most one repeat per claim in flight at the kill, not
+    # zero duplicates; every other merchant gets exactly one.
+    twice = sum(1 for c in counts if c > 1)
+    assert max(counts) <= 2 and twice <= in_flight, (counts, in_flight)
     assert await summary_states(pg_database) == {"sent": SHOPS}
-    print(f"new leader {took_over:.1f} s after the kill; {sent_by_first}/{SHOPS} sent before it")
+    print(
+        f"new leader {took_over:.1f} s after the kill; {sent_by_first}/{SHOPS} sent before it;"
+        f" {in_flight} in flight, {twice} of them repeated; all sent {all_delivered:.1f} s after"
+    )
+
+
+async def _all_sent(url: str, total: int) -> bool:
+    return await summary_states(url) == {"sent": total}
 
 
 async def _both_up(url: str) -> dict[int, bool] | None:
     running = await instances(url)
     return running if len(running) == 2 and sum(running.values()) == 1 else None
-
-
-async def _done(delivered, total: int) -> bool:
-    return delivered() >= total
 
 
 async def _quiet(seconds: float) -> None:

@@ -88,6 +88,35 @@ async def test_a_claim_abandoned_by_a_crashed_process_is_taken_over(storage: Sto
         assert await SummaryDeliveryRepository(repos.tx).claim("M3301000001", day, now=later)
 
 
+async def test_a_claim_of_an_instance_that_is_gone_is_taken_over_at_once(
+    storage: Storage,
+) -> None:
+    await add_merchant(storage, created_at="2026-11-25T00:00:00+00:00")
+    day = date(2026, 11, 25)
+    async with storage.transaction() as repos:
+        deliveries = SummaryDeliveryRepository(repos.tx)
+        assert await deliveries.claim("M3301000001", day, now=AT_SUMMARY_TIME, owner="a")
+        assert await deliveries.claim_owners() == ["a"]
+    soon = datetime.fromisoformat("2026-11-25T13:30:20+00:00")  # 20 s, not 15 min, later
+    # While "a" is alive its claim stands; once it is gone the summary is due again ...
+    assert await _due(storage, soon) == []
+    async with storage.transaction() as repos:
+        due = await SummaryDeliveryRepository(repos.tx).due(soon, gone=["a"])
+        assert [d.merchant.merchant_no for d in due] == ["M3301000001"]
+        deliveries = SummaryDeliveryRepository(repos.tx)
+        assert not await deliveries.claim("M3301000001", day, now=soon, owner="b")
+        # ... and exactly one other instance takes it over.
+        assert await deliveries.claim("M3301000001", day, now=soon, owner="b", gone=["a"])
+        assert not await deliveries.claim("M3301000001", day, now=soon, owner="c", gone=["a"])
+        assert await deliveries.claim_owners() == ["b"]
+    # A claim made a moment ago (its instance may be finishing the send) is left alone.
+    async with storage.transaction() as repos:
+        just = datetime.fromisoformat("2026-11-25T13:30:25+00:00")
+        assert not await SummaryDeliveryRepository(repos.tx).claim(
+            "M3301000001", day, now=just, owner="c", gone=["b"]
+        )
+
+
 async def test_two_processes_claiming_the_same_summary_send_it_once(
     storage: Storage, database: Path | str
 ) -> None:
