@@ -71,11 +71,27 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _register_secrets(settings: Settings) -> None:
+    """Secrets that must never reach a log line, whichever library would log them."""
+    from urllib.parse import urlsplit
+
+    from bot.masking import register_secret
+
+    for secret in (settings.webhook_secret, settings.ingest_secret):
+        if secret is not None:
+            register_secret(secret.get_secret_value())
+    url = settings.database_url.get_secret_value() if settings.database_url else ""
+    password = urlsplit(url).password if url else None
+    if password:
+        register_secret(password)
+
+
 def _run(settings: Settings) -> int:
     from bot.logs import configure_logging
     from bot.runner import run
 
     configure_logging(settings.log_level)
+    _register_secrets(settings)
     try:
         asyncio.run(run(settings))
     except ConfigError as exc:

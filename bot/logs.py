@@ -8,6 +8,7 @@ logger: bm25s sets its logger to DEBUG when it is imported, which happens after 
 from __future__ import annotations
 
 import logging
+from typing import IO
 
 from bot.masking import PersonalDataFilter
 
@@ -28,14 +29,20 @@ class ThirdPartyFilter(logging.Filter):
         return record.name.split(".", 1)[0] in FIRST_PARTY
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Log to stderr through a filter that masks IDs, accounts, phones and tokens."""
-    handler = logging.StreamHandler()
+def console_handler(level: str = "INFO", stream: IO[str] | None = None) -> logging.Handler:
+    """The operator's console: the level, the third-party threshold and the masking filter."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     # The handler's own level: a library that lowers its logger's level reaches no further.
     handler.setLevel(level)
     handler.addFilter(ThirdPartyFilter(logging.DEBUG if level == "DEBUG" else logging.WARNING))
     handler.addFilter(PersonalDataFilter())
+    return handler
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Log to stderr through a filter that masks IDs, accounts, phones, tokens and secrets."""
+    handler = console_handler(level)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

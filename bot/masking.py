@@ -121,6 +121,24 @@ def mask_text(text: str) -> str:
     return _PERSONAL_DATA_RE.sub(_replace, text)
 
 
+_SECRETS: set[str] = set()
+
+
+def register_secret(value: str) -> None:
+    """Never let ``value`` (a webhook or ingest secret, a database password) reach a log line:
+    PersonalDataFilter replaces it with ``[secret]`` wherever it appears, whichever library
+    logs it (python-telegram-bot logs every Bot API call's parameters at DEBUG)."""
+    if len(value) >= 4:
+        _SECRETS.add(value)
+
+
+def _redact(text: str) -> str:
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, "[secret]")
+    return text
+
+
 class PersonalDataFilter(logging.Filter):
     """Logging filter that masks personal data and bot tokens in records; never drops one.
 
@@ -136,16 +154,16 @@ class PersonalDataFilter(logging.Filter):
             message = record.getMessage()
         except Exception:
             # Broken format string: leave args for logging's own error report, mask the rest.
-            record.msg = mask_text(str(record.msg))
+            record.msg = _redact(mask_text(str(record.msg)))
         else:
-            record.msg = mask_text(message)
+            record.msg = _redact(mask_text(message))
             record.args = None
         if record.exc_info and not record.exc_text:
             # Same cache logging.Formatter.format fills; exception messages often echo input
             # (e.g. a pydantic ValidationError shows the rejected value).
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_text(record.exc_text)
+            record.exc_text = _redact(mask_text(record.exc_text))
         if record.stack_info:
-            record.stack_info = mask_text(record.stack_info)
+            record.stack_info = _redact(mask_text(record.stack_info))
         return True

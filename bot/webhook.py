@@ -20,6 +20,7 @@ from aiohttp import web
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
+from bot.masking import register_secret
 from bot.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ Receive = Callable[[list[tuple[int, dict[str, Any]]]], Awaitable[list[int]]]
 
 def build_webhook_app(path: str, secret: str, bot: Bot, receive: Receive) -> web.Application:
     """The aiohttp app serving POST `path`."""
+    register_secret(secret)  # python-telegram-bot logs setWebhook's parameters at DEBUG
     expected = secret.encode()
 
     async def on_update(request: web.Request) -> web.Response:
@@ -94,6 +96,7 @@ async def register_webhook(settings: Settings, bot: Bot) -> bool:
     """Ask Telegram to POST updates to WEBHOOK_URL with the secret; False if it refused
     (logged: updates reach this instance only once it is set)."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
+    register_secret(settings.webhook_secret.get_secret_value())
     try:
         await bot.set_webhook(
             settings.webhook_url,
