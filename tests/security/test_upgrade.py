@@ -15,6 +15,9 @@ from storage import Storage
 ID = "11010519491231002X"
 
 
+INBOX_ROW = "INSERT INTO inbox (update_id, payload, received_at, done) VALUES (?, ?, ?, ?)"
+
+
 def leave_plain_text(database: Path) -> None:
     """What the version before 0010_at_rest left: plain JSON, deleted rows in free pages."""
     update = json.dumps({"update_id": 1, "message": {"text": f"身份证 {ID}"}}, ensure_ascii=False)
@@ -22,9 +25,9 @@ def leave_plain_text(database: Path) -> None:
     db = sqlite3.connect(database, isolation_level=None)
     db.execute("PRAGMA secure_delete=OFF")
     db.execute("DELETE FROM schema_migrations WHERE version = 10")
-    db.execute("INSERT INTO inbox VALUES (1, ?, '2026-01-01T00:00:00+00:00', 1)", (update,))
-    db.execute("INSERT INTO inbox VALUES (2, ?, '2026-01-01T00:00:00+00:00', 0)", (update,))
-    db.execute("INSERT INTO inbox VALUES (3, ?, '2020-01-01T00:00:00+00:00', 1)", (update,))
+    db.execute(INBOX_ROW, (1, update, "2026-01-01T00:00:00+00:00", 1))
+    db.execute(INBOX_ROW, (2, update, "2026-01-01T00:00:00+00:00", 0))
+    db.execute(INBOX_ROW, (3, update, "2020-01-01T00:00:00+00:00", 1))
     db.execute("DELETE FROM inbox WHERE update_id = 3")  # pruned: the text stays in a free page
     for sent in ("'2026-01-01'", "NULL"):
         db.execute(
