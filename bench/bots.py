@@ -18,6 +18,7 @@ import os
 import resource
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -137,6 +138,12 @@ def main(argv: list[str] | None = None) -> None:
     kind, base_url = args[0], args[1].rstrip("/")
     token = os.environ["BOT_TOKEN"]
     configure_logging("INFO")  # as in production; the parent sends stderr to a file
+    profile = None
+    if os.environ.get("BENCH_PROFILE") and kind == "merchant":
+        import cProfile
+
+        profile = cProfile.Profile(time.thread_time)  # the event loop's CPU, not waits
+        profile.enable()
     with contextlib.suppress(KeyboardInterrupt):
         if kind == "merchant":
             asyncio.run(serve_merchant_bot(base_url, Path(args[2]), token))
@@ -144,6 +151,9 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(serve_echo_bot(base_url, token))
         else:
             raise SystemExit(f"unknown bot {kind!r}: merchant or echo")
+    if profile is not None:  # BENCH_PROFILE=DIR: where CPU went, one file per process
+        profile.disable()
+        profile.dump_stats(Path(os.environ["BENCH_PROFILE"]) / f"merchant-{os.getpid()}.prof")
     print(json.dumps({"peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)
 
 

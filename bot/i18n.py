@@ -73,6 +73,9 @@ class Renderer:
 
     def __init__(self, env: Environment | None = None) -> None:
         self.env = env or build_environment()
+        # Blocks rendered without values (most button labels): the same text every time,
+        # and a question's keyboard asks for a dozen of them.
+        self._fixed: dict[tuple[Locale, str, str], str] = {}
 
     def render(self, locale: Locale, name: str, /, **context: object) -> str:
         """The message `name` in `locale`, HTML-escaped, surrounding whitespace stripped."""
@@ -81,6 +84,14 @@ class Renderer:
 
     def block(self, locale: Locale, name: str, key: str, /, **context: object) -> str:
         """One named block of template `name` (a file holding many short texts), rendered."""
+        if not context:
+            fixed = self._fixed.get((locale, name, key))
+            if fixed is None:
+                fixed = self._fixed[(locale, name, key)] = self._block(locale, name, key)
+            return fixed
+        return self._block(locale, name, key, **context)
+
+    def _block(self, locale: Locale, name: str, key: str, /, **context: object) -> str:
         template = self.env.get_template(f"{locale}/{name}.j2")
         block = template.blocks.get(key)
         if block is None:

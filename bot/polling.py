@@ -51,6 +51,7 @@ _MAX_BACKOFF = 30.0
 # sandbox server) is deleted after this long.
 _KEEP_DONE = timedelta(days=1)
 _STOP_GRACE = 30.0  # seconds stop() waits for handlers still running
+MARK_SECONDS = 0.05  # handled updates are marked done together, this often at most
 
 
 def _key(update: Update) -> int:
@@ -89,6 +90,10 @@ class DurablePoller:
         self._acked_below: int | None = None
         # Handled updates still in the inbox because they were not acknowledged yet.
         self._unacked: set[int] = set()
+        # Handled, not yet recorded as such in the inbox (see _mark_soon).
+        self._to_mark: set[int] = set()
+        self._to_forget: set[int] = set()
+        self._marker: asyncio.Task[None] | None = None
 
     @property
     def running(self) -> bool:
@@ -111,6 +116,9 @@ class DurablePoller:
                 await self._task
         if self._running:
             await asyncio.wait(set(self._running), timeout=_STOP_GRACE)
+        if self._marker is not None:
+            await asyncio.wait([self._marker])
+        await self._mark()
         await self._confirm()
 
     async def _confirm(self) -> None:
@@ -259,16 +267,38 @@ class DurablePoller:
         # process_update hands handler errors to the error handler itself.
         await self.app.process_update(update)
         uid = update.update_id
-        # Decided before the await, so _acknowledged either sees it in _unacked or it is
-        # below _acked_below here: it is never left behind.
+        # Decided at once, so _acknowledged either sees it in _unacked or it is below
+        # _acked_below here: it is never left behind.
         acked = self._acked_below is not None and uid < self._acked_below
         if not acked and self.fetch:
             self._unacked.add(uid)
-        async with self._storage.autocommit() as repos:
-            if acked:
-                await repos.inbox.forget([uid])
-            else:
-                await repos.inbox.done(uid)
+        (self._to_forget if acked else self._to_mark).add(uid)
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._mark_soon(), name="inbox-marks")
+
+    async def _mark_soon(self) -> None:
+        """Record what was handled in the last MARK_SECONDS in one statement or two, not one
+        commit per update. A crash before then handles those updates again at start-up, as
+        a crash just before each update's own mark did; handlers with side effects claim the
+        update id with the effect (storage UpdateLog), so it takes effect once."""
+        while self._to_mark or self._to_forget:  # no await between this and returning
+            await asyncio.sleep(MARK_SECONDS)
+            await self._mark()
+
+    async def _mark(self) -> None:
+        done, gone = self._to_mark, self._to_forget
+        self._to_mark, self._to_forget = set(), set()
+        if not done and not gone:
+            return
+        try:
+            async with self._storage.autocommit() as repos:
+                if gone:
+                    await repos.inbox.forget(gone)
+                if done:
+                    await repos.inbox.mark_done(done)
+        except Exception:
+            # Left undone, they are handled again at the next start (claimed effects once).
+            log.exception("could not mark %d handled update(s) done", len(done) + len(gone))
 
     async def _skip_unparsable(self, exc: Exception) -> None:
         try:

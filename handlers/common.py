@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -77,3 +78,30 @@ async def drop_keyboard(message: object) -> None:
     if isinstance(message, Message) and message.reply_markup:
         with contextlib.suppress(TelegramError):
             await message.edit_reply_markup(None)
+
+
+async def settle_question(message: object, pressed: str | None) -> None:
+    """Edit a question the user has answered with a button into its final form: its text
+    with the pressed button's label under it, and no buttons (one Bot API call, as dropping
+    the keyboard alone would be); a failure here does not matter."""
+    if not isinstance(message, Message) or not message.reply_markup:
+        return
+    chosen = next(
+        (
+            b.text
+            for row in message.reply_markup.inline_keyboard
+            for b in row
+            if b.callback_data == pressed
+        ),
+        None,
+    )
+    if chosen is None or not message.text:
+        await drop_keyboard(message)
+        return
+    with contextlib.suppress(TelegramError):
+        await message.edit_text(
+            f"{message.text_html}\n\n✓ {html.escape(chosen)}",
+            parse_mode=ParseMode.HTML,
+            reply_markup=None,
+            disable_web_page_preview=True,
+        )

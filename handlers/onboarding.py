@@ -33,7 +33,7 @@ from handlers.application_views import (
     send_status,
     send_withdraw_confirm,
 )
-from handlers.common import drop_keyboard, label, reply, text
+from handlers.common import drop_keyboard, label, reply, settle_question, text
 from handlers.privacy_views import send_consent
 from handlers.review_views import refresh_cards
 from handlers.uploads import receive_document
@@ -191,11 +191,9 @@ async def on_button(update: Update, context: Context) -> None:
             await query.answer()
             await ask(user.id, context, draft, error_text(context, exc), consented=True)
             return
-        await _acknowledge(query)
-        await _commit(update, context, draft, q.key, value)
+        await _commit(update, context, draft, q.key, value, pressed=query)
     elif action == "skip" and q is not None and q.optional and field == current:
-        await _acknowledge(query)
-        await _commit(update, context, draft, q.key, form.SKIPPED)
+        await _commit(update, context, draft, q.key, form.SKIPPED, pressed=query)
     elif action == "e" and q is None and field in form.BY_KEY:
         await query.answer()
         async with context.bot_data.storage.transaction() as repos:
@@ -225,10 +223,9 @@ async def on_button(update: Update, context: Context) -> None:
 
 
 async def _acknowledge(query: CallbackQuery) -> None:
-    """Answer the press and take the buttons off its message, both at once: one Bot API
-    round trip before the answer is stored, not two (the buttons still go before the next
-    question comes)."""
-    await asyncio.gather(query.answer(), drop_keyboard(query.message))
+    """Answer the press and settle its question (the choice shown, the buttons gone), both
+    at once."""
+    await asyncio.gather(query.answer(), settle_question(query.message, query.data))
 
 
 async def _commit(
@@ -239,17 +236,28 @@ async def _commit(
     value: object,
     *,
     read: bool = False,
+    pressed: CallbackQuery | None = None,
 ) -> None:
     """Store one answer (exactly once per update), settle edits, then ask what comes next;
-    ``read``: a photo, whose fields OCR prefill may propose first."""
+    ``read``: a photo, whose fields OCR prefill may propose first; ``pressed``: the button
+    press that answered, acknowledged while the next question is sent."""
     async with context.bot_data.storage.transaction() as repos:
-        if not await application.save_answer(repos, draft, key, value, update.update_id):
-            return  # handled concurrently by another delivery of the same update
+        saved = await application.save_answer(repos, draft, key, value, update.update_id)
+    if not saved:  # handled concurrently by another delivery of the same update
+        if pressed is not None:
+            await _acknowledge(pressed)
+        return
     chat = update.effective_chat
     assert chat is not None
     if read and await prefill.offer(chat.id, context, draft, key):
         return  # the proposal's buttons lead on to the next question
-    await ask(chat.id, context, draft, consented=True)  # every caller checked consent
+    # Every caller checked consent. The press's answer, its question's edit and the next
+    # question go out together: one round trip to Telegram for the merchant to wait, not two.
+    next_question = ask(chat.id, context, draft, consented=True)
+    if pressed is None:
+        await next_question
+    else:
+        await asyncio.gather(_acknowledge(pressed), next_question)
 
 
 async def _submit(update: Update, context: Context, draft: form.Draft) -> None:

@@ -19,6 +19,14 @@ from storage.db import Tx, utcnow
 FIELD_ORDER = tuple(q.key for q in QUESTIONS)
 
 
+_ANSWERS_AND_DOCUMENTS = (
+    "SELECT field AS name, value, encrypted, NULL AS sha256, NULL AS mime_type, NULL AS size,"
+    " NULL AS file_id, NULL AS file_unique_id FROM application_answers WHERE application_id = ?"
+    " UNION ALL SELECT slot, NULL, NULL, sha256, mime_type, size, file_id, file_unique_id"
+    " FROM application_documents WHERE application_id = ?"
+)
+
+
 class DocumentRecord(BaseModel):
     """One uploaded document's metadata."""
 
@@ -76,22 +84,23 @@ class ApplicationRepository:
 
     async def _load(self, row: Any) -> ApplicationRecord:
         answers: dict[str, Any] = {}
-        for a in await self.tx.fetchall(
-            "SELECT field, value, encrypted FROM application_answers WHERE application_id = ?",
-            (row["id"],),
-        ):
+        docs: dict[str, DocumentRecord] = {}
+        # Answers and documents in one query: one trip to the database on every form step.
+        for a in await self.tx.fetchall(_ANSWERS_AND_DOCUMENTS, (row["id"], row["id"])):
+            if a["sha256"] is not None:
+                docs[a["name"]] = DocumentRecord(
+                    slot=a["name"],
+                    sha256=a["sha256"],
+                    mime_type=a["mime_type"],
+                    size=a["size"],
+                    file_id=a["file_id"],
+                    file_unique_id=a["file_unique_id"],
+                )
+                continue
             raw = a["value"]
             if a["encrypted"]:
-                raw = self.cipher.decrypt_str(raw, context=f"answer:{a['field']}")
-            answers[a["field"]] = json.loads(raw)
-        docs = {
-            d["slot"]: DocumentRecord.model_validate(dict(d))
-            for d in await self.tx.fetchall(
-                "SELECT slot, sha256, mime_type, size, file_id, file_unique_id"
-                " FROM application_documents WHERE application_id = ?",
-                (row["id"],),
-            )
-        }
+                raw = self.cipher.decrypt_str(raw, context=f"answer:{a['name']}")
+            answers[a["name"]] = json.loads(raw)
         for slot, doc in docs.items():
             answers[slot] = doc.sha256
         # A draft was never rejected (nothing leads back to draft): no flags to look for, and

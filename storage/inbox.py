@@ -182,6 +182,11 @@ class InboxRepository:
         """Handled, not yet acknowledged: kept (encrypted) to recognise a redelivery."""
         await self.tx.execute("UPDATE inbox SET done = 1 WHERE update_id = ?", (update_id,))
 
+    async def mark_done(self, update_ids: Iterable[int]) -> None:
+        """done() for many at once."""
+        handled, params = among(self.tx, "update_id", update_ids)
+        await self.tx.execute(f"UPDATE inbox SET done = 1 WHERE {handled}", params)
+
     async def forget(self, update_ids: Iterable[int]) -> None:
         """Handled and acknowledged: Telegram will not send them again, so nothing is kept."""
         handled, params = among(self.tx, "update_id", update_ids)

@@ -211,6 +211,21 @@ async def test_switching_to_enterprise_reasks_the_settlement_account(merchant: C
     assert merchant.buttons(question) == ["对公账户"]
 
 
+async def test_an_answered_button_question_shows_the_choice_without_buttons(
+    merchant: ChatUser,
+) -> None:
+    question = await start_application(merchant)
+    assert "个体工商户" in merchant.buttons(question)
+    await merchant.press("个体工商户", question)
+    # Sent together: the edit and the next question may come in either order.
+    events = {e["kind"]: e["message"] for e in [await merchant.event(), await merchant.event()]}
+    settled = events["edit"]
+    assert settled["message_id"] == question["message_id"]
+    assert settled["text"].startswith(question["text"].split("\n", 1)[0])
+    assert settled["text"].endswith("✓ 个体工商户") and not settled.get("reply_markup")
+    assert "商户名称" in events["message"]["text"]
+
+
 @on_both_backends
 async def test_cancel_asks_then_discards_the_draft(merchant: ChatUser) -> None:
     await fill(merchant, INDIVIDUAL_ZH[:5])
