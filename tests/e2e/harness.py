@@ -131,6 +131,16 @@ class ChatUser:
         except TimeoutError:
             raise AssertionError(f"no reply containing {fragment!r}; saw {seen!r}") from None
 
+    async def settle(self, quiet: float = 0.5) -> list[dict]:
+        """Take whatever the bot still does in this chat (an edit sent beside a reply, say)
+        until it has been quiet for `quiet` seconds; return those events."""
+        taken: list[dict] = []
+        while True:
+            try:
+                taken.append(await self.event(timeout=quiet))
+            except TimeoutError:
+                return taken
+
     async def silence(self, wait: float = 0.5) -> None:
         """Assert the bot says nothing more for `wait` seconds."""
         try:

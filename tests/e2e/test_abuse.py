@@ -135,7 +135,11 @@ async def test_batched_follow_ups_keep_photos_and_a_reply_reaches_the_merchant(
     await wait_for(lambda: batch() is not None, 20)
     combined = batch()
     assert combined is not None
-    assert "第二句" in combined["text"] and "照片" in combined["text"]
+    assert "照片" in combined["text"]  # the photo is named in the batch it arrived in
+    # Nothing is lost: how the first lines split between batches depends on timing.
+    relayed = [m.get("text") or "" for m in server.messages(SUPPORT_CHAT)]
+    assert any("第一句" in t for t in relayed) and any("第二句" in t for t in relayed)
+    assert sum("第三句" in t for t in relayed) == 1  # and nothing is relayed twice
     await wait_for(lambda: any(m.get("photo") for m in server.messages(SUPPORT_CHAT)), 10)
     photo = next(m for m in server.messages(SUPPORT_CHAT) if m.get("photo"))
     assert photo["message_id"] > combined["message_id"] and number in photo["caption"]

@@ -144,7 +144,11 @@ class Scanner:
                 for row in rows:
                     self.row(table, columns, row)
             for path in await relation_files(where):
-                self.raw(f"PostgreSQL file {path.name}", path.read_bytes())
+                try:
+                    content = path.read_bytes()
+                except FileNotFoundError:
+                    continue  # the server replaced its own cache file (pg_internal.init) meanwhile
+                self.raw(f"PostgreSQL file {path.name}", content)
             return
         db = sqlite3.connect(f"file:{where}?mode=ro", uri=True)
         try:
