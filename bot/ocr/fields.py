@@ -127,6 +127,18 @@ def _valid(check: Callable[[str], str], raw: str) -> str | None:
         return None
 
 
+def _confident(found: Found | None, check: Callable[[str], str | None]) -> str | None:
+    """A text read with high confidence that passes `check`: what may be proposed."""
+    if found is None or found.score < TEXT_MIN_SCORE:
+        return None
+    return check(found.text)
+
+
+def _put(fields: dict[str, str], key: str, value: str | None) -> None:
+    if value:
+        fields[key] = value
+
+
 # --------------------------------------------------------------------------- licence
 
 LICENCE_LABELS = {
@@ -178,26 +190,32 @@ def read_licence(lines: Sequence[Line]) -> dict[str, str]:
     code = credit_code(lines)
     if code:
         fields["credit_code"] = code
-    name = _label_value(lines, LICENCE_LABELS["merchant_name"])
-    if name and name.score >= TEXT_MIN_SCORE:
-        value = _valid(v.validate_merchant_name, name.text)
-        if value:
-            fields["merchant_name"] = value
-    kind = _label_value(lines, LICENCE_LABELS["licence_type"])
-    if kind and kind.score >= TEXT_MIN_SCORE:
-        subject = subject_type(kind.text)
-        if subject:
-            fields["subject_type"] = subject
-    rep = _label_value(lines, LICENCE_LABELS["legal_rep_name"])
-    if rep and rep.score >= TEXT_MIN_SCORE:
-        value = _valid(v.validate_person_name, rep.text)
-        if value:
-            fields["legal_rep_name"] = value
-    address = _address(lines)
-    if address and address.score >= TEXT_MIN_SCORE:
-        value = _valid(v.validate_address, address.text)
-        if value:
-            fields["address"] = value
+    _put(
+        fields,
+        "merchant_name",
+        _confident(
+            _label_value(lines, LICENCE_LABELS["merchant_name"]),
+            lambda text: _valid(v.validate_merchant_name, text),
+        ),
+    )
+    _put(
+        fields,
+        "subject_type",
+        _confident(_label_value(lines, LICENCE_LABELS["licence_type"]), subject_type),
+    )
+    _put(
+        fields,
+        "legal_rep_name",
+        _confident(
+            _label_value(lines, LICENCE_LABELS["legal_rep_name"]),
+            lambda text: _valid(v.validate_person_name, text),
+        ),
+    )
+    _put(
+        fields,
+        "address",
+        _confident(_address(lines), lambda text: _valid(v.validate_address, text)),
+    )
     return fields
 
 
@@ -245,11 +263,13 @@ def read_id_front(lines: Sequence[Line], *, today: date) -> dict[str, str]:
     number = resident_id(lines, today=today)
     if number:
         fields["legal_rep_id"] = number
-    name = _label_value(lines, ("姓名",))
-    if name and name.score >= TEXT_MIN_SCORE:
-        value = _valid(v.validate_person_name, name.text)
-        if value:
-            fields["legal_rep_name"] = value
+    _put(
+        fields,
+        "legal_rep_name",
+        _confident(
+            _label_value(lines, ("姓名",)), lambda text: _valid(v.validate_person_name, text)
+        ),
+    )
     return fields
 
 

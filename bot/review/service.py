@@ -35,16 +35,7 @@ async def refuse_own(
     repos: Repositories, record: ApplicationRecord, actor: int, action: str, chat_id: int | None
 ) -> None:
     """Log and audit an attempt to act on one's own application (the caller says no)."""
-    log.warning(
-        "user %s tried to %s their own application %s; refused", actor, action, record.number
-    )
-    await repos.audit.record(
-        "own_application_refused",
-        staff_id=actor,
-        chat_id=chat_id,
-        application_id=record.id,
-        detail=action,
-    )
+    await _refused(repos, record, actor, action, chat_id, "own_application_refused")
 
 
 async def approver_of(repos: Repositories, record: ApplicationRecord) -> int | None:
@@ -57,15 +48,20 @@ async def refuse_approver(
     repos: Repositories, record: ApplicationRecord, actor: int, action: str, chat_id: int | None
 ) -> None:
     """Log and audit an attempt to undo one's own approval (revoke its code)."""
-    log.warning(
-        "user %s tried to %s %s, which they approved; refused", actor, action, record.number
-    )
+    await _refused(repos, record, actor, action, chat_id, "own_approval_refused")
+
+
+async def _refused(
+    repos: Repositories,
+    record: ApplicationRecord,
+    actor: int,
+    action: str,
+    chat_id: int | None,
+    event: str,
+) -> None:
+    log.warning("user %s: %s %s refused (%s)", actor, action, record.number, event)
     await repos.audit.record(
-        "own_approval_refused",
-        staff_id=actor,
-        chat_id=chat_id,
-        application_id=record.id,
-        detail=action,
+        event, staff_id=actor, chat_id=chat_id, application_id=record.id, detail=action
     )
 
 
