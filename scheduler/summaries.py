@@ -42,7 +42,7 @@ from bot.i18n import Renderer, locale_for
 from bot.reports.settlement import SettlementDay, compute_summaries
 from bot.reports.settlement import now as clock_now
 from bot.settings import Locale, Settings
-from storage.merchants import DueSummary, SummaryDeliveryRepository
+from storage.summary_deliveries import DueSummary, SummaryDeliveryRepository
 
 log = logging.getLogger(__name__)
 

@@ -21,13 +21,14 @@ from storage.erasure import ErasureRepository
 from storage.faq import FaqQuestionRepository
 from storage.fulfilment import FulfilmentRepository
 from storage.inbox import InboxRepository
-from storage.merchants import MerchantRepository, SummaryDeliveryRepository
+from storage.merchants import MerchantRepository
 from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
 from storage.readings import ReadingRepository
 from storage.reviews import ReviewAlbumRepository, ReviewRepository
 from storage.sessions import SessionRepository
 from storage.staff import StaffRepository
+from storage.summary_deliveries import SummaryDeliveryRepository
 from storage.ticket_drafts import TicketDraftRepository
 from storage.tickets import TicketRepository
 from storage.transactions import TransactionRepository

@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta
 from bot.reports import settlement
 from bot.reports.settlement import SettlementDay, local_today, summary_for
 from storage import Repositories
-from storage.merchants import CATCH_UP_DAYS, Merchant
+from storage.merchants import Merchant
+from storage.summary_deliveries import CATCH_UP_DAYS
 
 
 async def shops_of(repos: Repositories, telegram_id: int) -> list[Merchant]:

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from storage import Storage
-from storage.merchants import MerchantRepository, SummaryDeliveryRepository
+from storage.merchants import MerchantRepository
+from storage.summary_deliveries import SummaryDeliveryRepository
 from tests.settlement.conftest import add_merchant
 
 # 21:00 and 21:30 on 2026-11-25 in Shanghai
