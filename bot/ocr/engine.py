@@ -14,7 +14,7 @@ import os
 import signal
 from typing import Any
 
-from bot.ocr.fields import Line
+from bot.ocr.layout import Line
 
 # Phone photos are larger than OCR needs. On the development images 1024 and 1280 px read as
 # well as 1600 (worker peak ~540 / ~750 / ~780 MB); 1280 keeps a real licence's small print

@@ -5,21 +5,17 @@ typed answer goes through (bot.application.validation: python-stdnum checks the 
 and the ID number's check characters, which catch most misreads), and a name only if every
 line it came from was recognised with high confidence. A wrong proposal is worse than none.
 
-Labels and values are paired by geometry, not by reading order: on a photo taken at an angle
-the value box often comes before its label in OCR's order. A label's value is the nearest box
-to its right along the label's own baseline, or the rest of the label's box.
+Where the text sits on the page (which box is a label's value) is bot/ocr/layout.py.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from bot.application import validation as v
+from bot.ocr.layout import Found, Line, below, label_value, right_of
 
 # Recognition confidence (RapidOCR's per-line score, the mean of its characters') below which
 # a name or an address is not proposed: a misread character in a name passes any validator.
@@ -33,91 +29,6 @@ _USCC_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "Z": "2", "S": "5"})
 _USCC_RE = re.compile(r"[0-9A-Z]{18}")
 _RIC_RE = re.compile(r"[0-9]{17}[0-9X]")
 _VALIDITY_RE = re.compile(r"(\d{4})\.(\d{2})\.(\d{2})-(?:(\d{4})\.(\d{2})\.(\d{2})|长期)")
-
-
-@dataclass(frozen=True)
-class Line:
-    """One recognised text line: its text, confidence (0-1) and corner points."""
-
-    text: str
-    score: float
-    box: tuple[tuple[float, float], ...]  # top-left, top-right, bottom-right, bottom-left
-
-    @property
-    def flat(self) -> str:
-        """The text without spaces, full-width forms folded (＜Ａ１＞ -> <A1>)."""
-        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", self.text))
-
-    @property
-    def center(self) -> tuple[float, float]:
-        return (sum(p[0] for p in self.box) / 4, sum(p[1] for p in self.box) / 4)
-
-    @property
-    def height(self) -> float:
-        (x0, y0), _, _, (x3, y3) = self.box[:4]
-        return max(math.hypot(x3 - x0, y3 - y0), 1.0)
-
-    @property
-    def direction(self) -> tuple[float, float]:
-        (x0, y0), (x1, y1) = self.box[0], self.box[1]
-        length = math.hypot(x1 - x0, y1 - y0) or 1.0
-        return ((x1 - x0) / length, (y1 - y0) / length)
-
-
-@dataclass(frozen=True)
-class Found:
-    """A value read for a field, with the lowest confidence of the lines it came from."""
-
-    text: str
-    score: float
-
-
-def _label_value(lines: Sequence[Line], labels: tuple[str, ...]) -> Found | None:
-    """The value printed after one of ``labels``: in the same box, or the next box along it."""
-    for line in lines:
-        flat = line.flat
-        label = next((lab for lab in labels if flat.startswith(lab)), None)
-        if label is None:
-            continue
-        rest = flat[len(label) :].lstrip(":：")
-        if rest:
-            return Found(rest, line.score)
-        beside = _right_of(line, lines)
-        if beside is not None:
-            return Found(beside.flat, min(line.score, beside.score))
-    return None
-
-
-def _right_of(label: Line, lines: Sequence[Line]) -> Line | None:
-    """The box nearest to the label's right on the same printed row, however tilted."""
-    ux, uy = label.direction
-    cx, cy = label.center
-    best: tuple[float, Line] | None = None
-    for other in lines:
-        if other is label:
-            continue
-        ox, oy = other.center
-        dx, dy = ox - cx, oy - cy
-        along = dx * ux + dy * uy
-        across = abs(-dx * uy + dy * ux)
-        if along > 0 and across < 0.6 * label.height and (best is None or along < best[0]):
-            best = (along, other)
-    return best[1] if best else None
-
-
-def _below(line: Line, lines: Sequence[Line]) -> Line | None:
-    """A continuation line: directly under ``line``, starting where it starts."""
-    ux, uy = line.direction
-    x0, y0 = line.box[0]
-    for other in lines:
-        if other is line:
-            continue
-        dx, dy = other.box[0][0] - x0, other.box[0][1] - y0
-        along = dx * ux + dy * uy
-        down = -dx * uy + dy * ux
-        if abs(along) < line.height and 0.6 * line.height < down < 1.8 * line.height:
-            return other
-    return None
 
 
 def _valid(check: Callable[[str], str], raw: str) -> str | None:
@@ -194,20 +105,20 @@ def read_licence(lines: Sequence[Line]) -> dict[str, str]:
         fields,
         "merchant_name",
         _confident(
-            _label_value(lines, LICENCE_LABELS["merchant_name"]),
+            label_value(lines, LICENCE_LABELS["merchant_name"]),
             lambda text: _valid(v.validate_merchant_name, text),
         ),
     )
     _put(
         fields,
         "subject_type",
-        _confident(_label_value(lines, LICENCE_LABELS["licence_type"]), subject_type),
+        _confident(label_value(lines, LICENCE_LABELS["licence_type"]), subject_type),
     )
     _put(
         fields,
         "legal_rep_name",
         _confident(
-            _label_value(lines, LICENCE_LABELS["legal_rep_name"]),
+            label_value(lines, LICENCE_LABELS["legal_rep_name"]),
             lambda text: _valid(v.validate_person_name, text),
         ),
     )
@@ -227,12 +138,12 @@ def _address(lines: Sequence[Line]) -> Found | None:
         if label is None:
             continue
         rest = flat[len(label) :].lstrip(":：")
-        value_line = line if rest else _right_of(line, lines)
+        value_line = line if rest else right_of(line, lines)
         if value_line is None:
             return None
         text = rest or value_line.flat
         score = min(line.score, value_line.score)
-        more = _below(value_line, lines)
+        more = below(value_line, lines)
         if more is not None and not more.flat.startswith(_ALL_LABELS):
             text += more.flat
             score = min(score, more.score)
@@ -267,7 +178,7 @@ def read_id_front(lines: Sequence[Line], *, today: date) -> dict[str, str]:
         fields,
         "legal_rep_name",
         _confident(
-            _label_value(lines, ("姓名",)), lambda text: _valid(v.validate_person_name, text)
+            label_value(lines, ("姓名",)), lambda text: _valid(v.validate_person_name, text)
         ),
     )
     return fields

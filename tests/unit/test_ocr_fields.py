@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 from datetime import date
 
-from bot.ocr.fields import Line, read_id_back, read_id_front, read_licence
+from bot.ocr.fields import read_id_back, read_id_front, read_licence
+from bot.ocr.layout import Line
 
 TODAY = date(2026, 12, 2)
 CODE = "91350100M000100Y43"
