@@ -1,4 +1,6 @@
-"""Consent buttons, /privacy, /mydata and /deletemydata (PIPL data rights).
+"""/privacy, /mydata, /deletemydata (PIPL data rights) and the pv: buttons.
+
+The privacy notice's I agree / I don't agree buttons are handled in handlers/consent.py.
 
 Everything here answers in the private chat only: an export or an overview in a group would
 show one merchant's data to everyone in it.
@@ -6,14 +8,10 @@ show one merchant's data to everyone in it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from datetime import datetime
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import TelegramError
 
 from bot import privacy
 from bot.application import form
@@ -21,9 +19,9 @@ from bot.context import Context
 from bot.masking import mask_name
 from bot.privacy import service
 from handlers import users
-from handlers.application_views import ask, draft_of, send_status
 from handlers.common import drop_keyboard, label, text
-from handlers.privacy_views import consent_text, plabel, send_consent, when
+from handlers.consent import agree, decline
+from handlers.privacy_views import plabel, when
 from storage.applications import ApplicationRecord
 
 log = logging.getLogger(__name__)
@@ -231,56 +229,6 @@ async def _erase(update: Update, context: Context) -> None:
     )
 
 
-# ---------------------------------------------------------------------------- consent
-
-
-async def _show_agreed(query: CallbackQuery, context: Context, agreed_at: datetime) -> None:
-    """The notice, edited to say when the merchant agreed (and without its buttons)."""
-    with contextlib.suppress(TelegramError):
-        await query.edit_message_text(consent_text(context, agreed_at), parse_mode=ParseMode.HTML)
-
-
-async def _agree(update: Update, context: Context, digest: str) -> None:
-    """I agree: record version, text hash and time, then ask the question the form is at."""
-    query = update.callback_query
-    assert query is not None
-    user = query.from_user
-    body = consent_text(context)
-    sha256 = privacy.notice_hash(body)
-    if not digest or not sha256.startswith(digest):
-        # The notice changed since it was shown (new version, retention, language).
-        await query.answer(plabel(context, "notice_changed"))
-        await drop_keyboard(query.message)
-        await send_consent(user.id, context)
-        return
-    locale = context.user_data.locale if context.user_data else "zh-CN"
-    async with context.bot_data.storage.transaction() as repos:
-        consent, record = await service.agree(repos, user.id, locale=locale, text_sha256=sha256)
-    # The answer and the edit at once: one Bot API round trip before the question, not two.
-    await asyncio.gather(
-        query.answer(plabel(context, "agreed")), _show_agreed(query, context, consent.agreed_at)
-    )
-    if record is not None:
-        await ask(user.id, context, draft_of(record), consented=True)  # just recorded
-    else:
-        await send_status(user.id, context, None)
-
-
-async def _decline(update: Update, context: Context) -> None:
-    """I don't agree: end the application (a draft is deleted), collect nothing."""
-    query = update.callback_query
-    assert query is not None
-    user = query.from_user
-    await query.answer()
-    await drop_keyboard(query.message)
-    async with context.bot_data.storage.transaction() as repos:
-        orphans = await service.decline(repos, user.id)
-    await service.delete_files(context.bot_data, orphans)
-    await context.bot.send_message(
-        user.id, text(context, "privacy/declined"), parse_mode=ParseMode.HTML
-    )
-
-
 async def on_button(update: Update, context: Context) -> None:
     """The pv: buttons."""
     query = update.callback_query
@@ -290,9 +238,9 @@ async def on_button(update: Update, context: Context) -> None:
     _, action, *rest = [*query.data.split(":"), ""]
     match action:
         case "ok":
-            await _agree(update, context, rest[0])
+            await agree(update, context, rest[0])
         case "no":
-            await _decline(update, context)
+            await decline(update, context)
         case "exp":
             await mydata_command(update, context)
         case "del":

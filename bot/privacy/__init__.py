@@ -1,7 +1,7 @@
 """Consent and data rights (PIPL): the notice's version, what we hold, export and erasure.
 
-No Telegram types here: handlers/privacy.py renders and sends; these functions take the
-repositories of one transaction and return plain results.
+No Telegram types here: handlers/privacy.py and handlers/consent.py render and send; these
+functions take the repositories of one transaction and return plain results.
 
 Decisions, in the merchant's interest and the operator's legal duties:
 - Consent is asked once per POLICY_VERSION; the record keeps the version, the sha256 of the
@@ -21,7 +21,7 @@ Decisions, in the merchant's interest and the operator's legal duties:
 - rules.py    the notice's version and hash, retention, what is in flight or contractual
 - export.py   what is held (/privacy) and the export (/mydata), as data
 - erase.py    erasure and what blocks it
-- service.py  the use cases handlers/privacy.py runs: consent, decline, export, erase
+- service.py  the use cases the handlers run: consent, decline, export, erase
 
 May import: storage/, bot.application, bot's low-level modules. Never handlers/, scheduler/,
 telegram or bot/app.py (tests/test_layers.py).

@@ -1,4 +1,4 @@
-"""Consent, export and erasure as use cases: what handlers/privacy.py calls, one per press.
+"""Consent, export and erasure as use cases: what handlers/privacy.py and consent.py call.
 
 Functions that change rows take the open Repositories (the caller owns the transaction);
 file I/O (reading documents for an export, deleting them after an erasure) takes BotData and
