@@ -17,7 +17,7 @@ from bot.data import BotData
 from bot.support.rules import sla_check_interval
 
 if TYPE_CHECKING:
-    from scheduler.summaries import SendDaily
+    from scheduler.summary_message import SendDaily
 
 OUTBOX_INTERVAL_SECONDS = 2.0
 LEADER_JOBS = ("review-reminders", "daily-summaries", "support-sla")

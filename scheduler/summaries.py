@@ -1,4 +1,7 @@
-"""The daily summary push: each due summary sent once, paced (~330 lines: claim-send-mark whole).
+"""The daily summary push: each due summary sent once, paced.
+
+What is done for each one (computed, sent, its outcome recorded) is
+scheduler/summary_message.py; here is when, how fast, and never twice.
 
 Once: a summary is claimed in the database (one row per merchant and business day) just
 before it is sent and marked sent just after, so overlapping ticks, a restart or a second
@@ -29,44 +32,29 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Literal, Protocol
+from datetime import datetime
 
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot import metrics
 from bot.data import BotData
-from bot.i18n import Renderer, locale_for
-from bot.reports.settlement import SettlementDay, compute_summaries
 from bot.reports.settlement import now as clock_now
-from bot.settings import Locale, Settings
-from storage.summary_deliveries import DueSummary, SummaryDeliveryRepository
+from bot.settings import Settings
+from scheduler.summary_message import (
+    Outgoing,
+    SendDaily,
+    prepare_chunk,
+    record_outcome,
+    send_summary,
+)
+from storage.summary_deliveries import DueSummary
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "daily-summaries"
 CHUNK = 200  # summaries computed per database transaction: short enough not to block others
 CHAT_GAP = 1.0  # seconds between two messages to the same chat
-
-Outcome = Literal["sent", "blocked", "failed", "deferred"]
-
-
-class SendDaily(Protocol):
-    """How one daily summary reaches its merchant (handlers.report_views.send_daily)."""
-
-    async def __call__(
-        self,
-        bot: Bot,
-        renderer: Renderer,
-        chat_id: int,
-        locale: Locale,
-        summary: SettlementDay,
-        *,
-        late: bool = False,
-        allow_paid_broadcast: bool = False,
-    ) -> object: ...
 
 
 @dataclass
@@ -79,17 +67,6 @@ class PushReport:
     deferred: int = 0  # Telegram busy or unreachable: due again at the next tick
     taken: int = 0  # another tick or process claimed it first
     busy: bool = False  # a push was already running in this process; this one did nothing
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A summary ready to send."""
-
-    due: DueSummary
-    chat_id: int
-    locale: Locale
-    summary: SettlementDay
-    reachable: bool
 
 
 class Pacer:
@@ -185,7 +162,7 @@ class SummaryPusher:
             for start in range(0, len(due), CHUNK):
                 if not keep_going():
                     break
-                for item in await _prepare(data, due[start : start + CHUNK]):
+                for item in await prepare_chunk(data, due[start : start + CHUNK]):
                     await queue.put(item)
             for _ in workers:
                 await queue.put(None)
@@ -224,93 +201,13 @@ class SummaryPusher:
                 report.blocked += 1
                 metrics.summary_pushed("blocked", paid=self.paid)
                 return
-        outcome = await _send(self.send_daily, bot, data, item, paid=self.paid)
+        outcome = await send_summary(self.send_daily, bot, data, item, paid=self.paid)
         # Marked at once, in one statement, and not given up if the push is cancelled now:
         # the time a sent summary stays "claimed" is the time a crash could repeat it.
-        await asyncio.shield(_record(data, merchant_no, day, outcome))
+        await asyncio.shield(record_outcome(data, merchant_no, day, outcome))
         self._chat_free[item.chat_id] = loop.time() + CHAT_GAP
         setattr(report, outcome, getattr(report, outcome) + 1)
         metrics.summary_pushed(outcome, paid=self.paid)
-
-
-async def _prepare(data: BotData, chunk: Sequence[DueSummary]) -> list[Outgoing]:
-    """Compute (one aggregation per business day) and address a chunk of due summaries."""
-    settings = data.settings
-    by_day: defaultdict[date, list[str]] = defaultdict(list)
-    for due in chunk:
-        by_day[due.business_day].append(due.merchant.merchant_no)
-    summaries: dict[tuple[str, date], SettlementDay] = {}
-    async with data.storage.transaction() as repos:
-        users = {}
-        for telegram_id in {due.merchant.telegram_id for due in chunk}:
-            assert telegram_id is not None  # due() only returns linked merchants
-            users[telegram_id] = await repos.users.get(telegram_id)
-        for day, merchant_nos in by_day.items():
-            for summary in await compute_summaries(
-                repos.tx, day, merchant_nos=merchant_nos, settlement_days=settings.settlement_days
-            ):
-                summaries[summary.merchant_no, day] = summary
-    out = []
-    for due in chunk:
-        chat_id = due.merchant.telegram_id
-        assert chat_id is not None
-        user = users[chat_id]
-        locale = (user.locale if user else None) or locale_for(
-            user.language_code if user else None, settings.default_locale
-        )
-        out.append(
-            Outgoing(
-                due=due,
-                chat_id=chat_id,
-                locale=locale,
-                summary=summaries[due.merchant.merchant_no, due.business_day],
-                reachable=user is None or user.unreachable_at is None,
-            )
-        )
-    return out
-
-
-async def _send(
-    send_daily: SendDaily, bot: Bot, data: BotData, item: Outgoing, *, paid: bool
-) -> Outcome:
-    """Send one summary; what happened, as far as Telegram lets us know."""
-    merchant_no = item.due.merchant.merchant_no
-    flag = {"allow_paid_broadcast": True} if paid else {}
-    try:
-        await send_daily(
-            bot, data.renderer, item.chat_id, item.locale, item.summary, late=item.due.late, **flag
-        )
-    except Forbidden:
-        return "blocked"  # DeliveryPolicy has marked the user unreachable
-    except RetryAfter:
-        return "deferred"  # still flooded after DeliveryPolicy's retries
-    except TimedOut:
-        # Telegram may have delivered it: sending again risks a duplicate.
-        log.warning("summary for %s timed out; not resent", merchant_no)
-        return "failed"
-    except BadRequest as exc:
-        log.warning("summary for %s refused: %s", merchant_no, exc)
-        return "failed"
-    except NetworkError as exc:
-        log.warning("summary for %s not sent (%s); retried next tick", merchant_no, exc)
-        return "deferred"
-    except TelegramError as exc:
-        log.warning("summary for %s failed: %r", merchant_no, exc)
-        return "failed"
-    except Exception:
-        # A bug must not stop the other merchants' summaries, nor be retried every minute.
-        log.exception("summary for %s could not be sent", merchant_no)
-        return "failed"
-    return "sent"
-
-
-async def _record(data: BotData, merchant_no: str, day: date, outcome: Outcome) -> None:
-    async with data.storage.autocommit() as repos:
-        deliveries: SummaryDeliveryRepository = repos.summary_deliveries
-        if outcome == "sent":
-            await deliveries.mark_sent(merchant_no, day, clock_now())
-        else:
-            await deliveries.mark_failed(merchant_no, day, retry=outcome == "deferred")
 
 
 async def push_due_summaries(context: ContextTypes.DEFAULT_TYPE) -> None:
