@@ -42,6 +42,7 @@ from handlers import (
     senders,
     staff,
     start,
+    status,
     support,
     support_card,
     support_staff,
@@ -120,8 +121,8 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("help", start.help_command))
     app.add_handler(CommandHandler("language", language.choose_language))
     app.add_handler(CommandHandler("apply", onboarding.apply_command, filters.ChatType.PRIVATE))
-    app.add_handler(CommandHandler("status", onboarding.status_command, filters.ChatType.PRIVATE))
-    app.add_handler(CommandHandler("cancel", onboarding.cancel_command, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("status", status.status_command, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("cancel", status.cancel_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("faq", faq.faq_command))
     app.add_handler(CommandHandler("today", reports.today_command, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("summary", reports.summary_command, filters.ChatType.PRIVATE))

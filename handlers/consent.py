@@ -16,9 +16,10 @@ from telegram.error import TelegramError
 from bot import privacy
 from bot.context import Context
 from bot.privacy import service
-from handlers.application_views import ask, draft_of, send_status
+from handlers.application_views import ask, draft_of
 from handlers.common import drop_keyboard, text
 from handlers.privacy_views import consent_text, plabel, send_consent
+from handlers.status_views import send_status
 
 
 async def _show_agreed(query: CallbackQuery, context: Context, agreed_at: datetime) -> None:

@@ -12,7 +12,7 @@ from bot.parsing import strict_int
 from bot.settings import Locale
 from faq.knowledge import CATEGORIES
 from handlers import faq_views as views
-from handlers import onboarding, support
+from handlers import status, support
 from handlers.common import locale_of, main_menu, reply
 from storage.faq import FaqQuestion
 
@@ -46,7 +46,7 @@ async def answer_question(update: Update, context: Context) -> None:
     if result.entry is not None:
         if result.entry.id == personal.STATUS and await _has_application(context, user.id):
             # "我的申请到哪一步了" from someone who applied: their status card, as /status.
-            await onboarding.status_command(update, context)
+            await status.status_command(update, context)
             return
         lead = await _personal_lead(context, user.id, result.language, result.entry.id)
         view = views.answer(

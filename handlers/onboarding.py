@@ -1,5 +1,6 @@
-"""The application conversation (just over 300 lines: one conversation's callbacks together):
-/apply, answers, buttons, edits, /cancel and submit.
+"""The application conversation: /apply, answers, buttons, edits, cancelling and submit.
+
+/status and /cancel, which work outside the form too, are handlers/status.py.
 
 Every accepted answer is committed before the next question is sent, and the position is
 derived from the stored draft, so a restart at any step loses nothing.
@@ -16,7 +17,6 @@ from telegram.constants import ParseMode
 
 from bot.application import form
 from bot.application import service as application
-from bot.application.service import WITHDRAWABLE
 from bot.application.validation import FieldError
 from bot.context import Context
 from bot.privacy import POLICY_VERSION
@@ -26,16 +26,13 @@ from handlers.application_views import (
     ask,
     draft_of,
     error_text,
-    send_cancel_confirm,
-    send_draft_reminder,
     send_resume_offer,
     send_review,
-    send_status,
-    send_withdraw_confirm,
 )
 from handlers.common import drop_keyboard, label, reply, settle_question, text
 from handlers.privacy_views import send_consent
 from handlers.review_views import refresh_cards
+from handlers.status_views import send_status
 from handlers.uploads import receive_document
 
 log = logging.getLogger(__name__)
@@ -66,39 +63,6 @@ async def _start_new(user_id: int, context: Context) -> None:
         user_id, text(context, "apply/intro", total=TOTAL), parse_mode=ParseMode.HTML
     )
     await ask(user_id, context, draft_of(record))
-
-
-async def status_command(update: Update, context: Context) -> None:
-    """/status and the status button."""
-    user = update.effective_user
-    assert user is not None
-    if update.callback_query:
-        await update.callback_query.answer()
-    async with context.bot_data.storage.transaction() as repos:
-        latest = await repos.applications.latest_of(user.id)
-    if latest is not None and latest.state == "draft":
-        await send_draft_reminder(user.id, context, draft_of(latest))
-        return
-    await send_status(user.id, context, latest)
-
-
-async def cancel_command(update: Update, context: Context) -> None:
-    """/cancel: confirm before discarding the draft."""
-    user = update.effective_user
-    assert user is not None
-    async with context.bot_data.storage.transaction() as repos:
-        draft = await repos.applications.draft_of(user.id)
-        latest = None if draft else await repos.applications.latest_of(user.id)
-    if draft is None and latest is not None and latest.state in WITHDRAWABLE:
-        # Withdraw a submitted application (any state before shipping).
-        await send_withdraw_confirm(user.id, context, latest)
-        return
-    if draft is None:
-        await context.bot.send_message(
-            user.id, text(context, "apply/nothing_to_cancel"), parse_mode=ParseMode.HTML
-        )
-        return
-    await send_cancel_confirm(user.id, context, draft_of(draft))
 
 
 async def on_message(update: Update, context: Context) -> bool:
@@ -325,9 +289,7 @@ async def _discard(context: Context, draft: form.Draft, actor: int) -> None:
 
 __all__ = [
     "apply_command",
-    "cancel_command",
     "on_button",
     "on_message",
     "send_review",
-    "status_command",
 ]

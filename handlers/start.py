@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import Context
-from handlers import faq, fulfilment, onboarding, reports, support
+from handlers import faq, fulfilment, onboarding, reports, status, support
 from handlers.common import MENU_ITEMS, label, main_menu, reply
 
 
@@ -47,7 +47,7 @@ async def menu_button(update: Update, context: Context) -> None:
         await onboarding.apply_command(update, context)
         return
     if item == "status":
-        await onboarding.status_command(update, context)
+        await status.status_command(update, context)
         return
     if item == "code":
         await fulfilment.code_command(update, context)
