@@ -1,4 +1,6 @@
-"""Long polling that loses no update and handles none twice, whatever moment the process dies.
+"""Durable long polling (~320 lines: one poller; its offset, acks and inbox marks move together).
+
+It loses no update and handles none twice, whatever moment the process dies.
 
 PTB's Updater confirms a batch (by asking for the next offset) as soon as the updates are
 queued, so a crash before they are handled loses them. Here every batch is first written to
