@@ -38,6 +38,7 @@ def button_rows(data: BotData, locale: Locale, buttons: Buttons | None) -> list[
 
 def template(
     name: str,
+    /,
     *,
     buttons: Buttons | None = None,
     labels: str | None = None,
@@ -71,6 +72,7 @@ async def to_user(
     repos: Repositories,
     user_id: int,
     name: str,
+    /,
     *,
     buttons: Buttons | None = None,
     dedupe: str | None = None,
@@ -86,6 +88,7 @@ def text_payload(
     data: BotData,
     locale: Locale,
     name: str,
+    /,
     *,
     buttons: Buttons | None = None,
     **values: object,
@@ -100,6 +103,7 @@ async def to_staff_chat(
     data: BotData,
     chat_id: int | None,
     name: str,
+    /,
     *,
     dedupe: str | None = None,
     **values: object,
