@@ -1,14 +1,21 @@
-"""Queue notifications in the outbox, rendered in the recipient's language."""
+"""Queue notifications in the outbox: a template's name, its values and its buttons' label
+keys, rendered in the recipient's language when the message is sent."""
 
 from __future__ import annotations
+
+import html
 
 from bot.data import BotData
 from bot.i18n import locale_for
 from bot.settings import Locale
 from storage import Repositories
 
-# The one shared outbox kind: a rendered text and its buttons, {"text", "buttons"}.
+# A text rendered when it was queued, and its buttons: {"text", "buttons"}.
 TEXT = "text"
+# A template rendered when it is sent, in the payload's "locale" or else the recipient's:
+# {"template", "values", "buttons" (rows of [label key, callback data]), "labels"?} where
+# "labels" names the block template the button labels come from (default: the plain labels).
+TEMPLATE = "template"
 
 Buttons = list[list[tuple[str, str]]]  # rows of (label key, callback data)
 
@@ -29,32 +36,65 @@ def button_rows(data: BotData, locale: Locale, buttons: Buttons | None) -> list[
     ]
 
 
+def template(
+    name: str,
+    /,
+    *,
+    buttons: Buttons | None = None,
+    labels: str | None = None,
+    locale: Locale | None = None,
+    **values: object,
+) -> dict:
+    """A TEMPLATE payload: what to render when sending (values must be JSON's plain values)."""
+    payload: dict[str, object] = {"template": name, "values": values, "buttons": buttons or []}
+    if labels is not None:
+        payload["labels"] = labels
+    if locale is not None:
+        payload["locale"] = locale
+    return payload
+
+
+def render_template(data: BotData, locale: Locale, payload: dict) -> tuple[str, list[list[dict]]]:
+    """A TEMPLATE payload as sent: the text and its buttons, in `locale`."""
+    text = data.renderer.render(locale, payload["template"], **payload["values"])
+    labels = payload.get("labels")
+
+    def label(key: str) -> str:
+        if labels is None:
+            return data.renderer.plain_label(locale, key)
+        return html.unescape(data.renderer.block(locale, labels, key))
+
+    rows = [[{"text": label(key), "data": cb} for key, cb in row] for row in payload["buttons"]]
+    return text, rows
+
+
 async def to_user(
     repos: Repositories,
-    data: BotData,
     user_id: int,
-    template: str,
+    name: str,
+    /,
     *,
     buttons: Buttons | None = None,
     dedupe: str | None = None,
     **values: object,
 ) -> None:
-    """Queue template `template` for a user, in their language, in the caller's transaction."""
-    locale = await locale_of_user(repos, data, user_id)
-    payload = text_payload(data, locale, template, buttons=buttons, **values)
-    await repos.outbox.put(user_id, TEXT, payload, dedupe_key=dedupe)
+    """Queue template `name` for a user, rendered in their language when it is sent."""
+    await repos.outbox.put(
+        user_id, TEMPLATE, template(name, buttons=buttons, **values), dedupe_key=dedupe
+    )
 
 
 def text_payload(
     data: BotData,
     locale: Locale,
-    template: str,
+    name: str,
+    /,
     *,
     buttons: Buttons | None = None,
     **values: object,
 ) -> dict:
     """A TEXT message as the outbox keeps it: the template rendered in `locale`, its buttons."""
-    text = data.renderer.render(locale, template, **values)
+    text = data.renderer.render(locale, name, **values)
     return {"text": text, "buttons": button_rows(data, locale, buttons)}
 
 
@@ -62,7 +102,8 @@ async def to_staff_chat(
     repos: Repositories,
     data: BotData,
     chat_id: int | None,
-    template: str,
+    name: str,
+    /,
     *,
     dedupe: str | None = None,
     **values: object,
@@ -70,5 +111,5 @@ async def to_staff_chat(
     """Queue a message for a staff group, in the deployment's default language."""
     if chat_id is None:
         return
-    text = data.renderer.render(data.settings.default_locale, template, **values)
+    text = data.renderer.render(data.settings.default_locale, name, **values)
     await repos.outbox.put(chat_id, TEXT, {"text": text, "buttons": []}, dedupe_key=dedupe)

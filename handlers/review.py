@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, Update
 from telegram.constants import ParseMode
 
 from bot.application import form
@@ -14,7 +14,7 @@ from bot.parsing import strict_int
 from bot.review import service as review
 from handlers import review_confirm as confirm
 from handlers import review_views as views
-from handlers.common import label, text
+from handlers.common import label, locale_of, text
 from handlers.review_views import refresh_cards, staff_keyboard, staff_label, staff_locale
 from handlers.staff import require_role
 from storage.reviews import PendingRejection
@@ -23,49 +23,31 @@ log = logging.getLogger(__name__)
 
 
 async def on_card_button(update: Update, context: Context) -> None:
-    """Take / Approve / Reject pressed on an application card."""
+    """Take / Approve / Reject pressed on an application card (or Approve's Confirm / Cancel)."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    data = context.bot_data
+    data, locale = context.bot_data, locale_of(context)  # the presser's language, for alerts
     if not await require_role(update, context, "reviewer"):
         return
     _, app_id_text, action = query.data.split(":")
     app_id = strict_int(app_id_text)
     if app_id is None:
-        await query.answer(label(context, "stale_button"), show_alert=True)
-        return
-    if action == "approve_no":
-        await query.answer()
-        await confirm.finish(query, context, app_id, "cancelled")
+        await query.answer(data.renderer.plain_label(locale, "stale_button"), show_alert=True)
         return
     # Approve on the card only asks; the confirmation's button approves.
     service_action = {"approve": "approve_ask", "approve_yes": "approve"}.get(action, action)
     async with data.storage.transaction() as repos:
         outcome = await review.press_card(
-            repos, data, app_id, query.from_user.id, service_action, _chat_id(update)
+            repos,
+            app_id,
+            query.from_user.id,
+            service_action,
+            _chat_id(update),
+            timezone=data.settings.timezone,
         )
-    if outcome == review.CardPress.OWN:
-        # In the presser's own language: the alert is for them, not for the chat.
-        await query.answer(label(context, "review_own_application"), show_alert=True)
-        return
-    if outcome == review.CardPress.TOO_LATE:
-        # Someone else acted first, or the card is out of date.
-        await query.answer(staff_label(data, "review_too_late"), show_alert=True)
-        if action == "approve_yes":
-            await confirm.finish(query, context, app_id, "too_late")
-        await refresh_cards(context.bot, data, app_id)
-        return
-    await query.answer()
-    if action == "approve":
-        await confirm.ask_approval(query, context, app_id)
-        return
-    data.kick_outbox()
-    if action == "approve_yes":
-        await confirm.finish(query, context, app_id, "approved")
-    if action == "reject":
-        await _send_picker(update, context, app_id)
-    else:
-        await refresh_cards(context.bot, data, app_id)
+    if outcome == review.CardPress.DONE and action != "approve":  # approve only asked
+        data.kick_outbox()
+    await confirm.show_press(context.bot, data, query, locale, app_id, action, outcome)
 
 
 def _chat_id(update: Update) -> int | None:
@@ -105,40 +87,6 @@ async def _save(data: BotData, pending: PendingRejection) -> None:
         await repos.reviews.save(pending)
 
 
-def _picker_keyboard(data: BotData, app_id: int, chosen: list[str]) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(
-            ("☑️ " if q.key in chosen else "") + views.picker_label(data, q.key),
-            callback_data=f"rj:{app_id}:t:{q.key}",
-        )
-        for q in form.QUESTIONS
-    ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    navigation = (("btn_reject_next", "n"), ("btn_reject_abort", "a"))
-    rows.append(
-        [
-            InlineKeyboardButton(staff_label(data, key), callback_data=f"rj:{app_id}:{action}")
-            for key, action in navigation
-        ]
-    )
-    return InlineKeyboardMarkup(rows)
-
-
-async def _send_picker(update: Update, context: Context, app_id: int) -> None:
-    data = context.bot_data
-    chat = update.effective_chat
-    assert chat is not None
-    async with data.storage.transaction() as repos:
-        record = await repos.applications.get(app_id)
-    assert record is not None
-    await context.bot.send_message(
-        chat.id,
-        data.renderer.render(staff_locale(data), "review/reject_pick", number=record.number),
-        parse_mode=ParseMode.HTML,
-        reply_markup=_picker_keyboard(data, app_id, []),
-    )
-
-
 async def on_reject_button(update: Update, context: Context) -> None:
     """The rejection being put together: toggle a field, go on, abort or confirm."""
     query = update.callback_query
@@ -165,14 +113,14 @@ async def on_reject_button(update: Update, context: Context) -> None:
         chosen.sort(key=lambda f: form.step_number(form.BY_KEY[f]))
         pending.fields = chosen
         await _save(data, pending)
-        await query.edit_message_reply_markup(_picker_keyboard(data, app_id, chosen))
+        await query.edit_message_reply_markup(confirm.picker_keyboard(data, app_id, chosen))
     elif action == "n" and pending.fields:
         await query.edit_message_reply_markup(None)
         await _ask_next_reason(update, context, pending)
     elif action == "a":
         async with data.storage.transaction() as repos:
             await repos.reviews.drop(app_id)
-        await confirm.finish_rejection(query, context, "aborted")
+        await confirm.finish_rejection(query, data, "aborted")
     elif action == "c":
         await _confirm(update, context, app_id, pending)
 
@@ -288,7 +236,7 @@ async def _confirm(
     reasons = {f: pending.reasons[f] for f in pending.fields}
     async with data.storage.transaction() as repos:
         done = await review.confirm_rejection(repos, data, app_id, query.from_user.id, reasons)
-    await confirm.finish_rejection(query, context, "rejected" if done else "too_late")
+    await confirm.finish_rejection(query, data, "rejected" if done else "too_late")
     if not done:
         log.info("rejection of application %s came too late", app_id)
     data.kick_outbox()

@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 from bot import notify
 from bot.data import BotData
 from bot.fulfilment import kinds as fulfilment_kinds
+from bot.fulfilment.agreement import agreement_to_sign
 from bot.review import kinds as review_kinds
 from bot.support import kinds as support_kinds
 from bot.support.sla import undeliverable
@@ -31,11 +32,42 @@ async def send_text(bot: Bot, data: BotData, item: OutboxItem) -> None:
     )
 
 
+async def send_template(bot: Bot, data: BotData, item: OutboxItem) -> None:
+    """A template rendered now, in the payload's language or the recipient's (kind "template")."""
+    locale = item.payload.get("locale")
+    if locale is None:
+        async with data.storage.transaction() as repos:
+            locale = await notify.locale_of_user(repos, data, item.chat_id)
+    text, buttons = notify.render_template(data, locale, item.payload)
+    await bot.send_message(
+        item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons)
+    )
+
+
 async def send_voucher(bot: Bot, data: BotData, item: OutboxItem) -> None:
-    """The code's QR voucher, rendered now from the encrypted store."""
-    payload = item.payload
+    """The code's QR voucher, rendered now from the encrypted store in the merchant's language."""
+    locale = item.payload.get("locale")
+    if locale is None:
+        async with data.storage.transaction() as repos:
+            locale = await notify.locale_of_user(repos, data, item.chat_id)
     await fulfilment_views.send_voucher(
-        bot, data, item.chat_id, payload["application_id"], payload["locale"]
+        bot, data, item.chat_id, item.payload["application_id"], locale
+    )
+
+
+async def send_agreement(bot: Bot, data: BotData, item: OutboxItem) -> None:
+    """The agreement to sign, in the merchant's language, its button naming the text shown."""
+    async with data.storage.transaction() as repos:
+        record = await repos.applications.get(item.payload["application_id"])
+        locale = await notify.locale_of_user(repos, data, item.chat_id)
+    if record is None:
+        return
+    text, buttons = agreement_to_sign(data, locale, record)
+    await bot.send_message(
+        item.chat_id,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard(notify.button_rows(data, locale, buttons)),
     )
 
 
@@ -76,7 +108,9 @@ async def reply_refused(bot: Bot, data: BotData, item: OutboxItem) -> None:
 
 SENDERS: dict[str, Send] = {
     notify.TEXT: send_text,
+    notify.TEMPLATE: send_template,
     fulfilment_kinds.VOUCHER: send_voucher,
+    fulfilment_kinds.AGREEMENT: send_agreement,
     review_kinds.REVIEW_CARD: post_review_card,
     support_kinds.TICKET_CARD: post_ticket_card,
     support_kinds.TICKET_POST: post_ticket_message,

@@ -11,7 +11,7 @@ from telegram.error import BadRequest
 from bot.context import Context
 from bot.parsing import strict_int
 from bot.support import service as flow
-from bot.support.rules import CLOSABLE, Status
+from bot.support.rules import CLOSABLE, Policy, Status
 from bot.support.texts import Buttons, support_label
 from handlers import support_views as views
 from handlers.common import locale_of, text
@@ -68,7 +68,7 @@ async def open_draft(update: Update, context: Context, faq_question_id: int | No
     async with data.storage.transaction() as repos:
         await repos.ticket_drafts.start_draft(user.id, faq_question_id)
         question = await repos.faq.get(faq_question_id) if faq_question_id else None
-        active = [t.number for t in await flow.routable(repos, data, user.id)]
+        active = [t.number for t in await flow.routable(repos, Policy.of(data.settings), user.id)]
     await _send(
         update,
         context,
@@ -85,9 +85,10 @@ async def take_message(update: Update, context: Context) -> bool:
     assert user is not None and message is not None
     data, locale = context.bot_data, locale_of(context)
     sender = flow.Sender(user.id, locale, user.first_name)
-    focus = context.user_data.extras.get(_FOCUS)
+    focus, part = context.user_data.extras.get(_FOCUS), message_part(message)
+    policy = Policy.of(data.settings)
     async with data.storage.transaction() as repos:
-        taken = await flow.take_message(repos, data, sender, message_part(message), focus)
+        taken = await flow.take_message(repos, policy, data.faq, sender, part, focus)
     if taken.ticket is not None:
         context.user_data.extras[_FOCUS] = taken.ticket.id
         data.kick_outbox()
@@ -167,7 +168,7 @@ async def _create(update: Update, context: Context) -> None:
     assert query is not None
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        ticket = await flow.create(repos, data, query.from_user.id)
+        ticket = await flow.create(repos, Policy.of(data.settings), query.from_user.id)
     if ticket is None:
         await _stale(query, context)
         return
@@ -193,7 +194,7 @@ async def _picked(update: Update, context: Context, ticket_id: int) -> None:
     data, locale = context.bot_data, locale_of(context)
     sender = flow.Sender(query.from_user.id, locale, query.from_user.first_name)
     async with data.storage.transaction() as repos:
-        taken = await flow.to_ticket(repos, data, sender, ticket_id, part)
+        taken = await flow.to_ticket(repos, Policy.of(data.settings), sender, ticket_id, part)
     if taken.ticket is None:
         await _stale(query, context)
         return
@@ -213,7 +214,7 @@ async def _close(update: Update, context: Context, ticket_id: int) -> None:
         await _stale(query, context)
         return
     async with data.storage.transaction() as repos:
-        done = await flow.close_by_merchant(repos, data, ticket)
+        done = await flow.close_by_merchant(repos, Policy.of(data.settings), ticket)
     if not done:
         await _stale(query, context)
         return
@@ -236,7 +237,7 @@ async def _rate(update: Update, context: Context, ticket_id: int, stars: int) ->
         await _stale(query, context)
         return
     async with data.storage.transaction() as repos:
-        done = await flow.rate(repos, data, ticket, stars)
+        done = await flow.rate(repos, Policy.of(data.settings), ticket, stars)
     if not done:
         await _stale(query, context)
         return

@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.data import BotData
 from bot.support.relay import copy_to_staff, queue_batch
+from bot.support.rules import Policy
 from bot.support.texts import staff_locale, support_label
 from handlers.support_views import _thread
 from storage.db import utcnow
@@ -106,6 +107,7 @@ async def _posted(
     """Staff have seen `shown` (in message `sent_id`, a reply to which answers the ticket):
     queue the copies of its media, and the next batch if more came in meanwhile."""
     now, upto = utcnow(), shown[-1].id
+    policy = Policy.of(data.settings)
     async with data.storage.transaction() as repos:
         if sent_id is not None:
             await repos.tickets.remember_staff_message(chat_id, sent_id, ticket.id, "message")
@@ -115,7 +117,7 @@ async def _posted(
             for index, message in enumerate(media):
                 first = index == 0 and len(media) == len(shown)  # no text went before it
                 await copy_to_staff(
-                    repos, data, ticket, message, name, chat_id, reopened=reopened and first
+                    repos, policy, ticket, message, name, chat_id, reopened=reopened and first
                 )
         if await repos.tickets.merchant_messages_after(ticket.id, upto, limit=1):
-            await queue_batch(repos, data, ticket.id, chat_id, upto, now)
+            await queue_batch(repos, policy, ticket.id, chat_id, upto, now)

@@ -24,7 +24,14 @@ from bot.data import BotData
 from bot.settings import Locale
 from bot.support.rules import ACTIVE, Status
 from bot.support.service import Taken
-from bot.support.texts import Buttons, card_text, staff_locale, support_label
+from bot.support.texts import (
+    Buttons,
+    card_text,
+    staff_caption,
+    staff_locale,
+    staff_post,
+    support_label,
+)
 from storage.tickets import DraftPart, Ticket
 
 log = logging.getLogger(__name__)
@@ -102,7 +109,7 @@ async def post_to_staff(bot: Bot, data: BotData, chat_id: int, payload: dict) ->
     ticket_id = int(payload["ticket_id"])
     message = await bot.send_message(
         chat_id,
-        payload["text"],
+        staff_post(data, payload),
         parse_mode=ParseMode.HTML,
         reply_parameters=await _thread(data, chat_id, ticket_id),
     )
@@ -118,7 +125,7 @@ async def copy_to(bot: Bot, data: BotData, chat_id: int, payload: dict) -> None:
         chat_id,
         payload["from_chat_id"],
         payload["message_id"],
-        caption=payload.get("caption"),
+        caption=staff_caption(data, payload),
         parse_mode=ParseMode.HTML,
         reply_parameters=reply,
     )
@@ -136,8 +143,9 @@ async def refresh_cards(bot: Bot, data: BotData, ticket_id: int) -> None:
         ticket = await repos.tickets.get(ticket_id)
         if ticket is None:
             return
-        text = await card_text(data, repos, ticket)
         cards = await repos.tickets.staff_messages(ticket_id, "card")
+        markup = card_keyboard(data, ticket)
+        text = await card_text(data, repos, ticket)
     for chat_id, message_id in cards:
         try:
             await bot.edit_message_text(
@@ -145,7 +153,7 @@ async def refresh_cards(bot: Bot, data: BotData, ticket_id: int) -> None:
                 chat_id=chat_id,
                 message_id=message_id,
                 parse_mode=ParseMode.HTML,
-                reply_markup=card_keyboard(data, ticket),
+                reply_markup=markup,
             )
         except BadRequest as exc:
             if "not modified" not in str(exc):

@@ -148,7 +148,7 @@ async def sign(
         full,
         schedule.columns() if schedule else dict.fromkeys(fees.COLUMNS),
     )
-    await notify.to_user(repos, data, user_id, "fulfilment/signed", number=record.number)
+    await notify.to_user(repos, user_id, "fulfilment/signed", number=record.number)
     await notify.to_staff_chat(
         repos,
         data,

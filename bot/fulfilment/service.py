@@ -71,7 +71,6 @@ async def ship(
     await repos.fulfilment.record_shipment(record.id, carrier, tracking_no, actor, serial)
     await notify.to_user(
         repos,
-        data,
         record.merchant_id,
         "fulfilment/shipped",
         number=record.number,
@@ -129,7 +128,6 @@ async def revoke(
         await issue_code(repos, record)
     await notify.to_user(
         repos,
-        data,
         record.merchant_id,
         "fulfilment/revoked",
         number=record.number,
@@ -137,7 +135,7 @@ async def revoke(
         reissued=reissue,
     )
     if reissue:
-        await queue_voucher(repos, data, record)
+        await queue_voucher(repos, record)
     log.info("code of %s revoked by %s: %s", record.number, actor, reason)
     return "ok", record.number
 
@@ -271,7 +269,6 @@ async def activate(
     await repos.fulfilment.end_activation(user_id)
     await notify.to_user(
         repos,
-        data,
         user_id,
         "fulfilment/activated",
         serial=serial,

@@ -2,8 +2,9 @@
 are written together in the caller's transaction, so a crash can neither lose nor duplicate a
 notification (the outbox sender delivers them).
 
-Every function takes the open Repositories and returns whether (or how) it acted; none
-sends anything itself.
+Every function takes the open Repositories (and the few settings values it needs) and returns
+whether (or how) it acted; none sends anything itself. Messages are queued as a template's name
+and plain values, drawn in the merchant's language when they are sent.
 """
 
 from __future__ import annotations
@@ -74,17 +75,22 @@ class CardPress(StrEnum):
     DONE = "done"  # taken, approved, or a rejection started
     OWN = "own"  # the presser submitted it themselves: refused, logged and audited
     TOO_LATE = "too_late"  # someone else acted first, or the card is out of date
+    CANCELLED = "cancelled"  # Approve's confirmation cancelled: nothing changes
 
 
 async def press_card(
     repos: Repositories,
-    data: BotData,
     app_id: int,
     actor: int,
     action: str,
     chat_id: int | None,
+    *,
+    timezone: str,
 ) -> CardPress:
-    """Take / Approve / Reject pressed on the card of application `app_id` by `actor`."""
+    """Take / Approve / Reject pressed on the card of application `app_id` by `actor`
+    (`timezone`: the business time zone a new merchant number is dated in)."""
+    if action == "approve_no":
+        return CardPress.CANCELLED  # Approve's confirmation cancelled: nothing to change
     record = await repos.applications.get(app_id)
     if record is None:
         return CardPress.TOO_LATE
@@ -95,9 +101,9 @@ async def press_card(
         # Approve asks first: nothing changes until the confirmation is tapped.
         done = record.state in (State.SUBMITTED, State.UNDER_REVIEW)
     elif action == "take":
-        done = await _take(repos, data, record, actor)
+        done = await _take(repos, record, actor)
     elif action == "approve":
-        done = await _approve(repos, data, record, actor)
+        done = await _approve(repos, record, actor, timezone)
     elif action == "reject":
         done = await _start_rejection(repos, record, actor)
     else:
@@ -115,17 +121,17 @@ async def _to_review(repos: Repositories, record: ApplicationRecord, actor: int)
     return ok
 
 
-async def _take(repos: Repositories, data: BotData, record: ApplicationRecord, actor: int) -> bool:
+async def _take(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
     """A reviewer takes the application (submitted -> under_review); the merchant is told.
     The caller has checked four eyes (`press_card`)."""
     if record.state != State.SUBMITTED or not await _to_review(repos, record, actor):
         return False
-    await notify.to_user(repos, data, record.merchant_id, "review/taken", number=record.number)
+    await notify.to_user(repos, record.merchant_id, "review/taken", number=record.number)
     return True
 
 
 async def _approve(
-    repos: Repositories, data: BotData, record: ApplicationRecord, actor: int
+    repos: Repositories, record: ApplicationRecord, actor: int, timezone: str
 ) -> bool:
     """Approve: merchant number, application code, voucher and agreement, in one transaction.
 
@@ -135,14 +141,12 @@ async def _approve(
     """
     if not await repos.applications.approve(record, actor):
         return False
-    merchant_no = await repos.merchants.open_for(record, data.settings.timezone)
+    merchant_no = await repos.merchants.open_for(record, timezone)
     record.merchant_no = merchant_no
-    locale = await notify.locale_of_user(repos, data, record.merchant_id)
-    approved = notify.text_payload(
-        data, locale, "review/approved", number=record.number, merchant_no=merchant_no
+    await notify.to_user(
+        repos, record.merchant_id, "review/approved", number=record.number, merchant_no=merchant_no
     )
-    await repos.outbox.put(record.merchant_id, notify.TEXT, approved)
-    await hand_over(repos, data, record, locale)
+    await hand_over(repos, record)
     log.info("application %s approved by %s; merchant %s", record.number, actor, merchant_no)
     return True
 
@@ -177,18 +181,18 @@ async def reject(
     await repos.applications.flag(record.id, reasons)
     await repos.applications.set_editing(record.id, None)
     locale = await notify.locale_of_user(repos, data, record.merchant_id)
-    await notify.to_user(
-        repos,
-        data,
-        record.merchant_id,
+    # The field names are put in the merchant's language now, so the text is sent in it too.
+    rejected = notify.template(
         "review/rejected",
         buttons=[[("btn_fix", f"ap:{record.id}:f")]],
+        locale=locale,
         number=record.number,
         flags=[
             {"label": data.renderer.plain_label(locale, f"field_{field}"), "reason": reason}
             for field, reason in reasons.items()
         ],
     )
+    await repos.outbox.put(record.merchant_id, notify.TEMPLATE, rejected)
     log.info("application %s rejected by %s: %s", record.number, actor, ", ".join(reasons))
     return True
 

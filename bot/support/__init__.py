@@ -1,15 +1,19 @@
 """Support tickets, one folder: read rules.py, then service.py, staff.py, sla.py.
 
-- rules.py: statuses, ticket numbers, SLA targets (pure).
+- rules.py: statuses, ticket numbers, SLA targets (pure), and `Policy`: support's settings
+  read once (support chat, reopen window, batch window, response targets) for the services.
 - texts.py: the ticket as staff and merchants read it (templates, no Telegram).
-- relay.py: merchants' follow-ups queued for staff in batches.
+- relay.py: what support queues, as ids and plain values drawn when sent: messages to the
+  merchant and to staff chats, follow-ups in batches, copies of photos and documents.
 - service.py: the merchant side of the ticket state machine (a message coming in, a ticket
-  opened, follow-ups, closing, rating) and how a ticket's messages are queued. Each function
-  takes the open Repositories, changes the ticket, audits it and queues the messages it
-  causes (kinds.py names them). A merchant's message is one call, `take_message` (or
-  `to_ticket` after they picked a ticket): storage/ticket_drafts.py `incoming` says where it
-  goes, storage/tickets.py `follow_up` records it, and the result (`Taken`) is what
-  handlers/support_views.py shows.
+  opened, closing, rating). Each function takes the open Repositories and the Policy (no
+  BotData, no renderer), changes the ticket, audits it and queues the messages it causes
+  (kinds.py names them). A merchant's message is one call, `take_message` (or `to_ticket`
+  after they picked a ticket): storage/ticket_drafts.py `incoming` says where it goes,
+  follow_up.py `onto_ticket` records it (storage/tickets.py `follow_up`) and queues it
+  (relay.py), and the result (`Taken`) is what handlers/support_views.py shows.
+- follow_up.py: a merchant's message onto a ticket: a rating's comment, or a follow-up that
+  wakes or reopens it.
 - staff.py: the staff side (replies, notes, take / pending / resolve, escalation).
 - sla.py: the clock (reminders, escalations, auto-close) and replies that bounced.
 

@@ -15,6 +15,7 @@ The merchant can close their own ticket at any time. Escalation raises the tier
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -51,6 +52,8 @@ DRAFT_TTL = timedelta(hours=1)
 # Staff views cut a ticket's history to this many messages, each to this many characters.
 VIEW_MESSAGES = 12
 VIEW_CHARS = 300
+# A resolved ticket is rated with this many stars at most.
+RATING_BUTTONS = 5
 
 _NUMBER = re.compile(r"#?T?-?0*([0-9]{1,9})", re.IGNORECASE)
 
@@ -112,3 +115,24 @@ def minutes(delta: timedelta) -> str:
     """Minutes as people read them: 30, 2.5, 0.1 (tests use targets seconds long)."""
     value = delta.total_seconds() / 60
     return f"{value:.0f}" if value >= 10 else f"{value:.1f}".removesuffix(".0")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Support's settings as a use case needs them, read once: where tickets go, how long a
+    resolved ticket can be reopened, how often follow-ups reach staff, the response targets."""
+
+    support_chat_id: int | None
+    reopen_window: timedelta
+    batch_window: timedelta
+    targets: dict[str, timedelta]  # priority -> first-response target
+
+    @classmethod
+    def of(cls, settings: Settings) -> Policy:
+        """The policy the settings describe."""
+        return cls(
+            support_chat_id=settings.support_chat_id,
+            reopen_window=reopen_window(settings),
+            batch_window=timedelta(seconds=settings.support_batch_seconds),
+            targets={p: response_target(settings, p) for p in PRIORITIES},
+        )

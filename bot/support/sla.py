@@ -7,14 +7,15 @@ import logging
 from datetime import datetime
 
 from bot.data import BotData
+from bot.support.relay import merchant_name, to_staff
 from bot.support.rules import (
+    Policy,
     Status,
     minutes,
     reopen_window,
     response_target,
     sla_breach,
 )
-from bot.support.service import merchant_name, to_staff
 from bot.support.staff import escalate
 from bot.support.texts import staff_text
 from storage import Repositories
@@ -35,7 +36,7 @@ async def undeliverable(
     await repos.tickets.add_event(ticket.id, None, "undeliverable", ticket.status, ticket.status)
     await to_staff(
         repos,
-        data,
+        Policy.of(data.settings),
         ticket,
         "support/undeliverable",
         kind="notice",
@@ -50,6 +51,7 @@ async def check_sla(repos: Repositories, data: BotData, now: datetime | None = N
     """Remind staff of tickets past their target, escalate those past twice it, close resolved
     tickets past the reopen window. Returns how many tickets it acted on."""
     now = now or utcnow()
+    policy = Policy.of(data.settings)
     acted = 0
     # Reminders go where the ticket lives: the support chat, or the escalation chat after an
     # escalation (the people who owe the response are there).
@@ -60,7 +62,7 @@ async def check_sla(repos: Repositories, data: BotData, now: datetime | None = N
         acted += 1
         await to_staff(
             repos,
-            data,
+            policy,
             ticket,
             "support/reminder",
             kind="reminder",

@@ -13,9 +13,11 @@ from typing import Literal
 from bot import notify
 from bot.data import BotData
 from bot.support.kinds import COPY, TICKET_CARD, TICKET_POST
-from bot.support.relay import copy_to_staff
+from bot.support.relay import copy_to_staff, to_merchant
 from bot.support.rules import (
     ACTIVE,
+    RATING_BUTTONS,
+    Policy,
     Status,
     Tier,
     escalation_chat,
@@ -23,7 +25,6 @@ from bot.support.rules import (
     next_tier,
     response_target,
 )
-from bot.support.service import RATING_BUTTONS, to_merchant
 from bot.support.texts import history_text
 from storage import Repositories
 from storage.db import utcnow
@@ -60,7 +61,7 @@ async def from_staff(
     staff = await repos.users.get(staff_id)
     shown = staff.first_name if staff and data.settings.support_show_staff_names else None
     if part.kind == "text":
-        await to_merchant(repos, data, ticket, "support/staff_reply", staff=shown, body=part.body)
+        await to_merchant(repos, ticket, "support/staff_reply", staff=shown, body=part.body)
         return True
     locale = await notify.locale_of_user(repos, data, ticket.merchant_id)
     caption = data.renderer.render(
@@ -101,7 +102,7 @@ async def take(repos: Repositories, data: BotData, ticket: Ticket, staff_id: int
         assignee_id=staff_id,
     )
     if done and was_new:
-        await to_merchant(repos, data, ticket, "support/taken")
+        await to_merchant(repos, ticket, "support/taken")
     return done
 
 
@@ -117,7 +118,7 @@ async def pending(repos: Repositories, data: BotData, ticket: Ticket, staff_id: 
         waiting_since=None,
     )
     if done:
-        await to_merchant(repos, data, ticket, "support/pending")
+        await to_merchant(repos, ticket, "support/pending")
     return done
 
 
@@ -138,7 +139,7 @@ async def resolve(repos: Repositories, data: BotData, ticket: Ticket, staff_id: 
     if done:
         stars = [(f"rate_{n}", f"tk:r:{ticket.id}:{n}") for n in range(1, RATING_BUTTONS + 1)]
         days = f"{data.settings.support_reopen_days:g}"
-        await to_merchant(repos, data, ticket, "support/resolved", buttons=[stars], days=days)
+        await to_merchant(repos, ticket, "support/resolved", buttons=[stars], days=days)
     return done
 
 
@@ -185,6 +186,7 @@ async def escalate(
     if not done:
         return "state"
     if chat_id is not None:
+        policy = Policy.of(data.settings)
         text = await history_text(data, repos, ticket, reason, actor)
         payload = {"ticket_id": ticket.id, "text": text, "map": "notice"}
         await repos.outbox.put(chat_id, TICKET_POST, payload)
@@ -193,9 +195,9 @@ async def escalate(
                 if message.kind != "text" and message.direction != "note":
                     author = await repos.users.get(message.author_id or 0)
                     name = author.first_name if author else ""
-                    await copy_to_staff(repos, data, ticket, message, name, chat_id)
+                    await copy_to_staff(repos, policy, ticket, message, name, chat_id)
         await repos.outbox.put(chat_id, TICKET_CARD, {"ticket_id": ticket.id})
     target = minutes(response_target(data.settings, ticket.priority))
-    await to_merchant(repos, data, ticket, "support/escalated", minutes=target)
+    await to_merchant(repos, ticket, "support/escalated", minutes=target)
     log.info("ticket %s escalated %s -> %s by %s", ticket.number, old, tier, actor or "SLA")
     return "ok"

@@ -40,11 +40,21 @@ def staff_text(data: BotData, key: str, **values: object) -> str:
     return data.renderer.block(staff_locale(data), "support/staff", key, **values)
 
 
-def button_rows(data: BotData, locale: Locale, buttons: Buttons) -> list[list[dict[str, str]]]:
-    """The same buttons as an outbox payload stores them."""
-    return [
-        [{"text": support_label(data, locale, k), "data": cb} for k, cb in row] for row in buttons
-    ]
+def staff_post(data: BotData, payload: dict) -> str:
+    """A ticket's message to a staff chat as queued by relay.to_staff (a template and its
+    values), rendered now; a text rendered when queued (an escalation's history) as it is."""
+    if "template" not in payload:
+        return payload["text"]
+    return data.renderer.render(staff_locale(data), payload["template"], **payload["values"])
+
+
+def staff_caption(data: BotData, payload: dict) -> str | None:
+    """The caption of a photo or document copied to a staff chat (relay.copy_to_staff), or
+    the one rendered when it was queued (a copy to the merchant)."""
+    values = payload.get("staff_caption")
+    if values is None:
+        return payload.get("caption")
+    return data.renderer.render(staff_locale(data), "support/staff_relay", **values)[:1000]
 
 
 def clock(data: BotData, when: datetime) -> str:

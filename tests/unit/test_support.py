@@ -14,8 +14,9 @@ from bot.i18n import Renderer
 from bot.keys import keys_from_master
 from bot.settings import Settings
 from bot.support import service as support_flow
-from bot.support.rules import minutes, parse_ticket_number, sla_breach, ticket_number
+from bot.support.rules import Policy, minutes, parse_ticket_number, sla_breach, ticket_number
 from bot.support.sla import check_sla
+from bot.support.texts import staff_post
 from storage import Storage
 from storage.db import utcnow
 from storage.outbox import CONTEXT
@@ -82,12 +83,14 @@ async def test_sla_job_on_a_controlled_clock_reminds_once_and_escalates_once(
         await repos.ticket_drafts.add_draft_part(
             10001, DraftPart(kind="text", body="钱没到账", chat_id=10001, message_id=5)
         )
-        ticket = await support_flow.create(repos, data, 10001)
+        ticket = await support_flow.create(repos, Policy.of(data.settings), 10001)
     assert ticket is not None and ticket.number == "T-000001"
     start = ticket.created_at
 
     def reminders(items: list) -> int:
-        return sum(1 for _, kind, p in items if kind == "ticket_post" and "⏰" in p["text"])
+        return sum(
+            1 for _, kind, p in items if kind == "ticket_post" and "⏰" in staff_post(data, p)
+        )
 
     for offset in (29, 31, 45, 31):  # not yet; past the target; still the same breach ...
         async with data.storage.transaction() as repos:
