@@ -30,7 +30,9 @@ HELD_OUT_3 = HELD_OUT.with_name("heldout3.yaml")
 HELD_OUT_4 = HELD_OUT.with_name("heldout4.yaml")
 # A fifth, written before the sixth round (lexicon and phrasings by error category).
 HELD_OUT_5 = HELD_OUT.with_name("heldout5.yaml")
-HELD_OUT_SETS = (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5)
+# A sixth, written before the eighth round (second-stage re-ranking); never tuned on.
+HELD_OUT_6 = HELD_OUT.with_name("heldout6.yaml")
+HELD_OUT_SETS = (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6)
 
 
 def run_check() -> int:
