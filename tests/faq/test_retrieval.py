@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from faq.analysis import OUT_OF_SCOPE, Analyzer, Lexicon
+from faq.analysis import Analyzer
 from faq.knowledge import FaqEntry, KnowledgeBase
 from faq.retrieval import FaqIndex
+from faq.vocabulary import OUT_OF_SCOPE, Lexicon
 from tests.faq.conftest import OFF_TOPIC
 
 
