@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5
+from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6
 from faq.evaluate import evaluate, format_report
 from faq.retrieval import FaqIndex
 
@@ -93,3 +93,12 @@ def test_fifth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqInd
     # 0.95 top-1 target.
     assert report.top1_accuracy >= 0.93, format_report(report)
     assert report.abstention_recall >= 0.90, format_report(report)
+
+
+def test_sixth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
+    report = evaluate(index, HELD_OUT_6)
+    # Written before the eighth round (25 off-topic, several near-domain): 100/125 (80.0%),
+    # right topic first 113/125, off-topic 23/25 (92.0%). A floor, far BELOW the 0.95 top-1
+    # target: the honest measure of how the answerer does on wording it has never seen.
+    assert report.top1_accuracy >= 0.80, format_report(report)
+    assert report.abstention_recall >= 0.92, format_report(report)
