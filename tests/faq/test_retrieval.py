@@ -102,7 +102,7 @@ def test_language_comes_from_the_text_and_the_hint_only_breaks_ties(index: FaqIn
 
 
 def test_candidates_are_offered_even_when_abstaining(index: FaqIndex) -> None:
-    answer = index.ask("the summary is early")
+    answer = index.ask("write a summary of my week")
     assert answer.entry is None
     assert [c.id for c in answer.candidates][:1] == ["summary.settings"]
     assert len(index.ask("how do I get my code").candidates) <= 3
