@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from faq.abstain import MODEL_PATH
 from faq.calibrate import CALIBRATION_FILES, calibrate_all
 from faq.check import check_knowledge_base
+from faq.cues import load_cues
 from faq.evaluate import evaluate, format_report
 from faq.knowledge import load_knowledge_base
 from faq.retrieval import FaqIndex
@@ -42,7 +43,7 @@ def run_check() -> int:
     except (OSError, yaml.YAMLError, ValidationError) as error:
         print(f"cannot load the knowledge base: {error}")
         return 1
-    problems = check_knowledge_base(kb)
+    problems = check_knowledge_base(kb, load_cues())
     for problem in problems:
         print(problem)
     if problems:

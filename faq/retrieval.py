@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from faq.abstain import AbstainModel
 from faq.analysis import Analyzer, detect_language
+from faq.cues import CueRule, cue_lifts, load_cues
 from faq.homophones import Homophones, build_homophones
 from faq.knowledge import LOCALES, FaqEntry, KnowledgeBase, Locale
 from faq.scoring import Calibration, LanguageIndex, entry_texts, index_language
@@ -69,11 +70,13 @@ class FaqIndex:
         calibration: Calibration,
         abstainer: AbstainModel | None = None,
         homophones: Homophones | None = None,
+        cues: list[CueRule] | None = None,
     ) -> None:
         self._languages = languages
         self._analyzer = analyzer
         self._speller = speller
         self._homophones = homophones
+        self._cues = cues or []
         self._concepts = {locale: analyzer.lexicon.concepts(locale) for locale in LOCALES}
         self.calibration = calibration
         # None: answer whenever a shared concept passes the gates (calibrate fits on that).
@@ -107,7 +110,8 @@ class FaqIndex:
             abstainer = AbstainModel.load()
         zh_texts = (text for entry in kb.entries for text in entry_texts(entry, "zh-CN"))
         homophones = build_homophones(zh_texts, analyzer)
-        return cls(languages, analyzer, speller, calibration, abstainer, homophones)
+        cues = load_cues()
+        return cls(languages, analyzer, speller, calibration, abstainer, homophones, cues)
 
     def ask(self, question: str, locale_hint: str | None = None) -> FaqAnswer:
         """Answer a free-text question; the language comes from the text, the hint breaks ties."""
@@ -152,6 +156,16 @@ class FaqIndex:
         ranking = (1 - cal.span_rank_weight) * scores + cal.span_rank_weight * confidence
         ranking = ranking + cal.owner_weight * owned
         order = np.argsort(-ranking, kind="stable")
+        lifted: dict[str, float] = {}
+        if cal.cue_weight and self._cues:
+            # Confusable neighbours (a void and a refund): a cue of time or type decides.
+            leading = [index.entries[i].id for i in order[: cal.cue_candidates]]
+            text = self._analyzer.normalize(question, language)
+            lifted = cue_lifts(self._cues, text, language, leading)
+            if lifted:
+                for i in order[: cal.cue_candidates]:
+                    ranking[i] += cal.cue_weight * lifted.get(index.entries[i].id, 0.0)
+                order = np.argsort(-ranking, kind="stable")
         best = int(order[0])
         top = float(confidence[best])
         margin = float(ranking[best] - ranking[order[1]]) if len(order) > 1 else top
@@ -185,16 +199,18 @@ class FaqIndex:
             "strong_concept": float(any(t not in lexicon.weak[language] for t in shared)),
             "agree": float(agree),
             "owned": float(owned[best]),
+            "cued": float(lifted.get(index.entries[best].id, 0.0) > 0),
         }
         probability = self.abstainer.probability(features) if self.abstainer else 1.0
         reason = self._judge(terms, has_concept, probability)
         scores = confidence
+        # The leading candidates worth a "did you mean"; the best one always (a cue can lift
+        # it over a neighbour that scored more).
+        shown = [i for i in order[:3] if i == best or scores[i] >= cal.candidate_floor]
         return FaqAnswer(
             entry=index.entries[best] if reason == "confident" else None,
-            candidates=[index.entries[i] for i in order[:3] if scores[i] >= cal.candidate_floor],
-            candidate_scores=[
-                round(float(scores[i]), 4) for i in order[:3] if scores[i] >= cal.candidate_floor
-            ],
+            candidates=[index.entries[i] for i in shown],
+            candidate_scores=[round(float(scores[i]), 4) for i in shown],
             language=language,
             score=top,
             margin=margin,

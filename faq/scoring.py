@@ -52,6 +52,10 @@ class Calibration(BaseModel):
     # every held-out set up), but the calibration's held-apart top-1 falls (94.0% ->
     # 93.4%, abstention refitted): the gain is lost to abstentions (faq/README.md).
     answer_weight: float = 0.0
+    # Question-type cues (lexicon/cues.yaml): a rule lifts its topic by cue_weight when it
+    # and a topic it is confused with are both among the cue_candidates leading ones.
+    cue_weight: float = 0.2
+    cue_candidates: int = 3
     # Candidates below this are noise, not "did you mean" material.
     candidate_floor: float = 0.15
     k1: float = 1.5
@@ -121,14 +125,19 @@ class LanguageIndex:
         """The fused scores, the word BM25 scores and the character n-gram scores."""
         words = self._blend(self.phrases, self.topics, terms, calibration)
         if self.answers is not None and calibration.answer_weight:
-            power = calibration.unknown_power
-            answer = self.answers.normalised_scores(terms, len(self.entries), power)
-            words = words + calibration.answer_weight * answer
+            words = words + calibration.answer_weight * self.answer_scores(terms, calibration)
         if not grams or calibration.char_weight == 0:
             return words, words, None
         chars = self._blend(self.char_phrases, self.char_topics, grams, calibration)
         fused = (1 - calibration.char_weight) * words + calibration.char_weight * chars
         return fused, words, chars
+
+    def answer_scores(self, terms: list[str], calibration: Calibration) -> np.ndarray:
+        """Word BM25 of the question against each entry's answer text."""
+        if self.answers is None:
+            return np.zeros(len(self.entries), dtype=np.float32)
+        power = calibration.unknown_power
+        return self.answers.normalised_scores(terms, len(self.entries), power)
 
     def _blend(
         self, phrases: Bm25, topics: Bm25, terms: list[str], calibration: Calibration

@@ -166,3 +166,11 @@ def test_the_trimmed_jieba_dictionary_keeps_domain_words_whole() -> None:
     assert {"预授权", "营业执照", "申请码"} <= set(
         analyzer.raw_terms("预授权要营业执照和申请码吗", "zh-CN")
     )
+
+
+def test_a_cue_of_time_tells_a_void_from_a_refund(index: FaqIndex) -> None:
+    # The same words; "just now" is a same-day void, "yesterday" a refund (lexicon/cues.yaml).
+    just_now = index.ask("顾客刚刚刷的那笔要退给他")
+    assert just_now.entry is not None and just_now.entry.id == "usage.void"
+    yesterday = index.ask("顾客昨天刷的那笔要退给他")
+    assert yesterday.entry is not None and yesterday.entry.id == "usage.refund"
