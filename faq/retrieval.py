@@ -194,7 +194,9 @@ class FaqIndex:
             "concept_coverage": concept_coverage,
             "evidence": math.log1p(evidence),
             "unknown_share": sum(t not in index.topics.idf for t in terms) / len(terms),
-            "clauses": math.log1p(max(1, len(self._clauses(question, language)))),
+            "clauses": math.log1p(
+                min(max(1, len(self._clauses(question, language))), _MAX_CLAUSES)
+            ),
             "terms": math.log1p(len(terms)),
             "strong_concept": float(any(t not in lexicon.weak[language] for t in shared)),
             "agree": float(agree),
