@@ -172,7 +172,10 @@ class FaqIndex:
         coverage = max(
             index.coverage(best, t, cal.unknown_power) for t in [terms, *(t for t, _ in spans)]
         )
-        shared = [t for t in named if t in index.vocabularies[best]]
+        vocabularies = index.vocabularies
+        if cal.answer_concepts and index.coverage_vocabularies is not None:
+            vocabularies = index.coverage_vocabularies  # the phrasings' and the answer's words
+        shared = [t for t in named if t in vocabularies[best]]
         evidence = index.topics.weight(shared)
         concept_coverage = evidence / named_weight if named_weight else 0.0
         lexicon = self._analyzer.lexicon
