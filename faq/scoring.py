@@ -50,21 +50,23 @@ class Calibration(BaseModel):
     # answer names what the phrasings may not ("原卡", "当天", "same card"). Off (0): at
     # 0.3 the right topic ranks first more often (leave-phrasings-out 70.4% -> 76.2%,
     # every held-out set up), but the calibration's held-apart top-1 falls (94.0% ->
-    # 93.4%, abstention refitted): the gain is lost to abstentions (faq/README.md).
+    # 93.4%, abstention refitted): the gain is lost to abstentions (faq/README.md). Ninth
+    # round, with the answer words in the abstention: still 96.5% -> 96.2% at 0.1.
     answer_weight: float = 0.0
-    # Question-type cues (lexicon/cues.yaml): a rule lifts its topic by cue_weight when it
-    # and a topic it is confused with are both among the cue_candidates leading ones.
+    # Question-type cues (lexicon/cues.yaml): a rule lifts its topic by cue_weight when the
+    # best candidate is a topic it is confused with and its own topic is among the
+    # cue_candidates leading ones (faq/cues.py).
     cue_weight: float = 0.2
     cue_candidates: int = 3
     # Whether the words of an entry's answer count in its `coverage` (the abstention
-    # feature): a question about the entry's subject in words its phrasings lack ("空白",
-    # "monthly rental", "断电") but its answer uses is not read as being about something
-    # else. Ninth round: calibration held-apart top-1 95.8% -> 96.5% (faq/README.md).
+    # feature): a question about the entry's subject in words its phrasings lack but its
+    # answer uses is not read as being about something else. Ninth round: calibration
+    # held-apart top-1 95.8% -> 96.5% (faq/README.md).
     answer_coverage: bool = True
     # Whether a concept of the entry's answer counts as shared with the question (the
-    # no-concept gate and the concept features), not only a concept of its phrasings:
-    # "卡被盗刷 … 提供小票" shares 小票 with the dispute answer. Held-apart top-1 unchanged
-    # (96.5%), two more held-out questions answered and one more off-topic one abstained.
+    # no-concept gate and the concept features), not only a concept of its phrasings (the
+    # dispute answer names the receipt a bank asks for). Held-apart top-1 unchanged (96.5%),
+    # two more held-out questions answered and one more off-topic one abstained.
     answer_concepts: bool = True
     # Candidates below this are noise, not "did you mean" material.
     candidate_floor: float = 0.15
