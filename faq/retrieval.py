@@ -209,9 +209,12 @@ class FaqIndex:
         probability = self.abstainer.probability(features) if self.abstainer else 1.0
         reason = self._judge(terms, has_concept, probability)
         scores = confidence
-        # The leading candidates worth a "did you mean"; the best one always (a cue can lift
-        # it over a neighbour that scored more).
-        shown = [i for i in order[:3] if i == best or scores[i] >= cal.candidate_floor]
+        # The leading candidates worth a "did you mean", and the answer itself whatever its
+        # score (a cue can lift an entry over a neighbour that scored more).
+        answered = reason == "confident"
+        shown = [
+            i for i in order[:3] if scores[i] >= cal.candidate_floor or (answered and i == best)
+        ]
         return FaqAnswer(
             entry=index.entries[best] if reason == "confident" else None,
             candidates=[index.entries[i] for i in shown],
