@@ -13,7 +13,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from faq.knowledge import LOCALES, Locale, read_yaml
+from faq.scoring import Calibration
 from faq.vocabulary import LEXICON_DIR
 
 CUES_PATH = LEXICON_DIR / "cues.yaml"
@@ -60,3 +63,24 @@ def cue_lifts(
         if pattern.search(text):
             lifts[rule.favour] = lifts.get(rule.favour, 0.0) + 1.0
     return lifts
+
+
+def rerank(
+    rules: list[CueRule],
+    ranking: np.ndarray,
+    ids: list[str],
+    text: str,
+    language: Locale,
+    calibration: Calibration,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """The entries' order after the cues' lifts (ranking is lifted in place), and the lifts."""
+    order = np.argsort(-ranking, kind="stable")
+    if not calibration.cue_weight or not rules:
+        return order, {}
+    leading = order[: calibration.cue_candidates]
+    lifts = cue_lifts(rules, text, language, [ids[i] for i in leading])
+    if not lifts:
+        return order, lifts
+    for i in leading:
+        ranking[i] += calibration.cue_weight * lifts.get(ids[i], 0.0)
+    return np.argsort(-ranking, kind="stable"), lifts

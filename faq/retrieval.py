@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from faq.abstain import AbstainModel
 from faq.analysis import Analyzer, detect_language
-from faq.cues import CueRule, cue_lifts, load_cues
+from faq.cues import CueRule, load_cues, rerank
 from faq.homophones import Homophones, build_homophones
 from faq.knowledge import LOCALES, FaqEntry, KnowledgeBase, Locale
 from faq.scoring import Calibration, LanguageIndex, entry_texts, index_language
@@ -155,17 +155,10 @@ class FaqIndex:
             np.maximum(confidence, index.scores(span_terms, span_grams, cal), out=confidence)
         ranking = (1 - cal.span_rank_weight) * scores + cal.span_rank_weight * confidence
         ranking = ranking + cal.owner_weight * owned
-        order = np.argsort(-ranking, kind="stable")
-        lifted: dict[str, float] = {}
-        if cal.cue_weight and self._cues:
-            # Confusable neighbours (a void and a refund): a cue of time or type decides.
-            leading = [index.entries[i].id for i in order[: cal.cue_candidates]]
-            text = self._analyzer.normalize(question, language)
-            lifted = cue_lifts(self._cues, text, language, leading)
-            if lifted:
-                for i in order[: cal.cue_candidates]:
-                    ranking[i] += cal.cue_weight * lifted.get(index.entries[i].id, 0.0)
-                order = np.argsort(-ranking, kind="stable")
+        # Confusable neighbours (a void and a refund): a cue of time or type decides.
+        text = self._analyzer.normalize(question, language)
+        ids = [entry.id for entry in index.entries]
+        order, lifted = rerank(self._cues, ranking, ids, text, language, cal)
         best = int(order[0])
         top = float(confidence[best])
         margin = float(ranking[best] - ranking[order[1]]) if len(order) > 1 else top
@@ -204,7 +197,7 @@ class FaqIndex:
             "strong_concept": float(any(t not in lexicon.weak[language] for t in shared)),
             "agree": float(agree),
             "owned": float(owned[best]),
-            "cued": float(lifted.get(index.entries[best].id, 0.0) > 0),
+            "cued": float(lifted.get(ids[best], 0.0) > 0),
         }
         probability = self.abstainer.probability(features) if self.abstainer else 1.0
         reason = self._judge(terms, has_concept, probability)
