@@ -31,6 +31,7 @@ FEATURES = (
     "strong_concept",  # 1 when a shared concept is not a weak one (卡, "call")
     "agree",  # 1 when word BM25 and character n-grams rank the same entry first
     "owned",  # share of the question's concepts this entry owns
+    "cued",  # 1 when a question-type cue lifted this entry over a neighbour (faq/cues.py)
 )
 
 

@@ -164,7 +164,7 @@ def search_ranking(
     """
     import itertools
 
-    from faq.retrieval import Calibration
+    from faq.scoring import Calibration
 
     grid = grid or RANKING_GRID
     results = []

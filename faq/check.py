@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 
+from faq.cues import CueRule
 from faq.knowledge import ACTIONS, CATEGORIES, FACTS, LOCALES, FaqEntry, KnowledgeBase
 from sandbox.telegram_html import HtmlParseError, parse_html
 
@@ -14,8 +16,11 @@ MIN_QUESTIONS = 5  # fewer phrasings and retrieval misses the ways people really
 ALLOWED_ENTITIES = frozenset({"bold", "italic", "code", "text_link"})
 
 
-def check_knowledge_base(kb: KnowledgeBase) -> list[str]:
-    """Every problem found, one line each, prefixed with the entry id; empty when all is well."""
+def check_knowledge_base(kb: KnowledgeBase, cues: Sequence[CueRule] = ()) -> list[str]:
+    """Every problem found, one line each, prefixed with the entry id; empty when all is well.
+
+    cues: question-type cue rules (faq.cues.load_cues()); every topic they name must exist.
+    """
     problems: list[str] = []
     counts = Counter(entry.id for entry in kb.entries)
     problems += [
@@ -24,6 +29,12 @@ def check_knowledge_base(kb: KnowledgeBase) -> list[str]:
     for entry in kb.entries:
         problems += [f"{entry.id}: {problem}" for problem in _entry_problems(entry, kb)]
     problems += _shared_phrasings(kb)
+    for rule in cues:
+        for topic in sorted({rule.favour, *rule.over}):
+            if kb.get(topic) is None:
+                problems.append(
+                    f"cues.yaml: rule favouring {rule.favour!r} names unknown {topic!r}"
+                )
     return problems
 
 

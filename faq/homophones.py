@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from faq.analysis import LEXICON_DIR, Analyzer
+from faq.analysis import Analyzer
+from faq.vocabulary import LEXICON_DIR
 
 PINYIN_FILE = LEXICON_DIR / "pinyin.txt"
 _LENGTHS = (4, 3, 2)

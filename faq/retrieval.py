@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import Literal
 
-import bm25s
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from faq.abstain import AbstainModel
-from faq.analysis import OUT_OF_SCOPE, Analyzer, Lexicon, Speller, detect_language
+from faq.analysis import Analyzer, detect_language
+from faq.cues import CueRule, load_cues, rerank
 from faq.homophones import Homophones, build_homophones
 from faq.knowledge import LOCALES, FaqEntry, KnowledgeBase, Locale
+from faq.scoring import Calibration, LanguageIndex, entry_texts, index_language
+from faq.vocabulary import OUT_OF_SCOPE, Lexicon, Speller
 
 Reason = Literal["confident", "no_terms", "out_of_scope", "no_concept", "low_confidence"]
 
@@ -26,41 +27,6 @@ _CLAUSE_BREAK = re.compile(r"[，,。.!！?？;；:：、\n()（）\[\]【】\-�
 _ZH_SPACE_BREAK = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 # Scoring every run of clauses costs n(n+1)/2 lookups; keep the last few clauses.
 _MAX_CLAUSES = 6
-
-
-class Calibration(BaseModel):
-    """Scoring weights of the ranking (the answer/abstain decision is faq/abstain.py).
-
-    The values were chosen by a grid search on the calibration questions (dev set plus
-    tests/faq), jointly with the abstention model: each point is scored by the held-apart
-    top-1 of `faq.calibrate.calibrate` at its 95% off-topic threshold. The held-out sets
-    only measure them.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    # Blend of the best single phrasing (precise) and the whole topic (recall).
-    phrase_weight: float = 0.4
-    topic_weight: float = 0.6
-    # Share of the character n-gram score in the fused score (the rest is word BM25).
-    char_weight: float = 0.5
-    # Weight of a word the knowledge base never uses, relative to the rarest known word:
-    # below 1 so filler words cost less than a real mismatch, high enough that a question
-    # about something else ("coffee cost") does not pass on one shared word.
-    unknown_weight: float = 1.2
-    # How unknown words add up: 1 counts each in full, 0.5 as the square root of their number.
-    unknown_power: float = 0.5
-    # Share of the best clause-run score in the ranking (the rest is the whole question).
-    span_rank_weight: float = 0.0
-    # Concept owners: a concept that most of the knowledge base's uses put in one topic
-    # ("退款" in usage.refund) lifts that topic's ranking by owner_weight times the share
-    # of the question's concepts it owns (also a feature of the abstention model).
-    owner_weight: float = 0.0
-    owner_share: float = 0.6
-    # Candidates below this are noise, not "did you mean" material.
-    candidate_floor: float = 0.15
-    k1: float = 1.5
-    b: float = 0.75
 
 
 class FaqAnswer(BaseModel):
@@ -93,105 +59,24 @@ class FaqAnswer(BaseModel):
         return self.entry is not None
 
 
-@dataclass
-class _Bm25:
-    """One BM25 index plus the IDF needed to normalise its scores per question."""
-
-    model: bm25s.BM25
-    idf: dict[str, float]
-    unknown_idf: float
-
-    @classmethod
-    def build(cls, docs: list[list[str]], calibration: Calibration) -> _Bm25:
-        model = bm25s.BM25(k1=calibration.k1, b=calibration.b)
-        model.index(docs, show_progress=False)
-        df: dict[str, int] = {}
-        for doc in docs:
-            for term in set(doc):
-                df[term] = df.get(term, 0) + 1
-        n = len(docs)
-        idf = {term: _idf(n, count) for term, count in df.items()}
-        return cls(model=model, idf=idf, unknown_idf=calibration.unknown_weight * _idf(n, 0))
-
-    def normalised_scores(
-        self, terms: list[str], n_docs: int, unknown_power: float = 1.0
-    ) -> np.ndarray:
-        # Dividing by the question's total IDF makes scores comparable across questions
-        # of different lengths; unknown words count in the total, so a question that is
-        # mostly about something else scores low.
-        known = [t for t in terms if t in self.idf]
-        if not known:
-            return np.zeros(n_docs, dtype=np.float32)
-        return self.model.get_scores(known) / self.weight(terms, unknown_power)
-
-    def weight(self, terms: list[str], unknown_power: float = 1.0) -> float:
-        # Unknown words count sublinearly (unknown_power < 1): the third word of context
-        # ("我是开小超市的，昨天…") costs less than the first, so a long chatty question
-        # is not drowned by its context while a short one about something else still is.
-        known = sum(self.idf[t] for t in terms if t in self.idf)
-        unknown = sum(t not in self.idf for t in terms)
-        return known + self.unknown_idf * unknown**unknown_power
-
-
-@dataclass
-class _LanguageIndex:
-    """Everything needed to score questions in one language."""
-
-    entries: list[FaqEntry]
-    phrases: _Bm25  # one document per title or phrasing
-    owners: np.ndarray  # entry position of each phrasing document
-    topics: _Bm25  # one document per entry: title and all phrasings
-    vocabularies: list[frozenset[str]]
-    char_phrases: _Bm25  # the same documents as character n-grams
-    char_topics: _Bm25
-    owners_of: dict[str, int]  # concept -> the entry that owns it (see Calibration)
-
-    def scores(self, terms: list[str], grams: list[str], calibration: Calibration) -> np.ndarray:
-        return self.parts(terms, grams, calibration)[0]
-
-    def parts(
-        self, terms: list[str], grams: list[str], calibration: Calibration
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """The fused scores, the word BM25 scores and the character n-gram scores."""
-        words = self._blend(self.phrases, self.topics, terms, calibration)
-        if not grams or calibration.char_weight == 0:
-            return words, words, None
-        chars = self._blend(self.char_phrases, self.char_topics, grams, calibration)
-        fused = (1 - calibration.char_weight) * words + calibration.char_weight * chars
-        return fused, words, chars
-
-    def _blend(
-        self, phrases: _Bm25, topics: _Bm25, terms: list[str], calibration: Calibration
-    ) -> np.ndarray:
-        best_phrase = np.zeros(len(self.entries), dtype=np.float32)
-        power = calibration.unknown_power
-        phrase_scores = phrases.normalised_scores(terms, len(self.owners), power)
-        np.maximum.at(best_phrase, self.owners, phrase_scores)
-        topic_scores = topics.normalised_scores(terms, len(self.entries), power)
-        return calibration.phrase_weight * best_phrase + calibration.topic_weight * topic_scores
-
-    def coverage(self, position: int, terms: list[str], unknown_power: float = 1.0) -> float:
-        total = self.topics.weight(terms, unknown_power)
-        covered = self.topics.weight([t for t in terms if t in self.vocabularies[position]])
-        return covered / total if total else 0.0
-
-
 class FaqIndex:
     """BM25 over each entry's title and phrasings, per language, with calibrated abstention."""
 
     def __init__(
         self,
-        languages: dict[Locale, _LanguageIndex],
+        languages: dict[Locale, LanguageIndex],
         analyzer: Analyzer,
         speller: Speller,
         calibration: Calibration,
         abstainer: AbstainModel | None = None,
         homophones: Homophones | None = None,
+        cues: list[CueRule] | None = None,
     ) -> None:
         self._languages = languages
         self._analyzer = analyzer
         self._speller = speller
         self._homophones = homophones
+        self._cues = cues or []
         self._concepts = {locale: analyzer.lexicon.concepts(locale) for locale in LOCALES}
         self.calibration = calibration
         # None: answer whenever a shared concept passes the gates (calibrate fits on that).
@@ -214,16 +99,19 @@ class FaqIndex:
         calibration = calibration or Calibration()
         analyzer = Analyzer(lexicon or Lexicon.load())
         languages = {
-            locale: _index_language(kb, locale, analyzer, calibration)
+            locale: index_language(kb, locale, analyzer, calibration)
             for locale in LOCALES
             if any(entry.questions.get(locale) for entry in kb.entries)
         }
-        speller = analyzer.speller(text for entry in kb.entries for text in _texts(entry, "en"))
+        speller = analyzer.speller(
+            text for entry in kb.entries for text in entry_texts(entry, "en")
+        )
         if abstainer == "stored":
             abstainer = AbstainModel.load()
-        zh_texts = (text for entry in kb.entries for text in _texts(entry, "zh-CN"))
+        zh_texts = (text for entry in kb.entries for text in entry_texts(entry, "zh-CN"))
         homophones = build_homophones(zh_texts, analyzer)
-        return cls(languages, analyzer, speller, calibration, abstainer, homophones)
+        cues = load_cues()
+        return cls(languages, analyzer, speller, calibration, abstainer, homophones, cues)
 
     def ask(self, question: str, locale_hint: str | None = None) -> FaqAnswer:
         """Answer a free-text question; the language comes from the text, the hint breaks ties."""
@@ -267,14 +155,20 @@ class FaqIndex:
             np.maximum(confidence, index.scores(span_terms, span_grams, cal), out=confidence)
         ranking = (1 - cal.span_rank_weight) * scores + cal.span_rank_weight * confidence
         ranking = ranking + cal.owner_weight * owned
-        order = np.argsort(-ranking, kind="stable")
+        # Confusable neighbours (a void and a refund): a cue of time or type decides.
+        text = self._analyzer.normalize(question, language)
+        ids = [entry.id for entry in index.entries]
+        order, lifted = rerank(self._cues, ranking, ids, text, language, cal)
         best = int(order[0])
         top = float(confidence[best])
         margin = float(ranking[best] - ranking[order[1]]) if len(order) > 1 else top
         coverage = max(
             index.coverage(best, t, cal.unknown_power) for t in [terms, *(t for t, _ in spans)]
         )
-        shared = [t for t in named if t in index.vocabularies[best]]
+        vocabularies = index.vocabularies
+        if cal.answer_concepts and index.coverage_vocabularies is not None:
+            vocabularies = index.coverage_vocabularies  # the phrasings' and the answer's words
+        shared = [t for t in named if t in vocabularies[best]]
         evidence = index.topics.weight(shared)
         concept_coverage = evidence / named_weight if named_weight else 0.0
         lexicon = self._analyzer.lexicon
@@ -296,21 +190,28 @@ class FaqIndex:
             "concept_coverage": concept_coverage,
             "evidence": math.log1p(evidence),
             "unknown_share": sum(t not in index.topics.idf for t in terms) / len(terms),
-            "clauses": math.log1p(max(1, len(self._clauses(question, language)))),
+            "clauses": math.log1p(
+                min(max(1, len(self._clauses(question, language))), _MAX_CLAUSES)
+            ),
             "terms": math.log1p(len(terms)),
             "strong_concept": float(any(t not in lexicon.weak[language] for t in shared)),
             "agree": float(agree),
             "owned": float(owned[best]),
+            "cued": float(lifted.get(ids[best], 0.0) > 0),
         }
         probability = self.abstainer.probability(features) if self.abstainer else 1.0
         reason = self._judge(terms, has_concept, probability)
         scores = confidence
+        # The leading candidates worth a "did you mean", and the answer itself whatever its
+        # score (a cue can lift an entry over a neighbour that scored more).
+        answered = reason == "confident"
+        shown = [
+            i for i in order[:3] if scores[i] >= cal.candidate_floor or (answered and i == best)
+        ]
         return FaqAnswer(
             entry=index.entries[best] if reason == "confident" else None,
-            candidates=[index.entries[i] for i in order[:3] if scores[i] >= cal.candidate_floor],
-            candidate_scores=[
-                round(float(scores[i]), 4) for i in order[:3] if scores[i] >= cal.candidate_floor
-            ],
+            candidates=[index.entries[i] for i in shown],
+            candidate_scores=[round(float(scores[i]), 4) for i in shown],
             language=language,
             score=top,
             margin=margin,
@@ -359,69 +260,8 @@ class FaqIndex:
         return "confident"
 
 
-def _index_language(
-    kb: KnowledgeBase, locale: Locale, analyzer: Analyzer, calibration: Calibration
-) -> _LanguageIndex:
-    entries = [entry for entry in kb.entries if entry.questions.get(locale)]
-    phrase_docs: list[list[str]] = []
-    owners: list[int] = []
-    topic_docs: list[list[str]] = []
-    gram_docs: list[list[str]] = []
-    gram_topics: list[list[str]] = []
-    for position, entry in enumerate(entries):
-        texts = _texts(entry, locale)
-        docs = [analyzer.analyze(text, locale) for text in texts]
-        grams = [analyzer.char_grams(text, locale) for text in texts]
-        phrase_docs.extend(docs)
-        gram_docs.extend(grams)
-        owners.extend([position] * len(docs))
-        topic_docs.append([term for doc in docs for term in doc])
-        gram_topics.append([gram for doc in grams for gram in doc])
-    return _LanguageIndex(
-        entries=entries,
-        phrases=_Bm25.build(phrase_docs, calibration),
-        owners=np.asarray(owners),
-        topics=_Bm25.build(topic_docs, calibration),
-        vocabularies=[frozenset(doc) for doc in topic_docs],
-        char_phrases=_Bm25.build(gram_docs, calibration),
-        char_topics=_Bm25.build(gram_topics, calibration),
-        owners_of=_concept_owners(
-            phrase_docs, owners, analyzer.lexicon.concepts(locale), calibration
-        ),
-    )
-
-
-def _concept_owners(
-    docs: list[list[str]], owners: list[int], concepts: frozenset[str], calibration: Calibration
-) -> dict[str, int]:
-    """Concepts whose uses in the phrasings mostly (owner_share) fall in one entry."""
-    uses: dict[str, dict[int, int]] = {}
-    for doc, owner in zip(docs, owners, strict=True):
-        for term in set(doc) & concepts:
-            by_entry = uses.setdefault(term, {})
-            by_entry[owner] = by_entry.get(owner, 0) + 1
-    owned = {}
-    for term, by_entry in uses.items():
-        entry, count = max(by_entry.items(), key=lambda item: item[1])
-        # One phrasing is no ownership: a word must recur in its topic.
-        if count >= 2 and count >= calibration.owner_share * sum(by_entry.values()):
-            owned[term] = entry
-    return owned
-
-
-def _texts(entry: FaqEntry, locale: Locale) -> list[str]:
-    # What a question is matched against: the title and the phrasings, not the answer
-    # (answers repeat /support and the like in every entry, which only blurs topics).
-    return [entry.title.get(locale, ""), *entry.questions.get(locale, [])]
-
-
 def _as_locale(hint: str | None) -> Locale | None:
     # Handlers pass the user's language code as they have it ("zh-CN", "zh-hans", "en-GB").
     if not hint:
         return None
     return "zh-CN" if hint.lower().startswith("zh") else "en"
-
-
-def _idf(n_docs: int, df: int) -> float:
-    # Lucene's BM25 IDF, the variant bm25s uses by default.
-    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))

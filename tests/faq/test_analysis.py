@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from faq.analysis import LEXICON_DIR, Analyzer, Lexicon, Speller, detect_language, stem
+from faq.analysis import Analyzer, detect_language, stem
+from faq.vocabulary import LEXICON_DIR, Lexicon, Speller
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from faq.check import check_knowledge_base
+from faq.cues import CueRule
 from faq.knowledge import FaqEntry, KnowledgeBase
 
 
@@ -105,3 +106,9 @@ def test_same_phrasing_under_two_topics_is_reported() -> None:
     problems = problems_of(make_entry("a.one"), make_entry("a.two"))
     assert "a.two: [en] phrasing 'example question 0' also in a.one" in problems
     assert "a.two: [zh-CN] phrasing '示例问题0' also in a.one" in problems
+
+
+def test_a_cue_rule_naming_an_unknown_topic_is_reported() -> None:
+    rule = CueRule("demo.topic", frozenset({"usage.nowhere"}), {"zh-CN": None, "en": None})
+    problems = check_knowledge_base(KnowledgeBase(entries=[make_entry()]), [rule])
+    assert problems == ["cues.yaml: rule favouring 'demo.topic' names unknown 'usage.nowhere'"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5
+from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6
 from faq.evaluate import evaluate, format_report
 from faq.retrieval import FaqIndex
 
@@ -13,8 +13,8 @@ def test_dev_set_keeps_high_accuracy_and_abstains_on_every_off_topic_question(
     index: FaqIndex, dev_questions: Path
 ) -> None:
     report = evaluate(index, dev_questions)
-    # Measured 56/56, later 81/82 (98.8%); the floor allows a few misses as the KB evolves.
-    assert report.top1_accuracy >= 0.96, format_report(report)
+    # Measured 56/56, later 81/82 (98.8%), 82/82 in the ninth round; the floor allows one miss.
+    assert report.top1_accuracy >= 0.98, format_report(report)
     assert report.abstention_recall == 1.0, format_report(report)
 
 
@@ -49,8 +49,10 @@ def test_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) ->
     # the fifth round calibrated on harder near-domain off-topic questions: a floor, still
     # BELOW the target. Sixth round (lexicon by error category, homophones): 122/137
     # (89.1%), off-topic 25/26. Seventh round (confusable-pair phrasings): 124/137 (90.5%).
-    assert report.top1_accuracy >= 0.90, format_report(report)
-    assert report.abstention_recall >= 0.95, format_report(report)
+    # Ninth round (out-of-scope lexicon, cue re-ranking, answer words in the abstention):
+    # 130/137 (94.9%), 25/26.
+    assert report.top1_accuracy >= 0.94, format_report(report)
+    assert report.abstention_recall >= 0.96, format_report(report)
 
 
 def test_second_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
@@ -60,8 +62,9 @@ def test_second_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIn
     # BELOW the 0.95 target; off-topic 26/30 (86.7%) was BELOW the 0.90 target too. Fifth
     # round (harder off-topic calibration): 105/135 (77.8%), off-topic 27/30 (90.0%).
     # Sixth round: 114/135 (84.4%), off-topic 28/30 (93.3%); the same after the seventh.
-    assert report.top1_accuracy >= 0.84, format_report(report)
-    assert report.abstention_recall >= 0.93, format_report(report)
+    # Ninth round: 119/135 (88.1%), off-topic 29/30 (96.7%).
+    assert report.top1_accuracy >= 0.88, format_report(report)
+    assert report.abstention_recall >= 0.96, format_report(report)
 
 
 def test_third_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
@@ -70,8 +73,10 @@ def test_third_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqInd
     # it. A floor against regressions, BELOW the 0.95 target; off-topic 26/30 (86.7%) is
     # BELOW the 0.90 target too (28/30 before). Fifth round: 101/117 (86.3%), off-topic
     # 28/30 (93.3%). Sixth round: 106/117 (90.6%), off-topic 29/30 (96.7%). Seventh round
-    # (confusable-pair phrasings): 107/117 (91.5%), 29/30.
-    assert report.top1_accuracy >= 0.91, format_report(report)
+    # (confusable-pair phrasings): 107/117 (91.5%), 29/30. Ninth round: 109/117 (93.2%),
+    # off-topic 28/30 (93.3%); after its cue step alone 111/117 and 27/30, then two fault
+    # questions fell under the threshold once answer words counted in coverage.
+    assert report.top1_accuracy >= 0.93, format_report(report)
     assert report.abstention_recall >= 0.93, format_report(report)
 
 
@@ -80,16 +85,27 @@ def test_fourth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIn
     # Written before the fifth round (34 off-topic, mostly near-domain): measured 88/100
     # (88.0%) and 32/34 (94.1%) off-topic then, 85/100 (85.0%) and 32/34 after the
     # round. A floor, BELOW the 0.95 top-1 target. Sixth round: 92/100 (92.0%), 32/34;
-    # the same after the seventh.
-    assert report.top1_accuracy >= 0.91, format_report(report)
-    assert report.abstention_recall >= 0.91, format_report(report)
+    # the same after the seventh. Ninth round: 93/100 (93.0%), 32/34 (94.1%).
+    assert report.top1_accuracy >= 0.93, format_report(report)
+    assert report.abstention_recall >= 0.94, format_report(report)
 
 
 def test_fifth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
     report = evaluate(index, HELD_OUT_5)
     # Written before the sixth round (30 off-topic, many near-domain): 135/147 (91.8%),
     # right topic first 139/147, off-topic 28/30 (93.3%) then; 137/147 (93.2%), 140/147,
-    # 28/30 after it. Seventh round: 138/147 (93.9%), 140/147, 28/30. A floor, BELOW the
-    # 0.95 top-1 target.
-    assert report.top1_accuracy >= 0.93, format_report(report)
-    assert report.abstention_recall >= 0.90, format_report(report)
+    # 28/30 after it. Seventh round: 138/147 (93.9%), 140/147, 28/30. Ninth round: 140/147
+    # (95.2%), 142/147, 28/30.
+    assert report.top1_accuracy >= 0.95, format_report(report)
+    assert report.abstention_recall >= 0.93, format_report(report)
+
+
+def test_sixth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
+    report = evaluate(index, HELD_OUT_6)
+    # Written before the eighth round (25 off-topic, several near-domain): 100/125 (80.0%),
+    # right topic first 113/125, off-topic 23/25 (92.0%). A floor, far BELOW the 0.95 top-1
+    # target: the honest measure of how the answerer does on wording it has never seen.
+    # Ninth round (general rules only, never its wording): 106/125 (84.8%), right topic
+    # first 116/125, off-topic 25/25; the floor allows one off-topic answer.
+    assert report.top1_accuracy >= 0.84, format_report(report)
+    assert report.abstention_recall >= 0.96, format_report(report)

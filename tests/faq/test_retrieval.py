@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from faq.analysis import OUT_OF_SCOPE, Analyzer, Lexicon
+from faq.analysis import Analyzer
 from faq.knowledge import FaqEntry, KnowledgeBase
 from faq.retrieval import FaqIndex
+from faq.vocabulary import OUT_OF_SCOPE, Lexicon
 from tests.faq.conftest import OFF_TOPIC
 
 
@@ -101,7 +102,7 @@ def test_language_comes_from_the_text_and_the_hint_only_breaks_ties(index: FaqIn
 
 
 def test_candidates_are_offered_even_when_abstaining(index: FaqIndex) -> None:
-    answer = index.ask("the summary is early")
+    answer = index.ask("write a summary of my week")
     assert answer.entry is None
     assert [c.id for c in answer.candidates][:1] == ["summary.settings"]
     assert len(index.ask("how do I get my code").candidates) <= 3
@@ -165,3 +166,11 @@ def test_the_trimmed_jieba_dictionary_keeps_domain_words_whole() -> None:
     assert {"预授权", "营业执照", "申请码"} <= set(
         analyzer.raw_terms("预授权要营业执照和申请码吗", "zh-CN")
     )
+
+
+def test_a_cue_of_time_tells_a_void_from_a_refund(index: FaqIndex) -> None:
+    # The same words; "just now" is a same-day void, "yesterday" a refund (lexicon/cues.yaml).
+    just_now = index.ask("顾客刚刚刷的那笔要退给他")
+    assert just_now.entry is not None and just_now.entry.id == "usage.void"
+    yesterday = index.ask("顾客昨天刷的那笔要退给他")
+    assert yesterday.entry is not None and yesterday.entry.id == "usage.refund"
