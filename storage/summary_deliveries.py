@@ -102,7 +102,10 @@ class SummaryDeliveryRepository:
             fields = dict(row)
             day, is_today = fields.pop("due_day"), fields.pop("is_today")
             merchant = Merchant.model_validate(fields)
-            due.append(DueSummary(merchant, date.fromisoformat(day), late=not is_today))
+            business_day = date.fromisoformat(day)
+            if _joined_after_summary_time(merchant, business_day):
+                continue
+            due.append(DueSummary(merchant, business_day, late=not is_today))
         return due
 
     async def claim(
@@ -166,3 +169,12 @@ class SummaryDeliveryRepository:
                 " WHERE merchant_no = ? AND business_day = ?",
                 (merchant_no, day.isoformat()),
             )
+
+
+def _joined_after_summary_time(merchant: Merchant, day: date) -> bool:
+    """A merchant who joined after that day's summary time gets no summary of that day: it
+    would only say "no transactions, check your POS" on their first evening. Their first
+    summary is the next day's (the joining day's few payments are in /today and /summary)."""
+    hour, minute = (int(part) for part in merchant.summary_time.split(":"))
+    moment = datetime.combine(day, time(hour, minute), merchant.zone)
+    return merchant.created_at >= moment

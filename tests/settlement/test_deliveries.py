@@ -44,6 +44,17 @@ async def test_no_summary_for_days_before_the_merchant_existed(storage: Storage)
     assert days == [date(2026, 11, 24), date(2026, 11, 25)]
 
 
+async def test_a_merchant_who_joins_after_the_summary_time_gets_that_days_summary_not(
+    storage: Storage,
+) -> None:
+    # joined at 22:10 Shanghai, after the 21:30 summary: no "no transactions" that evening
+    await add_merchant(storage, created_at="2026-11-25T14:10:00+00:00")
+    late_that_evening = datetime.fromisoformat("2026-11-25T15:00:00+00:00")
+    assert await _due(storage, late_that_evening) == []
+    next_evening = datetime.fromisoformat("2026-11-26T13:30:00+00:00")
+    assert await _due(storage, next_evening) == [("M3301000001", date(2026, 11, 26), False)]
+
+
 async def test_merchants_without_telegram_or_with_summaries_off_get_none(storage: Storage) -> None:
     await add_merchant(storage, "M3301000001", telegram_id=None)
     await add_merchant(storage, "M3301000002")
