@@ -28,7 +28,13 @@ from bench.report import Machine, Module, Target, render
 # In the order they run; a module that is not there yet is skipped and listed as such.
 MODULES = ("updates", "faq", "summaries", "support", "load", "ocr")
 TARGETS = (
-    Target("updates", "throughput_ratio", ">=", 0.70, "merchant bot throughput ≥ 70% of echo's"),
+    Target(
+        "updates",
+        "throughput_ratio",
+        ">=",
+        0.50,
+        "merchant bot throughput ≥ 50% of echo's (issue 15)",
+    ),
     Target("updates", "paced.bot.p99_ms", "<", 50, "reply latency p99 < 50 ms"),
     Target("updates", "rss.peak_rss_mb", "<", 200, "peak RSS with 10,000 merchants < 200 MB"),
     Target("faq", "ask_p95_ms", "<", 10, "FAQ answer p95 < 10 ms"),

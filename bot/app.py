@@ -14,7 +14,6 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot.commands import bot_commands
 from bot.context import CONTEXT_TYPES
@@ -26,6 +25,7 @@ from bot.keys import keys_for
 from bot.ocr import DocumentReader
 from bot.private_files import private_dir, private_tree
 from bot.settings import LOCALES, Settings
+from bot.transport import AiohttpRequest
 from faq.knowledge import load_knowledge_base
 from faq.retrieval import FaqIndex
 from handlers import (
@@ -79,8 +79,8 @@ def build_application(settings: Settings, *, renderer: Renderer | None = None) -
         .token(token)
         .context_types(CONTEXT_TYPES)
         .rate_limiter(DeliveryPolicy(on_forbidden=mark_unreachable))
-        .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=30))
-        .get_updates_request(HTTPXRequest(read_timeout=settings.poll_timeout_seconds + 10))
+        .request(AiohttpRequest(16, read_timeout=15, write_timeout=30))
+        .get_updates_request(AiohttpRequest(read_timeout=settings.poll_timeout_seconds + 10))
         .updater(None)  # bot.polling.DurablePoller confirms updates only once handled
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -41,6 +41,7 @@ from typing import Any
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
 
 from bot.turns import ClusterTurns
 from storage.db import utcnow
@@ -54,6 +55,10 @@ _MAX_BACKOFF = 30.0
 _KEEP_DONE = timedelta(days=1)
 _STOP_GRACE = 30.0  # seconds stop() waits for handlers still running
 MARK_SECONDS = 0.05  # handled updates are marked done together, this often at most
+# PTB suggests Bot.get_updates instead of do_api_request("getUpdates"); that one parses the
+# updates, which _fetch would then turn back into JSON. A filter for the process: a
+# catch_warnings() held across a long poll would undo other code's filters when it ends.
+warnings.filterwarnings("ignore", "Please use 'Bot.getUpdates'", PTBUserWarning)
 
 
 def _key(update: Update) -> int:
@@ -165,12 +170,7 @@ class DurablePoller:
         backoff = 1.0
         while not self._stopping.is_set():
             try:
-                updates = await self.app.bot.get_updates(
-                    offset=self._offset,
-                    timeout=self.timeout,
-                    limit=self.limit,
-                    allowed_updates=Update.ALL_TYPES,
-                )
+                fetched = await self._fetch()
             except RetryAfter as exc:
                 delay = exc.retry_after
                 await asyncio.sleep(delay if isinstance(delay, int | float) else delay.seconds)
@@ -192,20 +192,16 @@ class DurablePoller:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, _MAX_BACKOFF)
                 continue
-            except (TypeError, ValueError, KeyError) as exc:
-                # One update the library cannot parse must not stop the bot: skip it.
-                await self._skip_unparsable(exc)
-                continue
             backoff = 1.0
             if self._offset is not None:
                 await self._acknowledged(self._offset)
             elif self._unacked or self.turns is not None:
                 # The first call of this process (or of this lead): whatever it does not
                 # deliver again was acknowledged by the process (or leader) before.
-                await self._acknowledged(updates[0].update_id if updates else None)
-            if not updates:
+                await self._acknowledged(fetched[0][0] if fetched else None)
+            if not fetched:
                 continue
-            await self._receive(updates)
+            await self._receive(fetched)
 
     async def _recover(self) -> None:
         """One process: handle what a crash left undone before anything new."""
@@ -226,11 +222,38 @@ class DurablePoller:
                 async with self._storage.autocommit() as repos:
                     await repos.inbox.prune(utcnow() - self.keep_done)
 
-    async def _receive(self, updates: list[Update]) -> None:
-        payloads: list[tuple[int, dict[str, Any]]] = [(u.update_id, u.to_dict()) for u in updates]
-        await self.receive(payloads, updates)
+    async def _fetch(self) -> list[tuple[int, dict[str, Any]]]:
+        """getUpdates, each update as Telegram sent it (the JSON the inbox stores, not PTB's
+        objects turned back into JSON)."""
+        result = await self.app.bot.do_api_request(
+            "getUpdates",
+            api_kwargs={
+                "offset": self._offset,
+                "timeout": self.timeout,
+                "limit": self.limit,
+                "allowed_updates": Update.ALL_TYPES,
+            },
+        )
+        if not isinstance(result, list):
+            return []
+        return [(int(raw["update_id"]), raw) for raw in result]
+
+    async def _receive(self, fetched: list[tuple[int, dict[str, Any]]]) -> None:
+        stored, updates = fetched, None
+        if self.turns is None:  # handled here: parsed once (a turn parses what it handles)
+            updates = []
+            for update_id, payload in fetched:
+                try:
+                    updates.append(Update.de_json(payload, self.app.bot))
+                except (TypeError, ValueError, KeyError) as exc:
+                    # One update the library cannot parse must not stop the bot: skip it.
+                    log.error("skipping update %s that cannot be parsed: %r", update_id, exc)
+            parsed = {u.update_id for u in updates}
+            stored = [(uid, payload) for uid, payload in fetched if uid in parsed]
+        if stored:
+            await self.receive(stored, updates)
         # Stored: the next getUpdates may confirm them.
-        self._offset = updates[-1].update_id + 1
+        self._offset = fetched[-1][0] + 1
 
     async def receive(
         self, payloads: list[tuple[int, dict[str, Any]]], updates: list[Update] | None = None
@@ -301,18 +324,3 @@ class DurablePoller:
         except Exception:
             # Left undone, they are handled again at the next start (claimed effects once).
             log.exception("could not mark %d handled update(s) done", len(done) + len(gone))
-
-    async def _skip_unparsable(self, exc: Exception) -> None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # "use Bot.get_updates": that is what failed
-                raw = await self.app.bot.do_api_request(
-                    "getUpdates", api_kwargs={"offset": self._offset, "limit": 1, "timeout": 0}
-                )
-        except TelegramError:
-            await asyncio.sleep(1)
-            return
-        if isinstance(raw, list) and raw:
-            update_id = int(raw[0]["update_id"])
-            log.error("skipping update %s that cannot be parsed: %r", update_id, exc)
-            self._offset = update_id + 1

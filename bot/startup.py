@@ -30,11 +30,13 @@ async def initialize(app: Application, *, first_delay: float = FIRST_DELAY) -> N
             await app.initialize()
             return
         except InvalidToken:
+            await app.bot.request.shutdown()  # its connections, before the process stops
             raise ConfigError(
                 "BOT_TOKEN: the Bot API refused the token (Unauthorized); "
                 "copy it again from @BotFather"
             ) from None
         except NetworkError as exc:
+            await app.bot.request.shutdown()  # opened again by the next attempt
             where = app.bot.base_url.removesuffix(app.bot.token).rstrip("/") or "the Bot API"
             log.warning(
                 "cannot reach the Bot API at %s (%s); retrying in %.0f s",

@@ -120,9 +120,7 @@ class ClusterTurns:
         storage = self.app.bot_data.storage
         while True:
             async with storage.autocommit() as repos:
-                waiting = await repos.inbox.pending_of(key)
-            if not waiting:
-                return
+                waiting = await repos.inbox.pending_of(key, limit=BATCH)
             for update_id, payload in waiting:
                 if self._stopping or generation != self.cluster.generation:
                     return  # stopping, or the turn was lost with the lock connection
@@ -136,6 +134,10 @@ class ClusterTurns:
                     await self._save_session(update)
                 async with storage.autocommit() as repos:
                     await repos.inbox.done(update_id)
+            if len(waiting) < BATCH:
+                # Whatever came meanwhile is found once the turn is given back (_turn looks
+                # then anyway): no second read while holding it.
+                return
 
     async def load_session(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """First handler of every update: the person's conversation state as last stored."""
@@ -172,7 +174,7 @@ class ClusterTurns:
 
     async def _has_waiting(self, key: int) -> bool:
         async with self.app.bot_data.storage.autocommit() as repos:
-            return bool(await repos.inbox.pending_of(key, limit=1))
+            return await repos.inbox.waiting(key)
 
     async def _sweep(self) -> None:
         storage = self.app.bot_data.storage
