@@ -33,7 +33,9 @@ HELD_OUT_4 = HELD_OUT.with_name("heldout4.yaml")
 HELD_OUT_5 = HELD_OUT.with_name("heldout5.yaml")
 # A sixth, written before the eighth round (second-stage re-ranking); never tuned on.
 HELD_OUT_6 = HELD_OUT.with_name("heldout6.yaml")
-HELD_OUT_SETS = (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6)
+# A seventh, written before the tenth round (the abstention's features); never tuned on.
+HELD_OUT_7 = HELD_OUT.with_name("heldout7.yaml")
+HELD_OUT_SETS = (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6, HELD_OUT_7)
 
 
 def run_check() -> int:

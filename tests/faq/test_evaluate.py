@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6
+from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6, HELD_OUT_7
 from faq.evaluate import evaluate, format_report
 from faq.retrieval import FaqIndex
 
@@ -108,4 +108,13 @@ def test_sixth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqInd
     # Ninth round (general rules only, never its wording): 106/125 (84.8%), right topic
     # first 116/125, off-topic 25/25; the floor allows one off-topic answer.
     assert report.top1_accuracy >= 0.84, format_report(report)
+    assert report.abstention_recall >= 0.96, format_report(report)
+
+
+def test_seventh_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
+    report = evaluate(index, HELD_OUT_7)
+    # Written before the tenth round (25 off-topic, several near-domain): 120/136 (88.2%),
+    # right topic first 131/136, off-topic 24/25 (96.0%). A floor, BELOW the 0.95 top-1
+    # target: with heldout6 the honest measure on wording never seen.
+    assert report.top1_accuracy >= 0.88, format_report(report)
     assert report.abstention_recall >= 0.96, format_report(report)
