@@ -82,7 +82,10 @@ def run_calibrate() -> int:
     print(f"calibration questions: {result.questions} ({', '.join(f.name for f in files)})")
     for name, weight in zip(model.features, model.weights, strict=True):
         print(f"  {name:<17} {weight:+.3f}")
-    print(f"  {'(bias)':<17} {model.bias:+.3f}   threshold {model.threshold:.3f}")
+    print(
+        f"  {'(bias)':<17} {model.bias:+.3f}   threshold {model.threshold:.3f}, "
+        f"sharing no concept {model.no_concept_threshold:.3f}"
+    )
     print(f"held-apart folds: top-1 {result.top1:.1%}, off-topic abstained {result.abstention:.1%}")
     model.save(MODEL_PATH)
     print(f"written: {MODEL_PATH}")
