@@ -32,6 +32,7 @@ FEATURES = (
     "agree",  # 1 when word BM25 and character n-grams rank the same entry first
     "owned",  # share of the question's concepts this entry owns
     "cued",  # 1 when a question-type cue lifted this entry over a neighbour (faq/cues.py)
+    "has_concept",  # 1 when the entry shares a topic word with the question (the gate)
 )
 
 
@@ -46,6 +47,9 @@ class AbstainModel:
     threshold: float
     features: tuple[str, ...] = FEATURES
     notes: dict[str, object] = field(default_factory=dict)
+    # The bar for a question that shares no topic word with the entry (None: never
+    # answered): above every held-apart probability of such an off-topic question.
+    no_concept_threshold: float | None = None
 
     def probability(self, values: dict[str, float]) -> float:
         """How likely the best-ranked entry is the right answer."""
@@ -71,6 +75,7 @@ class AbstainModel:
             threshold=float(data["threshold"]),
             features=tuple(data["features"]),
             notes=dict(data.get("notes", {})),
+            no_concept_threshold=data.get("no_concept_threshold"),
         )
 
     def save(self, path: Path = MODEL_PATH) -> None:
@@ -81,6 +86,9 @@ class AbstainModel:
             "mean": [round(m, 6) for m in self.mean],
             "scale": [round(s, 6) for s in self.scale],
             "threshold": round(self.threshold, 6),
+            "no_concept_threshold": (
+                None if self.no_concept_threshold is None else round(self.no_concept_threshold, 6)
+            ),
             "notes": self.notes,
         }
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

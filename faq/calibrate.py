@@ -7,12 +7,14 @@ read here: they only measure the result.
 Every question is asked once with no abstention model, which gives the best-ranked entry
 and its features (faq/abstain.py). A question is a positive example when it is answerable
 and its expected entry ranks first, a negative one when it is off-topic or a wrong entry
-ranks first; questions the gates stop anyway (no terms, another product, no shared
-concept) are left out of the fit and count as abstentions. A logistic regression is fitted
-on K_FOLDS - 1 folds and scores the fold held apart; the threshold is the lowest
-probability at which, over those held-apart scores, at least MIN_ABSTENTION of the
-off-topic questions abstain (the lowest such threshold answers the most). The stored model
-is then fitted on all the questions and keeps that threshold.
+ranks first; questions the gates stop anyway (no terms, another product) are left out of
+the fit and count as abstentions. A logistic regression is fitted on K_FOLDS - 1 folds and
+scores the fold held apart. A question that shares no topic word with its best entry (the
+no-concept gate) is answered only above `no_concept_threshold`: just above the highest
+held-apart probability of any off-topic question sharing none. The threshold for the rest
+is the lowest probability at which, over those held-apart scores, at least MIN_ABSTENTION
+of the off-topic questions abstain (the lowest such threshold answers the most). The stored
+model is then fitted on all the questions and keeps both thresholds.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ MIN_ABSTENTION = 0.95
 K_FOLDS = 5
 L2 = 1.0
 _HINTS = {"zh": "zh-CN", "en": "en"}
-_GATES = frozenset({"no_terms", "out_of_scope", "no_concept"})
+_GATES = frozenset({"no_terms", "out_of_scope"})
 
 
 class CalibrationResult(NamedTuple):
@@ -56,6 +58,7 @@ class _Examples(NamedTuple):
     off_topic: np.ndarray  # expects an abstention
     right: np.ndarray  # the expected entry ranked first
     gated: np.ndarray  # abstains whatever the model says
+    no_concept: np.ndarray  # shares no topic word with its best entry (a higher bar)
     x: np.ndarray
     fold: np.ndarray
 
@@ -76,7 +79,7 @@ def calibrate(index: FaqIndex, files: list[Path]) -> CalibrationResult:
         test = open_ & (data.fold == k)
         weights, bias, mean, scale = fit_logistic(data.x[train], y[train], L2)
         held_apart[test] = predict(data.x[test], weights, bias, mean, scale)
-    threshold, top1, abstention = _threshold(held_apart, data)
+    threshold, no_concept_threshold, top1, abstention = _threshold(held_apart, data)
     weights, bias, mean, scale = fit_logistic(data.x[open_], y[open_], L2)
     model = AbstainModel(
         weights=tuple(float(w) for w in weights),
@@ -84,6 +87,7 @@ def calibrate(index: FaqIndex, files: list[Path]) -> CalibrationResult:
         mean=tuple(float(m) for m in mean),
         scale=tuple(float(s) for s in scale),
         threshold=threshold,
+        no_concept_threshold=no_concept_threshold,
         features=FEATURES,
         notes={
             "fitted_on": [f.name for f in files],
@@ -104,18 +108,19 @@ def _examples(index: FaqIndex, questions: list[EvalQuestion]) -> _Examples:
     rows, features = [], []
     for question in questions:
         answer = index.ask(question.q, _HINTS[question.lang])
-        best = answer.entry.id if answer.entry else None
+        best = answer.best.id if answer.best else None
         rows.append(
             (
                 question.expect is None,
                 best is not None and best == question.expect,
                 answer.reason in _GATES,
+                answer.reason == "no_concept",
                 _fold(question.q),
             )
         )
         features.append(answer.features or dict.fromkeys(FEATURES, 0.0))
-    off_topic, right, gated, fold = (np.asarray(c) for c in zip(*rows, strict=True))
-    return _Examples(off_topic, right, gated, feature_matrix(features), fold)
+    off_topic, right, gated, no_concept, fold = (np.asarray(c) for c in zip(*rows, strict=True))
+    return _Examples(off_topic, right, gated, no_concept, feature_matrix(features), fold)
 
 
 def _fold(question: str) -> int:
@@ -123,20 +128,30 @@ def _fold(question: str) -> int:
     return int(hashlib.sha256(question.encode()).hexdigest(), 16) % K_FOLDS
 
 
-def _threshold(probability: np.ndarray, data: _Examples) -> tuple[float, float, float]:
-    """The lowest threshold meeting MIN_ABSTENTION on held-apart scores, and its rates."""
+def _threshold(probability: np.ndarray, data: _Examples) -> tuple[float, float, float, float]:
+    """The two thresholds (see the module's docstring) on held-apart scores, and the rates.
+
+    Returns (threshold, no_concept_threshold, top-1, off-topic abstained).
+    """
     off_topic = max(int(data.off_topic.sum()), 1)
     answerable = max(int((~data.off_topic).sum()), 1)
     wanted = ~data.off_topic & data.right & ~data.gated
-    for threshold in np.unique(np.concatenate([[0.0], probability[~data.gated]])):
-        answers = ~data.gated & (probability >= threshold)
+    open_ = ~data.gated
+    # No off-topic question sharing no concept passes: halfway between the highest of them
+    # and the next higher no-concept score (or just above it when none is higher).
+    bar_pool = probability[open_ & data.no_concept & data.off_topic]
+    top = float(bar_pool.max()) if len(bar_pool) else 0.0
+    higher = probability[open_ & data.no_concept & (probability > top)]
+    bar = (top + float(higher.min())) / 2 if len(higher) else min(1.0, top + 1e-6)
+    for threshold in np.unique(np.concatenate([[0.0], probability[open_]])):
+        answers = open_ & (probability >= np.where(data.no_concept, max(bar, threshold), threshold))
         abstention = float((data.off_topic & ~answers).sum() / off_topic)
         if abstention >= MIN_ABSTENTION:
             # Halfway to the next lower score, so the stored threshold is not on a sample.
-            lower = probability[~data.gated & (probability < threshold)]
+            lower = probability[open_ & (probability < threshold)]
             chosen = (threshold + lower.max()) / 2 if len(lower) else float(threshold)
             top1 = float((wanted & answers).sum() / answerable)
-            return float(chosen), top1, abstention
+            return float(chosen), max(bar, float(chosen)), top1, abstention
     raise ValueError(f"no threshold abstains on {MIN_ABSTENTION:.0%} of off-topic questions")
 
 

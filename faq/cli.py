@@ -33,7 +33,9 @@ HELD_OUT_4 = HELD_OUT.with_name("heldout4.yaml")
 HELD_OUT_5 = HELD_OUT.with_name("heldout5.yaml")
 # A sixth, written before the eighth round (second-stage re-ranking); never tuned on.
 HELD_OUT_6 = HELD_OUT.with_name("heldout6.yaml")
-HELD_OUT_SETS = (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6)
+# A seventh, written before the tenth round (the abstention's features); never tuned on.
+HELD_OUT_7 = HELD_OUT.with_name("heldout7.yaml")
+HELD_OUT_SETS = (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6, HELD_OUT_7)
 
 
 def run_check() -> int:
@@ -80,7 +82,10 @@ def run_calibrate() -> int:
     print(f"calibration questions: {result.questions} ({', '.join(f.name for f in files)})")
     for name, weight in zip(model.features, model.weights, strict=True):
         print(f"  {name:<17} {weight:+.3f}")
-    print(f"  {'(bias)':<17} {model.bias:+.3f}   threshold {model.threshold:.3f}")
+    print(
+        f"  {'(bias)':<17} {model.bias:+.3f}   threshold {model.threshold:.3f}, "
+        f"sharing no concept {model.no_concept_threshold:.3f}"
+    )
     print(f"held-apart folds: top-1 {result.top1:.1%}, off-topic abstained {result.abstention:.1%}")
     model.save(MODEL_PATH)
     print(f"written: {MODEL_PATH}")

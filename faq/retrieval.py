@@ -50,6 +50,7 @@ class FaqAnswer(BaseModel):
     # The abstention model's inputs and its probability that the best entry is right.
     features: dict[str, float] = {}
     probability: float = 0.0
+    best: FaqEntry | None = None  # the best-ranked entry, whatever the decision
     terms: list[str]  # the question as analysed, for diagnostics
     reason: Reason
 
@@ -198,6 +199,7 @@ class FaqIndex:
             "agree": float(agree),
             "owned": float(owned[best]),
             "cued": float(lifted.get(ids[best], 0.0) > 0),
+            "has_concept": float(has_concept),
         }
         probability = self.abstainer.probability(features) if self.abstainer else 1.0
         reason = self._judge(terms, has_concept, probability)
@@ -221,6 +223,7 @@ class FaqIndex:
             owned=float(owned[best]),
             features=features,
             probability=probability,
+            best=index.entries[best],
             terms=terms,
             reason=reason,
         )
@@ -252,8 +255,13 @@ class FaqIndex:
         if OUT_OF_SCOPE in terms:
             return "out_of_scope"
         if not has_concept:
-            # Sharing only "time" or "where" with an entry is no evidence of its topic.
-            return "no_concept"
+            # Sharing only "time" or "where" with an entry is little evidence of its topic:
+            # such a question is answered only when the model is surer than it ever was of
+            # an off-topic question sharing no concept (abstain.py, no_concept_threshold).
+            bar = self.abstainer.no_concept_threshold if self.abstainer else None
+            if bar is None or probability < bar:
+                return "no_concept"
+            return "confident"
         if self.abstainer is not None and probability < self.abstainer.threshold:
             # The learned decision (faq/abstain.py): not likely enough to be right.
             return "low_confidence"

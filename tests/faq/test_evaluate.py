@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6
+from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6, HELD_OUT_7
 from faq.evaluate import evaluate, format_report
 from faq.retrieval import FaqIndex
 
@@ -62,8 +62,9 @@ def test_second_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIn
     # BELOW the 0.95 target; off-topic 26/30 (86.7%) was BELOW the 0.90 target too. Fifth
     # round (harder off-topic calibration): 105/135 (77.8%), off-topic 27/30 (90.0%).
     # Sixth round: 114/135 (84.4%), off-topic 28/30 (93.3%); the same after the seventh.
-    # Ninth round: 119/135 (88.1%), off-topic 29/30 (96.7%).
-    assert report.top1_accuracy >= 0.88, format_report(report)
+    # Ninth round: 119/135 (88.1%), off-topic 29/30 (96.7%). Tenth round (questions sharing
+    # no concept answered above a second threshold): 122/135 (90.4%), 29/30.
+    assert report.top1_accuracy >= 0.90, format_report(report)
     assert report.abstention_recall >= 0.96, format_report(report)
 
 
@@ -75,8 +76,9 @@ def test_third_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqInd
     # 28/30 (93.3%). Sixth round: 106/117 (90.6%), off-topic 29/30 (96.7%). Seventh round
     # (confusable-pair phrasings): 107/117 (91.5%), 29/30. Ninth round: 109/117 (93.2%),
     # off-topic 28/30 (93.3%); after its cue step alone 111/117 and 27/30, then two fault
-    # questions fell under the threshold once answer words counted in coverage.
-    assert report.top1_accuracy >= 0.93, format_report(report)
+    # questions fell under the threshold once answer words counted in coverage. Tenth
+    # round: 112/117 (95.7%), 28/30.
+    assert report.top1_accuracy >= 0.95, format_report(report)
     assert report.abstention_recall >= 0.93, format_report(report)
 
 
@@ -85,8 +87,9 @@ def test_fourth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIn
     # Written before the fifth round (34 off-topic, mostly near-domain): measured 88/100
     # (88.0%) and 32/34 (94.1%) off-topic then, 85/100 (85.0%) and 32/34 after the
     # round. A floor, BELOW the 0.95 top-1 target. Sixth round: 92/100 (92.0%), 32/34;
-    # the same after the seventh. Ninth round: 93/100 (93.0%), 32/34 (94.1%).
-    assert report.top1_accuracy >= 0.93, format_report(report)
+    # the same after the seventh. Ninth round: 93/100 (93.0%), 32/34 (94.1%). Tenth round:
+    # 94/100 (94.0%), 32/34.
+    assert report.top1_accuracy >= 0.94, format_report(report)
     assert report.abstention_recall >= 0.94, format_report(report)
 
 
@@ -106,6 +109,17 @@ def test_sixth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqInd
     # right topic first 113/125, off-topic 23/25 (92.0%). A floor, far BELOW the 0.95 top-1
     # target: the honest measure of how the answerer does on wording it has never seen.
     # Ninth round (general rules only, never its wording): 106/125 (84.8%), right topic
-    # first 116/125, off-topic 25/25; the floor allows one off-topic answer.
-    assert report.top1_accuracy >= 0.84, format_report(report)
+    # first 116/125, off-topic 25/25; the floor allows one off-topic answer. Tenth round
+    # (a second threshold for questions sharing no concept): 110/125 (88.0%), 25/25.
+    assert report.top1_accuracy >= 0.88, format_report(report)
+    assert report.abstention_recall >= 0.96, format_report(report)
+
+
+def test_seventh_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
+    report = evaluate(index, HELD_OUT_7)
+    # Written before the tenth round (25 off-topic, several near-domain): 120/136 (88.2%),
+    # right topic first 131/136, off-topic 24/25 (96.0%). A floor, BELOW the 0.95 top-1
+    # target: with heldout6 the honest measure on wording never seen. Tenth round (a second
+    # threshold for questions sharing no concept): 123/136 (90.4%), 131/136, 24/25.
+    assert report.top1_accuracy >= 0.90, format_report(report)
     assert report.abstention_recall >= 0.96, format_report(report)
