@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faq.cli import HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6, HELD_OUT_7
+from faq.cli import (
+    HELD_OUT,
+    HELD_OUT_2,
+    HELD_OUT_3,
+    HELD_OUT_4,
+    HELD_OUT_5,
+    HELD_OUT_6,
+    HELD_OUT_7,
+    HELD_OUT_8,
+)
 from faq.evaluate import evaluate, format_report
 from faq.retrieval import FaqIndex
 
@@ -122,4 +131,13 @@ def test_seventh_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqI
     # target: with heldout6 the honest measure on wording never seen. Tenth round (a second
     # threshold for questions sharing no concept): 123/136 (90.4%), 131/136, 24/25.
     assert report.top1_accuracy >= 0.90, format_report(report)
+    assert report.abstention_recall >= 0.96, format_report(report)
+
+
+def test_eighth_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqIndex) -> None:
+    report = evaluate(index, HELD_OUT_8)
+    # Written before the eleventh round (25 off-topic, several near-domain): 122/129 (94.6%),
+    # right topic first 125/129, off-topic 25/25. A floor, just BELOW the 0.95 top-1 target:
+    # with heldout6 and heldout7 the honest measure on wording never seen.
+    assert report.top1_accuracy >= 0.94, format_report(report)
     assert report.abstention_recall >= 0.96, format_report(report)
