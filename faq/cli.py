@@ -35,7 +35,18 @@ HELD_OUT_5 = HELD_OUT.with_name("heldout5.yaml")
 HELD_OUT_6 = HELD_OUT.with_name("heldout6.yaml")
 # A seventh, written before the tenth round (the abstention's features); never tuned on.
 HELD_OUT_7 = HELD_OUT.with_name("heldout7.yaml")
-HELD_OUT_SETS = (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6, HELD_OUT_7)
+# An eighth, written before the eleventh round (ranking); never tuned on.
+HELD_OUT_8 = HELD_OUT.with_name("heldout8.yaml")
+HELD_OUT_SETS = (
+    HELD_OUT,
+    HELD_OUT_2,
+    HELD_OUT_3,
+    HELD_OUT_4,
+    HELD_OUT_5,
+    HELD_OUT_6,
+    HELD_OUT_7,
+    HELD_OUT_8,
+)
 
 
 def run_check() -> int:

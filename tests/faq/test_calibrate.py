@@ -9,7 +9,9 @@ import numpy as np
 from faq.abstain import AbstainModel
 from faq.calibrate import _Examples, _threshold
 from faq.knowledge import KnowledgeBase
+from faq.rankcheck import leave_phrasings_out
 from faq.retrieval import FaqIndex
+from faq.scoring import Calibration
 
 
 def _examples(off_topic: list[bool], no_concept: list[bool]) -> _Examples:
@@ -47,3 +49,13 @@ def test_question_sharing_no_concept_is_answered_only_above_its_bar(kb: Knowledg
     index.abstainer = dataclasses.replace(stored, threshold=0.0, no_concept_threshold=0.0)
     answer = index.ask("what time is it")
     assert answer.entry is not None and answer.reason == "confident"
+
+
+def test_unseen_phrasings_rank_their_own_entry_first_as_often_as_measured(
+    kb: KnowledgeBase,
+) -> None:
+    # Each phrasing asked of an index built without its fold (no evaluation set feeds it):
+    # 75.3% before the title became a field of its own, 77.3% with it (eleventh round).
+    ranked = leave_phrasings_out(kb)
+    assert ranked >= 0.77
+    assert leave_phrasings_out(kb, Calibration(title_weight=0.0)) < ranked
