@@ -180,7 +180,7 @@ async def reject(
         return False
     await repos.applications.flag(record.id, reasons)
     await repos.applications.set_editing(record.id, None)
-    locale = await notify.locale_of_user(repos, data, record.merchant_id)
+    locale = await notify.locale_of_user(repos, record.merchant_id, data.settings.default_locale)
     # The field names are put in the merchant's language now, so the text is sent in it too.
     rejected = notify.template(
         "review/rejected",

@@ -99,7 +99,9 @@ async def card_text(data: BotData, repos: Repositories, ticket: Ticket) -> str:
     messages = await repos.tickets.messages(ticket.id, last=VIEW_MESSAGES)
     names = await _names(repos, {m.author_id for m in messages} | {ticket.assignee_id})
     # The language the bot speaks with them, which is the one staff should answer in.
-    language = (await locale_of_user(repos, data, ticket.merchant_id)).replace("-", "_")
+    language = (
+        await locale_of_user(repos, ticket.merchant_id, data.settings.default_locale)
+    ).replace("-", "_")
     due = (
         ticket.waiting_since + response_target(data.settings, ticket.priority)
         if ticket.waiting_since
