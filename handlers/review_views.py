@@ -13,6 +13,7 @@ from telegram.error import BadRequest
 from bot import fees, notify
 from bot.application import form
 from bot.data import BotData
+from bot.message_fit import fit
 from bot.notify import Buttons, button_rows
 from bot.review.card import ReviewCard, review_card
 from bot.settings import Locale
@@ -113,14 +114,16 @@ def staff_keyboard(data: BotData, rows: Buttons) -> InlineKeyboardMarkup | None:
 
 
 def card_text(data: BotData, card: ReviewCard) -> str:
-    """The card's HTML text: its facts in one render of review/card (labels named there)."""
+    """The card's HTML text: its facts in one render of review/card (labels named there),
+    cut to fit one message as a last resort (answers are bounded, but every reason given when
+    many fields were sent back can be long)."""
     record, readings, chat_id = card.record, card.readings, data.settings.review_chat_id
     # The flagged fields stand for the changed ones when the submissions cannot tell.
     changed = set(record.flags) if card.changed is None else card.changed
     album = card.album if chat_id is not None else None
     submitted = record.submitted_at or record.created_at
     locale = staff_locale(data)
-    return data.renderer.render(
+    text = data.renderer.render(
         locale,
         "review/card",
         number=record.number or "",
@@ -145,6 +148,7 @@ def card_text(data: BotData, card: ReviewCard) -> str:
         if album and chat_id is not None
         else None,
     )
+    return fit(text)
 
 
 async def load_card(data: BotData, application_id: int) -> ReviewCard | None:

@@ -12,7 +12,7 @@ from bot.fees import FeeSchedule, rates_for
 from bot.notify import locale_of_user
 from bot.settings import Locale, Settings
 from storage import Repositories
-from storage.application_checks import Duplicate
+from storage.application_checks import SharedIdentifier
 from storage.applications import ApplicationRecord
 from storage.reviews import ReviewAlbum
 
@@ -37,7 +37,8 @@ class ReviewCard:
     resubmitted: bool
     changed: set[str] | None  # since the last submission; None when it cannot be told
     readings: dict[str, str]  # OCR prefill: each confirmed field's slot and each check
-    duplicates: list[Duplicate]  # other applications holding one of its identifiers
+    # Identifiers other applications hold too: the latest few of those, and how many more.
+    duplicates: list[SharedIdentifier]
     album: EarlierAlbum | None
     posted: list[tuple[int, int]]  # (chat id, message id) of every card already posted
 
