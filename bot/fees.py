@@ -6,14 +6,12 @@ ever holds money or a rate. Texts are formatted with Babel in the reader's local
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, NamedTuple
 
-from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from bot.i18n import Renderer
-from bot.money import babel_locale, format_fen
+from bot.money import format_fen, format_rate
 from bot.settings import Locale, Settings
 
 # Column names in agreement_signatures, in the order of FeeSchedule's fields.
@@ -54,12 +52,6 @@ def from_columns(row: dict[str, Any]) -> FeeSchedule | None:
     return FeeSchedule(*(row.get(name) for name in COLUMNS))
 
 
-def format_rate(bp: int, locale: Locale) -> str:
-    """55 -> '0.55%' (two decimals, the way rates are quoted in China)."""
-    percent = Decimal(bp) / 100
-    return format_decimal(percent, "#,##0.00", locale=babel_locale(locale)) + "%"
-
-
 def fee_texts(schedule: FeeSchedule | None, locale: Locale) -> dict[str, str] | None:
     """The schedule's parts, formatted for templates; None when there is no schedule."""
     if schedule is None:
@@ -85,4 +77,5 @@ def rates_for(signed: dict[str, Any] | None, settings: Settings) -> FeeSchedule 
 
 def short_text(renderer: Renderer, locale: Locale, schedule: FeeSchedule | None) -> Markup:
     """One line for cards and /status: 'debit 0.55% (max ¥20.00) · credit 0.60% · QR 0.38%'."""
-    return Markup(renderer.render(locale, "fees/short", fees=fee_texts(schedule, locale)))
+    texts = fee_texts(schedule, locale)
+    return Markup(renderer.render(locale, "fees/short", fees=texts))

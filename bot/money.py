@@ -1,4 +1,5 @@
-"""Money as integer fen: parsing yuan text exactly and formatting it per locale."""
+"""Money as integer fen and rates as basis points: parsing yuan text exactly, formatting
+both per locale."""
 
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ def babel_locale(locale: Locale) -> BabelLocale:
 def format_fen(fen: int, locale: Locale) -> str:
     """1234 fen -> '¥12.34' (zh-CN) or 'CN¥12.34' (en), as Babel writes CNY in that locale."""
     return format_currency(Decimal(fen) / 100, "CNY", locale=babel_locale(locale))
+
+
+def format_rate(bp: int, locale: Locale) -> str:
+    """55 -> '0.55%' (two decimals, the way rates are quoted in China)."""
+    percent = Decimal(bp) / 100
+    return format_decimal(percent, "#,##0.00", locale=babel_locale(locale)) + "%"
 
 
 def format_fen_signed(fen: int, locale: Locale) -> str:

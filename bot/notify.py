@@ -20,12 +20,12 @@ TEMPLATE = "template"
 Buttons = list[list[tuple[str, str]]]  # rows of (label key, callback data)
 
 
-async def locale_of_user(repos: Repositories, data: BotData, user_id: int) -> Locale:
-    """The user's chosen language, else their Telegram language, else the default."""
+async def locale_of_user(repos: Repositories, user_id: int, default: Locale) -> Locale:
+    """The user's chosen language, else their Telegram language, else `default`."""
     user = await repos.users.get(user_id)
     if user is None:
-        return data.settings.default_locale
-    return user.locale or locale_for(user.language_code, data.settings.default_locale)
+        return default
+    return user.locale or locale_for(user.language_code, default)
 
 
 def button_rows(data: BotData, locale: Locale, buttons: Buttons | None) -> list[list[dict]]:

@@ -27,7 +27,7 @@ async def on_card_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     data, locale = context.bot_data, locale_of(context)  # the presser's language, for alerts
-    if not await require_role(update, context, "reviewer"):
+    if not await require_role(update, data, locale, "reviewer"):
         return
     _, app_id_text, action = query.data.split(":")
     app_id = strict_int(app_id_text)
@@ -92,7 +92,7 @@ async def on_reject_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and query.message is not None
     data = context.bot_data
-    if not await require_role(update, context, "reviewer"):
+    if not await require_role(update, data, locale_of(context), "reviewer"):
         return
     parts = query.data.split(":")
     app_id = strict_int(parts[1]) if len(parts) in (3, 4) else None
@@ -171,7 +171,7 @@ async def on_reason_reply(update: Update, context: Context) -> None:
         pending = await repos.reviews.by_prompt(message.reply_to_message.message_id)
     if pending is None or not message.text:
         return
-    if not await require_role(update, context, "reviewer"):
+    if not await require_role(update, context.bot_data, locale_of(context), "reviewer"):
         return
     await _take_reason(update, context, pending)
 
@@ -201,7 +201,7 @@ async def on_group_text(update: Update, context: Context) -> None:
             do_quote=True,
         )
         return
-    if not await require_role(update, context, "reviewer"):
+    if not await require_role(update, context.bot_data, locale_of(context), "reviewer"):
         return
     await _take_reason(update, context, waiting[0])
 

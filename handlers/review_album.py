@@ -10,33 +10,9 @@ from telegram import Bot, InputFile, InputMediaDocument, InputMediaPhoto, Messag
 
 from bot.application import form
 from bot.data import BotData
+from bot.review.card import posted_before
 from bot.settings import Locale
-from storage import Repositories
 from storage.applications import ApplicationRecord, DocumentRecord
-from storage.reviews import ReviewAlbum
-
-
-def message_link(chat_id: int, message_id: int) -> str | None:
-    """https://t.me/c/… for a message in a supergroup (ids -100…); None elsewhere."""
-    text = str(chat_id)
-    if not text.startswith("-100"):
-        return None
-    return f"https://t.me/c/{text[4:]}/{message_id}"
-
-
-def _earlier(albums: list[ReviewAlbum], round_: int) -> tuple[dict[str, str], dict[str, int]]:
-    """Before `round_`: each document's sha256 as last submitted, and the album message each
-    was last posted in (a round posts only what changed)."""
-    shown: dict[str, str] = {}
-    where: dict[str, int] = {}
-    for album in albums:
-        if album.round >= round_:
-            break
-        for slot, sha in album.documents.items():
-            if shown.get(slot) != sha and album.message_id is not None:
-                where[slot] = album.message_id
-            shown[slot] = sha
-    return shown, where
 
 
 async def post_documents(
@@ -50,7 +26,7 @@ async def post_documents(
     round_ = rounds[-1].round if rounds else len(albums) + 1
     if any(a.round == round_ for a in albums):
         return []  # posted already (the card is being posted again after a failure)
-    shown, where = _earlier(albums, round_)
+    shown, where = posted_before(albums, round_)
     earlier = max(where.values(), default=None)
     current = {slot: doc.sha256 for slot, doc in record.documents.items()}
     slots = [s for s in form.DOCUMENT_SLOTS if s in current and shown.get(s) != current[s]]
@@ -116,26 +92,3 @@ async def _send_group(
         for i, (d, source) in enumerate(zip(docs, sources, strict=True))
     ]
     return list(await bot.send_media_group(chat_id, media, reply_parameters=reply))
-
-
-async def album_note(
-    data: BotData,
-    repos: Repositories,
-    record: ApplicationRecord,
-    chat_id: int | None,
-    locale: Locale,
-) -> dict[str, object] | None:
-    """For the card: the documents not posted again this round and where to find them."""
-    albums = await repos.albums.of(record.id)
-    if len(albums) < 2 or chat_id is None:
-        return None
-    shown, where = _earlier(albums, albums[-1].round)
-    current = albums[-1].documents
-    same = [s for s in form.DOCUMENT_SLOTS if s in current and shown.get(s) == current[s]]
-    earlier = max((where[s] for s in same if s in where), default=None)
-    if not same or earlier is None:
-        return None
-    return {
-        "names": [data.renderer.plain_label(locale, f"field_{s}") for s in same],
-        "link": message_link(chat_id, earlier),
-    }

@@ -15,12 +15,14 @@ from bot.data import BotData
 from bot.review.service import CardPress
 from bot.settings import Locale
 from handlers.review_views import (
+    load_card,
     picker_label,
-    refresh_cards,
+    redraw,
     staff_keyboard,
     staff_label,
     staff_locale,
 )
+from storage.applications import ApplicationRecord
 
 
 async def show_press(
@@ -33,40 +35,44 @@ async def show_press(
     outcome: CardPress,
 ) -> None:
     """Answer a press on application `app_id`'s card as it came out (`locale`: the presser's)
-    and draw what it changed: the confirmation, the picker or the card."""
+    and draw what it changed, from the card's facts read once: the confirmation, the picker
+    or the card."""
     if outcome == CardPress.OWN:
         # In the presser's own language: the alert is for them, not for the chat.
         own = data.renderer.plain_label(locale, "review_own_application")
         await query.answer(own, show_alert=True)
         return
+    card = await load_card(data, app_id)
     if outcome == CardPress.TOO_LATE:
         # Someone else acted first, or the card is out of date.
         await query.answer(staff_label(data, "review_too_late"), show_alert=True)
+        if card is None:
+            return
         if action == "approve_yes":
-            await _finish(query, data, app_id, "too_late")
-        await refresh_cards(bot, data, app_id)
+            await _finish(query, data, card.record, "too_late")
+        await redraw(bot, data, card)
         return
     await query.answer()
+    if card is None:
+        return
     if action in ("approve", "approve_no"):
         await (
-            _ask(query, data, app_id)
+            _ask(query, data, card.record)
             if action == "approve"
-            else _finish(query, data, app_id, "cancelled")
+            else _finish(query, data, card.record, "cancelled")
         )
         return
     if action == "approve_yes":
-        await _finish(query, data, app_id, "approved")
+        await _finish(query, data, card.record, "approved")
     if action == "reject":
-        await _send_picker(bot, data, query, app_id)
+        await _send_picker(bot, data, query, card.record)
     else:
-        await refresh_cards(bot, data, app_id)
+        await redraw(bot, data, card)
 
 
-async def _ask(query: CallbackQuery, data: BotData, app_id: int) -> None:
+async def _ask(query: CallbackQuery, data: BotData, record: ApplicationRecord) -> None:
     """Approve tapped on the card: say what approving does, with Confirm and Cancel."""
-    async with data.storage.transaction() as repos:
-        record = await repos.applications.get(app_id)
-    if record is None or not isinstance(query.message, Message):
+    if not isinstance(query.message, Message):
         return
     await query.message.reply_text(
         _text(data, record.number or "", record.answers.get("merchant_name", "")),
@@ -75,8 +81,8 @@ async def _ask(query: CallbackQuery, data: BotData, app_id: int) -> None:
             data,
             [
                 [
-                    ("btn_approve_confirm", f"rv:{app_id}:approve_yes"),
-                    ("btn_approve_cancel", f"rv:{app_id}:approve_no"),
+                    ("btn_approve_confirm", f"rv:{record.id}:approve_yes"),
+                    ("btn_approve_cancel", f"rv:{record.id}:approve_no"),
                 ]
             ],
         ),
@@ -84,12 +90,12 @@ async def _ask(query: CallbackQuery, data: BotData, app_id: int) -> None:
     )
 
 
-async def _finish(query: CallbackQuery, data: BotData, app_id: int, final: str) -> None:
+async def _finish(
+    query: CallbackQuery, data: BotData, record: ApplicationRecord, final: str
+) -> None:
     """The confirmation message ends in its final state ('approved', 'cancelled', 'too_late')
     and loses its buttons."""
-    async with data.storage.transaction() as repos:
-        record = await repos.applications.get(app_id)
-    if record is None or not isinstance(query.message, Message):
+    if not isinstance(query.message, Message):
         return
     body = _text(
         data,
@@ -134,15 +140,15 @@ def picker_keyboard(data: BotData, app_id: int, chosen: list[str]) -> InlineKeyb
     return InlineKeyboardMarkup(rows)
 
 
-async def _send_picker(bot: Bot, data: BotData, query: CallbackQuery, app_id: int) -> None:
-    async with data.storage.transaction() as repos:
-        record = await repos.applications.get(app_id)
-    assert record is not None and query.message is not None
+async def _send_picker(
+    bot: Bot, data: BotData, query: CallbackQuery, record: ApplicationRecord
+) -> None:
+    assert query.message is not None
     await bot.send_message(
         query.message.chat.id,
         data.renderer.render(staff_locale(data), "review/reject_pick", number=record.number),
         parse_mode=ParseMode.HTML,
-        reply_markup=picker_keyboard(data, app_id, []),
+        reply_markup=picker_keyboard(data, record.id, []),
     )
 
 

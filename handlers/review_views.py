@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from babel.dates import format_datetime
-from markupsafe import Markup
 from telegram import (
     Bot,
     InlineKeyboardMarkup,
@@ -14,13 +13,22 @@ from telegram.error import BadRequest
 from bot import fees, notify
 from bot.application import form
 from bot.data import BotData
+from bot.message_fit import fit
 from bot.notify import Buttons, button_rows
+from bot.review.card import ReviewCard, review_card
 from bot.settings import Locale
 from handlers.common import keyboard
-from handlers.review_album import album_note, post_documents
-from storage import Repositories
+from handlers.review_album import post_documents
 from storage.applications import ApplicationRecord
 from storage.readings import CHECKS
+
+
+def message_link(chat_id: int, message_id: int) -> str | None:
+    """https://t.me/c/… for a message in a supergroup (ids -100…); None elsewhere."""
+    text = str(chat_id)
+    if not text.startswith("-100"):
+        return None
+    return f"https://t.me/c/{text[4:]}/{message_id}"
 
 
 def staff_locale(data: BotData) -> Locale:
@@ -44,51 +52,39 @@ def picker_label(data: BotData, key: str) -> str:
 
 async def other_language(data: BotData, application_id: int) -> str | None:
     """The merchant's language when it is not the staff chats' (reasons should be in it)."""
+    locale = staff_locale(data)
     async with data.storage.transaction() as repos:
         record = await repos.applications.get(application_id)
-        merchant = await notify.locale_of_user(repos, data, record.merchant_id) if record else None
-    if merchant is None or merchant == staff_locale(data):
+        merchant = (
+            await notify.locale_of_user(repos, record.merchant_id, locale) if record else None
+        )
+    if merchant is None or merchant == locale:
         return None
     key = "merchant_language_" + merchant.replace("-", "_")
-    return data.renderer.plain_label(staff_locale(data), key)
+    return data.renderer.plain_label(locale, key)
 
 
-def card_rows(
-    data: BotData,
-    record: ApplicationRecord,
-    changed: set[str] | None = None,
-    readings: dict[str, str] | None = None,
-) -> list[dict[str, object]]:
-    """The fields as staff see them: ID, account and phone masked; the fields that changed
-    since the last submission marked (`changed`; the flagged ones when it is not known); with
-    OCR prefill, whether each readable field was confirmed from a photo or typed."""
-    locale = staff_locale(data)
-    if changed is None:
-        changed = set(record.flags)
-    read = readings or {}
+def card_rows(record: ApplicationRecord, changed: set[str], read: dict[str, str]) -> list[dict]:
+    """The fields as staff see them: ID, account and phone masked; a document or a choice as
+    its label's key (`term`); the fields that changed since the last submission marked; with
+    OCR prefill, whether each readable field was confirmed from a photo or typed (`source`)."""
     # Provenance only where OCR prefill ran (a field was confirmed or a photo cross-checked).
     shows_source = bool(read)
     rows = []
     for q in form.QUESTIONS:
         value = record.answers.get(q.key)
+        term = None
         if q.kind is form.Kind.DOCUMENT:
-            shown: object = Markup(
-                data.renderer.label(
-                    locale, "doc_skipped" if value == form.SKIPPED else "doc_received"
-                )
-            )
+            term = "doc_skipped" if value == form.SKIPPED else "doc_received"
         elif q.kind is form.Kind.CHOICE:
-            shown = Markup(data.renderer.label(locale, f"choice_{q.key}_{value}"))
-        else:
-            shown = form.display_value(q.key, value) or ""
+            term = f"choice_{q.key}_{value}"
         rows.append(
             {
-                "label": data.renderer.label(locale, f"field_{q.key}"),
-                "value": shown,
+                "key": q.key,
+                "term": term,
+                "value": None if term else form.display_value(q.key, value) or "",
                 "changed": record.state != "rejected" and q.key in changed,
-                "source": data.renderer.label(locale, _source(q.key, read))
-                if shows_source and q.key in form.READABLE
-                else None,
+                "source": _source(q.key, read) if shows_source and q.key in form.READABLE else None,
             }
         )
     return rows
@@ -117,68 +113,48 @@ def staff_keyboard(data: BotData, rows: Buttons) -> InlineKeyboardMarkup | None:
     return keyboard(button_rows(data, staff_locale(data), rows))
 
 
-async def card_text(data: BotData, repos: Repositories, record: ApplicationRecord) -> str:
-    """The card's HTML text."""
-    reviewer = await repos.users.get(record.reviewer_id) if record.reviewer_id else None
-    locale = staff_locale(data)
-    signed = await repos.fulfilment.signature(record.id)
-    resubmitted = bool(record.flags) and record.state in ("submitted", "under_review")
-    # Only a card waiting for a decision marks 🆕 (its legend is shown then); a decided card
-    # marks nothing, else the flagged fields would look changed without a legend.
-    changed = await repos.checks.changed_since_last(record.id) if resubmitted else set()
-    merchant_locale = (await notify.locale_of_user(repos, data, record.merchant_id)).replace(
-        "-", "_"
-    )
-    duplicates = [
-        {
-            "label": data.renderer.label(locale, f"field_{d.field}"),
-            "number": d.number or "",
-            "state": data.renderer.label(locale, f"state_{d.state}"),
-            "merchant_no": d.merchant_no,
-        }
-        for d in await repos.checks.duplicates(record.id, record.answers)
-    ]
-    readings = await repos.readings.of(record.id)
+def card_text(data: BotData, card: ReviewCard) -> str:
+    """The card's HTML text: its facts in one render of review/card (labels named there),
+    cut to fit one message as a last resort (answers are bounded, but every reason given when
+    many fields were sent back can be long)."""
+    record, readings, chat_id = card.record, card.readings, data.settings.review_chat_id
+    # The flagged fields stand for the changed ones when the submissions cannot tell.
+    changed = set(record.flags) if card.changed is None else card.changed
+    album = card.album if chat_id is not None else None
     submitted = record.submitted_at or record.created_at
-    return data.renderer.render(
+    locale = staff_locale(data)
+    text = data.renderer.render(
         locale,
         "review/card",
         number=record.number or "",
-        state=data.renderer.label(locale, f"state_{record.state}"),
-        state_key=record.state,
-        reviewer=reviewer.first_name if reviewer else None,
+        state=record.state,
+        reviewer=card.reviewer,
         submitted_at=format_datetime(
             submitted, "yyyy-MM-dd HH:mm", tzinfo=data.settings.zone, locale="zh_CN"
         ),
-        rows=card_rows(data, record, changed, readings),
-        checks=[
-            data.renderer.label(locale, f"check_{item}_{readings[item]}")
-            for item in CHECKS
-            if item in readings
-        ],
-        resubmitted=resubmitted,
-        duplicates=duplicates,
-        language=data.renderer.label(locale, f"merchant_language_{merchant_locale}"),
+        rows=card_rows(record, changed, readings),
+        checks=[f"check_{item}_{readings[item]}" for item in CHECKS if item in readings],
+        resubmitted=card.resubmitted,
+        duplicates=card.duplicates,
+        language=card.merchant_locale.replace("-", "_"),
         flags=[
-            {
-                "label": data.renderer.label(locale, f"field_{f}"),
-                "reason": r,
-                # Asked again and answered the same: the reviewer should look twice.
-                "unchanged": changed is not None and f not in changed,
-            }
+            # Asked again and answered the same: the reviewer should look twice.
+            {"field": f, "reason": r, "unchanged": card.changed is not None and f not in changed}
             for f, r in record.flags.items()
         ],
         merchant_no=record.merchant_no,
-        fees_line=fees.short_text(data.renderer, locale, fees.rates_for(signed, data.settings)),
-        album=await album_note(data, repos, record, data.settings.review_chat_id, locale),
+        fees_line=fees.short_text(data.renderer, locale, card.fees),
+        album={"slots": album.slots, "link": message_link(chat_id, album.message_id)}
+        if album and chat_id is not None
+        else None,
     )
+    return fit(text)
 
 
-async def _load(data: BotData, application_id: int) -> tuple[ApplicationRecord | None, str]:
+async def load_card(data: BotData, application_id: int) -> ReviewCard | None:
+    """The card's facts, read in a transaction of their own."""
     async with data.storage.transaction() as repos:
-        record = await repos.applications.get(application_id)
-        text = await card_text(data, repos, record) if record else ""
-    return record, text
+        return await review_card(repos, application_id, data.settings)
 
 
 async def post_card(bot: Bot, data: BotData, application_id: int) -> None:
@@ -195,10 +171,13 @@ async def post_card(bot: Bot, data: BotData, application_id: int) -> None:
     posted = await post_documents(bot, data, record, chat_id, staff_locale(data))
     if posted:
         await _audit_shown(data, chat_id, application_id, posted)
-    record, text = await _load(data, application_id)
-    assert record is not None
+    card = await load_card(data, application_id)
+    assert card is not None
     message = await bot.send_message(
-        chat_id, text, parse_mode=ParseMode.HTML, reply_markup=card_keyboard(data, record)
+        chat_id,
+        card_text(data, card),
+        parse_mode=ParseMode.HTML,
+        reply_markup=card_keyboard(data, card.record),
     )
     async with data.storage.transaction() as repos:
         await repos.staff.remember_message(chat_id, message.message_id, application_id, "card")
@@ -214,19 +193,22 @@ async def _audit_shown(data: BotData, chat_id: int, application_id: int, slots: 
 
 async def refresh_cards(bot: Bot, data: BotData, application_id: int) -> None:
     """Show the application's new state (and buttons) on every card already posted."""
-    record, text = await _load(data, application_id)
-    if record is None:
-        return
-    async with data.storage.transaction() as repos:
-        cards = await repos.staff.messages_of(application_id, "card")
-    for chat_id, message_id in cards:
+    card = await load_card(data, application_id)
+    if card is not None:
+        await redraw(bot, data, card)
+
+
+async def redraw(bot: Bot, data: BotData, card: ReviewCard) -> None:
+    """Draw the card's facts on every card already posted."""
+    text, markup = card_text(data, card), card_keyboard(data, card.record)
+    for chat_id, message_id in card.posted:
         try:
             await bot.edit_message_text(
                 text,
                 chat_id=chat_id,
                 message_id=message_id,
                 parse_mode=ParseMode.HTML,
-                reply_markup=card_keyboard(data, record),
+                reply_markup=markup,
             )
         except BadRequest as exc:
             if "not modified" not in str(exc):

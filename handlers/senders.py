@@ -37,7 +37,7 @@ async def send_template(bot: Bot, data: BotData, item: OutboxItem) -> None:
     locale = item.payload.get("locale")
     if locale is None:
         async with data.storage.transaction() as repos:
-            locale = await notify.locale_of_user(repos, data, item.chat_id)
+            locale = await notify.locale_of_user(repos, item.chat_id, data.settings.default_locale)
     text, buttons = notify.render_template(data, locale, item.payload)
     await bot.send_message(
         item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons)
@@ -49,7 +49,7 @@ async def send_voucher(bot: Bot, data: BotData, item: OutboxItem) -> None:
     locale = item.payload.get("locale")
     if locale is None:
         async with data.storage.transaction() as repos:
-            locale = await notify.locale_of_user(repos, data, item.chat_id)
+            locale = await notify.locale_of_user(repos, item.chat_id, data.settings.default_locale)
     await fulfilment_views.send_voucher(
         bot, data, item.chat_id, item.payload["application_id"], locale
     )
@@ -59,7 +59,7 @@ async def send_agreement(bot: Bot, data: BotData, item: OutboxItem) -> None:
     """The agreement to sign, in the merchant's language, its button naming the text shown."""
     async with data.storage.transaction() as repos:
         record = await repos.applications.get(item.payload["application_id"])
-        locale = await notify.locale_of_user(repos, data, item.chat_id)
+        locale = await notify.locale_of_user(repos, item.chat_id, data.settings.default_locale)
     if record is None:
         return
     text, buttons = agreement_to_sign(data, locale, record)

@@ -14,8 +14,10 @@ from telegram.constants import ParseMode
 
 from bot.application.lifecycle import State
 from bot.context import Context
+from bot.data import BotData
 from bot.fulfilment import service as fulfilment
 from bot.parsing import echo, strict_int
+from bot.settings import Locale
 from handlers.common import label, locale_of, text
 from storage.db import utcnow
 from storage.staff import ROLES
@@ -33,20 +35,21 @@ QUEUE_STATES = (
 )
 
 
-async def role_of(context: Context, user_id: int) -> str | None:
+async def role_of(data: BotData, user_id: int) -> str | None:
     """The user's staff role; ADMIN_IDS are admins whatever the table says."""
-    if user_id in context.bot_data.settings.admin_ids:
+    if user_id in data.settings.admin_ids:
         return "admin"
-    async with context.bot_data.storage.transaction() as repos:
+    async with data.storage.transaction() as repos:
         return await repos.staff.role_of(user_id)
 
 
-async def require_role(update: Update, context: Context, role: str) -> bool:
-    """True if the sender may act as `role` (admins may do anything); else say no and log it."""
+async def require_role(update: Update, data: BotData, locale: Locale, role: str) -> bool:
+    """True if the sender may act as `role` (admins may do anything); else say no, in their
+    `locale`, and log it."""
     user = update.effective_user
     if user is None:
         return False
-    have = await role_of(context, user.id)
+    have = await role_of(data, user.id)
     if have == role or have == "admin":
         return True
     log.warning(
@@ -56,7 +59,7 @@ async def require_role(update: Update, context: Context, role: str) -> bool:
         role,
         update.callback_query.data if update.callback_query else "command",
     )
-    refusal = label(context, "not_authorised")
+    refusal = data.renderer.plain_label(locale, "not_authorised")
     if update.callback_query:
         await update.callback_query.answer(refusal, show_alert=True)
     elif update.effective_message:
@@ -76,7 +79,7 @@ async def _say(update: Update, context: Context, template: str, **values: object
 
 async def staff_command(update: Update, context: Context) -> None:
     """/staff add <telegram id> <role> | remove <telegram id> | list (admins only)."""
-    if not await require_role(update, context, "admin"):
+    if not await require_role(update, context.bot_data, locale_of(context), "admin"):
         return
     user = update.effective_user
     assert user is not None
@@ -122,7 +125,7 @@ def _age(context: Context, delta) -> str:
 
 async def queue_command(update: Update, context: Context) -> None:
     """/queue: open applications grouped by state, oldest first, with their age."""
-    if not await require_role(update, context, "reviewer"):
+    if not await require_role(update, context.bot_data, locale_of(context), "reviewer"):
         return
     now = utcnow()
     async with context.bot_data.storage.transaction() as repos:
@@ -154,7 +157,7 @@ async def queue_command(update: Update, context: Context) -> None:
 async def ship_command(update: Update, context: Context) -> None:
     """/ship <application no> <serial> <carrier> <tracking no>: the device is bound to the
     merchant; /activate accepts only this serial."""
-    if not await require_role(update, context, "reviewer"):
+    if not await require_role(update, context.bot_data, locale_of(context), "reviewer"):
         return
     user = update.effective_user
     assert user is not None
@@ -189,7 +192,7 @@ async def ship_command(update: Update, context: Context) -> None:
 
 async def revoke_command(update: Update, context: Context) -> None:
     """/revoke <code> <reason>: the code stops working at once and a new one is issued."""
-    if not await require_role(update, context, "reviewer"):
+    if not await require_role(update, context.bot_data, locale_of(context), "reviewer"):
         return
     user = update.effective_user
     assert user is not None
@@ -200,7 +203,7 @@ async def revoke_command(update: Update, context: Context) -> None:
     data = context.bot_data
     # The reason is what follows the code; a code typed with spaces is taken up to the reason.
     raw_code, reason = args[0], " ".join(args[1:])[:200]
-    admin = await role_of(context, user.id) == "admin"
+    admin = await role_of(data, user.id) == "admin"
     async with data.storage.transaction() as repos:
         outcome, number = await fulfilment.revoke(
             repos, data, raw_code, reason, user.id, admin=admin, chat_id=_chat_id(update)

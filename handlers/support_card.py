@@ -14,7 +14,7 @@ from bot.context import Context
 from bot.parsing import strict_int
 from bot.support import staff as staff_side
 from bot.support.texts import staff_locale, staff_text, support_label
-from handlers.common import label
+from handlers.common import label, locale_of
 from handlers.staff import require_role
 from handlers.support_staff import ESCALATE_PROMPT
 from handlers.support_views import refresh_cards
@@ -31,7 +31,7 @@ async def on_card_button(update: Update, context: Context) -> None:
     if ticket_id is None or action not in ACTIONS or not isinstance(query.message, Message):
         await query.answer(label(context, "stale_button"), show_alert=True)
         return
-    if not await require_role(update, context, "support"):
+    if not await require_role(update, context.bot_data, locale_of(context), "support"):
         return
     data = context.bot_data
     async with data.storage.transaction() as repos:

@@ -17,6 +17,7 @@ from bot.support import staff as staff_side
 from bot.support.rules import minutes, parse_ticket_number
 from bot.support.texts import clock, staff_locale, staff_text, support_label
 from handlers import review
+from handlers.common import locale_of
 from handlers.staff import require_role
 from handlers.support import message_part, tickets_for_merchant
 from handlers.support_views import refresh_cards
@@ -95,7 +96,7 @@ async def _send_reply(update: Update, context: Context, ticket: Ticket, part: Dr
 
 async def reply_command(update: Update, context: Context) -> None:
     """/reply T-000123 text: the text goes to the merchant."""
-    if not await require_role(update, context, "support"):
+    if not await require_role(update, context.bot_data, locale_of(context), "support"):
         return
     message = update.effective_message
     assert message is not None
@@ -124,7 +125,7 @@ async def on_group_reply(update: Update, context: Context) -> None:
         if message.text:
             await review.on_reason_reply(update, context)
         return
-    if not await require_role(update, context, "support"):
+    if not await require_role(update, context.bot_data, locale_of(context), "support"):
         return
     if kind == ESCALATE_PROMPT:
         # The answer to the card's Escalate button is the reason, not a message for the merchant.
@@ -143,7 +144,7 @@ async def on_group_reply(update: Update, context: Context) -> None:
 
 async def _simple(update: Update, context: Context, action: str) -> None:
     """/take, /pending, /resolve: one status change each."""
-    if not await require_role(update, context, "support"):
+    if not await require_role(update, context.bot_data, locale_of(context), "support"):
         return
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
@@ -183,7 +184,7 @@ async def resolve_command(update: Update, context: Context) -> None:
 
 async def escalate_command(update: Update, context: Context) -> None:
     """/escalate T-000123 reason: to the next tier, with its history, in the escalation chat."""
-    if not await require_role(update, context, "support"):
+    if not await require_role(update, context.bot_data, locale_of(context), "support"):
         return
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
@@ -221,7 +222,7 @@ async def escalate(
 
 async def note_command(update: Update, context: Context) -> None:
     """/note T-000123 text: an internal note, never sent to the merchant."""
-    if not await require_role(update, context, "support"):
+    if not await require_role(update, context.bot_data, locale_of(context), "support"):
         return
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
@@ -245,7 +246,7 @@ async def tickets_command(update: Update, context: Context) -> None:
     if chat is not None and chat.type == "private" and not (args and args[0] in LISTINGS):
         await tickets_for_merchant(update, context)
         return
-    if not await require_role(update, context, "support"):
+    if not await require_role(update, context.bot_data, locale_of(context), "support"):
         return
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None

@@ -22,7 +22,8 @@ from telegram.error import BadRequest
 
 from bot.data import BotData
 from bot.settings import Locale
-from bot.support.rules import ACTIVE, Status
+from bot.support.card import TicketCard, ticket_card
+from bot.support.rules import ACTIVE, Policy, Status
 from bot.support.service import Taken
 from bot.support.texts import (
     Buttons,
@@ -91,15 +92,23 @@ async def _remember(
         await repos.tickets.remember_staff_message(chat_id, message_id, ticket_id, kind)
 
 
-async def post_card(bot: Bot, data: BotData, chat_id: int, ticket_id: int) -> None:
-    """Post the ticket's card to a staff chat and remember it."""
+async def load_card(data: BotData, ticket_id: int) -> TicketCard | None:
+    """The ticket card's facts, read in a transaction of their own."""
     async with data.storage.transaction() as repos:
         ticket = await repos.tickets.get(ticket_id)
-        text = await card_text(data, repos, ticket) if ticket else ""
-    if ticket is None:
+        return await ticket_card(repos, Policy.of(data.settings), ticket) if ticket else None
+
+
+async def post_card(bot: Bot, data: BotData, chat_id: int, ticket_id: int) -> None:
+    """Post the ticket's card to a staff chat and remember it."""
+    card = await load_card(data, ticket_id)
+    if card is None:
         return
     message = await bot.send_message(
-        chat_id, text, parse_mode=ParseMode.HTML, reply_markup=card_keyboard(data, ticket)
+        chat_id,
+        card_text(data, card),
+        parse_mode=ParseMode.HTML,
+        reply_markup=card_keyboard(data, card.ticket),
     )
     await _remember(data, chat_id, message.message_id, ticket_id, "card")
 
@@ -139,14 +148,11 @@ async def refresh_cards(bot: Bot, data: BotData, ticket_id: int) -> None:
     Only after a change of status, assignee or tier: every edit counts against Telegram's
     20 requests a minute per group, and new messages show in the thread below the card anyway.
     """
-    async with data.storage.transaction() as repos:
-        ticket = await repos.tickets.get(ticket_id)
-        if ticket is None:
-            return
-        cards = await repos.tickets.staff_messages(ticket_id, "card")
-        markup = card_keyboard(data, ticket)
-        text = await card_text(data, repos, ticket)
-    for chat_id, message_id in cards:
+    card = await load_card(data, ticket_id)
+    if card is None:
+        return
+    text, markup = card_text(data, card), card_keyboard(data, card.ticket)
+    for chat_id, message_id in card.posted:
         try:
             await bot.edit_message_text(
                 text,

@@ -28,10 +28,18 @@ def identity_key(field: str, value: Any) -> str:
 class Duplicate(BaseModel):
     """Another application holding the same identifier."""
 
-    field: str
     number: str | None
     state: str
     merchant_no: str | None
+
+
+class SharedIdentifier(BaseModel):
+    """An identifier this application shares with others: the latest few of them, and how
+    many more there are (hundreds can share one, and a card has room for a few)."""
+
+    field: str
+    latest: list[Duplicate]
+    more: int
 
 
 class SubmissionRound(BaseModel):
@@ -55,24 +63,43 @@ class ApplicationChecksRepository:
             return None
         return blind_index(identity_key(field, value), self.lookup_keys[0])
 
-    async def duplicates(self, application_id: int, answers: dict[str, Any]) -> list[Duplicate]:
-        """Other (non-draft) applications that hold one of this one's identifiers."""
-        found: list[Duplicate] = []
-        for field in IDENTIFYING:
-            value = answers.get(field)
-            if value in (None, ""):
-                continue
-            # Any lookup key: rows indexed before a key rotation are found too.
-            hashes = [blind_index(identity_key(field, value), k) for k in self.lookup_keys]
-            rows = await self.tx.fetchall(
-                "SELECT a.number, a.state, a.merchant_no FROM application_answers x"
-                " JOIN applications a ON a.id = x.application_id"
-                f" WHERE x.field = ? AND x.lookup_hash IN ({', '.join('?' * len(hashes))})"
-                " AND x.application_id <> ? AND a.state <> 'draft' ORDER BY a.id",
-                (field, *hashes, application_id),
+    async def duplicates(
+        self, application_id: int, answers: dict[str, Any], *, shown: int = 3
+    ) -> list[SharedIdentifier]:
+        """Each identifier other (non-draft) applications hold too: the `shown` latest of
+        them and how many more; counted and cut in one query, never all loaded."""
+        fields = [f for f in IDENTIFYING if answers.get(f) not in (None, "")]
+        # Any lookup key: rows indexed before a key rotation are found too. A hash is of the
+        # field and its value, so the hashes alone tell the fields apart.
+        hashes = [
+            blind_index(identity_key(f, answers[f]), k) for f in fields for k in self.lookup_keys
+        ]
+        if not hashes:
+            return []
+        rows = await self.tx.fetchall(
+            "SELECT field, number, state, merchant_no, total FROM ("
+            " SELECT x.field, a.number, a.state, a.merchant_no,"
+            " ROW_NUMBER() OVER (PARTITION BY x.field ORDER BY a.id DESC) AS place,"
+            " COUNT(*) OVER (PARTITION BY x.field) AS total"
+            " FROM application_answers x JOIN applications a ON a.id = x.application_id"
+            f" WHERE x.field IN ({', '.join('?' * len(fields))})"
+            f" AND x.lookup_hash IN ({', '.join('?' * len(hashes))})"
+            " AND x.application_id <> ? AND a.state <> 'draft'"
+            ") shared WHERE place <= ? ORDER BY field, place",
+            (*fields, *hashes, application_id, shown),
+        )
+        latest: dict[str, list[Duplicate]] = {}
+        total: dict[str, int] = {}
+        for r in rows:
+            latest.setdefault(r["field"], []).append(
+                Duplicate(number=r["number"], state=r["state"], merchant_no=r["merchant_no"])
             )
-            found += [Duplicate(field=field, **dict(r)) for r in rows]
-        return found
+            total[r["field"]] = int(r["total"])
+        return [
+            SharedIdentifier(field=f, latest=latest[f], more=total[f] - len(latest[f]))
+            for f in IDENTIFYING
+            if f in latest
+        ]
 
     async def reindex(self) -> int:
         """After a key rotation: every identifier's blind index again, under the current key."""

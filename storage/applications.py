@@ -225,28 +225,37 @@ class ApplicationRepository:
             )
         return changed == 1
 
+    async def take(self, record: ApplicationRecord, actor: int) -> bool:
+        """A reviewer takes a submitted application (submitted -> under_review, `actor` its
+        reviewer) in one conditional UPDATE, audited, `record` updated; False if it was not
+        submitted or another reviewer moved it first."""
+        if record.state != State.SUBMITTED:
+            return False
+        check(State.SUBMITTED, State.UNDER_REVIEW)
+        changed = await self.tx.execute(
+            "UPDATE applications SET state = ?, reviewer_id = ?, updated_at = ?"
+            " WHERE id = ? AND state = ?",
+            (State.UNDER_REVIEW, actor, utcnow().isoformat(), record.id, State.SUBMITTED),
+        )
+        if changed != 1:
+            return False
+        await self.add_event(
+            record.id, actor=actor, from_state=State.SUBMITTED, to_state=State.UNDER_REVIEW
+        )
+        record.state, record.reviewer_id = State.UNDER_REVIEW, actor
+        return True
+
     async def approve(self, record: ApplicationRecord, actor: int) -> bool:
         """Approve, taking a submitted application on the way (`actor` becomes its reviewer):
         each step audited, `record` updated; False if another reviewer moved it first."""
-        if record.state == State.SUBMITTED:
-            if not await self.transition(
-                record.id, State.SUBMITTED, State.UNDER_REVIEW, actor=actor
-            ):
-                return False
-            await self.set_reviewer(record.id, actor)
-            record.state, record.reviewer_id = State.UNDER_REVIEW, actor
+        if record.state == State.SUBMITTED and not await self.take(record, actor):
+            return False
         if record.state != State.UNDER_REVIEW or not await self.transition(
             record.id, State.UNDER_REVIEW, State.APPROVED, actor=actor
         ):
             return False
         record.state = State.APPROVED
         return True
-
-    async def set_reviewer(self, application_id: int, reviewer_id: int | None) -> None:
-        """Who reviews the application."""
-        await self.tx.execute(
-            "UPDATE applications SET reviewer_id = ? WHERE id = ?", (reviewer_id, application_id)
-        )
 
     async def events(self, application_id: int) -> list[ApplicationEvent]:
         """The audit trail, oldest first."""

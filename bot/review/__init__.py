@@ -1,6 +1,8 @@
 """Review: staff take, approve or reject a submitted application, as one folder.
 
 - kinds.py      the outbox message kinds review queues
+- card.py       an application's card as facts (`review_card`), read in one place, so
+                handlers/review_views.py draws it in one render
 - service.py    four eyes (nobody acts on an application they submitted), take, approve,
                 reject and the rejection being put together, as transactions: repositories
                 in, results and queued messages out

@@ -111,20 +111,10 @@ async def press_card(
     return CardPress.DONE if done else CardPress.TOO_LATE
 
 
-async def _to_review(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
-    ok = await repos.applications.transition(
-        record.id, State.SUBMITTED, State.UNDER_REVIEW, actor=actor
-    )
-    if ok:
-        await repos.applications.set_reviewer(record.id, actor)
-        record.state, record.reviewer_id = State.UNDER_REVIEW, actor
-    return ok
-
-
 async def _take(repos: Repositories, record: ApplicationRecord, actor: int) -> bool:
     """A reviewer takes the application (submitted -> under_review); the merchant is told.
     The caller has checked four eyes (`press_card`)."""
-    if record.state != State.SUBMITTED or not await _to_review(repos, record, actor):
+    if not await repos.applications.take(record, actor):
         return False
     await notify.to_user(repos, record.merchant_id, "review/taken", number=record.number)
     return True
@@ -169,7 +159,7 @@ async def reject(
     """Reject with a reason per flagged field; the merchant gets the list and a Fix button."""
     if not reasons or own_application(record, actor):
         return False
-    if record.state == State.SUBMITTED and not await _to_review(repos, record, actor):
+    if record.state == State.SUBMITTED and not await repos.applications.take(record, actor):
         return False
     if record.state != State.UNDER_REVIEW:
         return False
@@ -180,7 +170,7 @@ async def reject(
         return False
     await repos.applications.flag(record.id, reasons)
     await repos.applications.set_editing(record.id, None)
-    locale = await notify.locale_of_user(repos, data, record.merchant_id)
+    locale = await notify.locale_of_user(repos, record.merchant_id, data.settings.default_locale)
     # The field names are put in the merchant's language now, so the text is sent in it too.
     rejected = notify.template(
         "review/rejected",

@@ -1,7 +1,8 @@
 """Support tickets, one folder: read rules.py, then service.py, staff.py, sla.py.
 
 - rules.py: statuses, ticket numbers, SLA targets (pure), and `Policy`: support's settings
-  read once (support chat, reopen window, batch window, response targets) for the services.
+  read once (support chat, reopen window, batch window, response targets, default language).
+- card.py: a ticket's card as facts (`ticket_card`), read in one place for one render.
 - texts.py: the ticket as staff and merchants read it (templates, no Telegram).
 - relay.py: what support queues, as ids and plain values drawn when sent: messages to the
   merchant and to staff chats, follow-ups in batches, copies of photos and documents.

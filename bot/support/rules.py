@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.parsing import as_typed
-from bot.settings import Settings
+from bot.settings import Locale, Settings
 
 
 class Status(StrEnum):
@@ -120,12 +120,14 @@ def minutes(delta: timedelta) -> str:
 @dataclass(frozen=True)
 class Policy:
     """Support's settings as a use case needs them, read once: where tickets go, how long a
-    resolved ticket can be reopened, how often follow-ups reach staff, the response targets."""
+    resolved ticket can be reopened, how often follow-ups reach staff, the response targets,
+    and the deployment's default language (the staff chats', and a merchant's until known)."""
 
     support_chat_id: int | None
     reopen_window: timedelta
     batch_window: timedelta
     targets: dict[str, timedelta]  # priority -> first-response target
+    default_locale: Locale
 
     @classmethod
     def of(cls, settings: Settings) -> Policy:
@@ -135,4 +137,5 @@ class Policy:
             reopen_window=reopen_window(settings),
             batch_window=timedelta(seconds=settings.support_batch_seconds),
             targets={p: response_target(settings, p) for p in PRIORITIES},
+            default_locale=settings.default_locale,
         )

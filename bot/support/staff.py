@@ -63,7 +63,7 @@ async def from_staff(
     if part.kind == "text":
         await to_merchant(repos, ticket, "support/staff_reply", staff=shown, body=part.body)
         return True
-    locale = await notify.locale_of_user(repos, data, ticket.merchant_id)
+    locale = await notify.locale_of_user(repos, ticket.merchant_id, data.settings.default_locale)
     caption = data.renderer.render(
         locale, "support/staff_caption", number=ticket.number, staff=shown, body=part.body
     )

@@ -13,9 +13,9 @@ from datetime import datetime
 from babel.dates import format_datetime
 
 from bot.data import BotData
-from bot.notify import locale_of_user
 from bot.settings import Locale
-from bot.support.rules import ACTIVE, VIEW_CHARS, VIEW_MESSAGES, response_target
+from bot.support.card import TicketCard, first_names
+from bot.support.rules import ACTIVE, VIEW_CHARS
 from storage import Repositories
 from storage.tickets import Ticket, TicketMessage
 
@@ -62,15 +62,6 @@ def clock(data: BotData, when: datetime) -> str:
     return format_datetime(when, "MM-dd HH:mm", tzinfo=data.settings.zone, locale="en")
 
 
-async def _names(repos: Repositories, ids: set[int | None]) -> dict[int, str]:
-    found = {}
-    for user_id in ids - {None}:
-        assert user_id is not None
-        user = await repos.users.get(user_id)
-        found[user_id] = user.first_name if user and user.first_name else str(user_id)
-    return found
-
-
 def _message_rows(
     data: BotData, messages: list[TicketMessage], names: dict[int, str]
 ) -> list[dict[str, object]]:
@@ -88,23 +79,16 @@ def _message_rows(
     ]
 
 
-async def card_text(data: BotData, repos: Repositories, ticket: Ticket) -> str:
+def card_text(data: BotData, card: TicketCard) -> str:
     """The ticket as staff see it: the merchant's context, its state and its messages."""
-    locale = staff_locale(data)
-    user = await repos.users.get(ticket.merchant_id)
-    merchants = await repos.merchants.by_telegram(ticket.merchant_id)
-    application = await repos.applications.latest_of(ticket.merchant_id)
-    recent = await repos.faq.recent_of(ticket.merchant_id)
-    attached = await repos.faq.get(ticket.faq_question_id) if ticket.faq_question_id else None
-    messages = await repos.tickets.messages(ticket.id, last=VIEW_MESSAGES)
-    names = await _names(repos, {m.author_id for m in messages} | {ticket.assignee_id})
-    # The language the bot speaks with them, which is the one staff should answer in.
-    language = (await locale_of_user(repos, data, ticket.merchant_id)).replace("-", "_")
-    due = (
-        ticket.waiting_since + response_target(data.settings, ticket.priority)
-        if ticket.waiting_since
-        else None
+    locale, ticket, user, application = (
+        staff_locale(data),
+        card.ticket,
+        card.merchant,
+        card.application,
     )
+    # The language the bot speaks with them, which is the one staff should answer in.
+    language = card.merchant_locale.replace("-", "_")
     values: dict[str, object] = {
         "number": ticket.number,
         "status": support_label(data, locale, f"status_{ticket.status}"),
@@ -115,12 +99,12 @@ async def card_text(data: BotData, repos: Repositories, ticket: Ticket) -> str:
         "status_key": ticket.status,
         "urgent": ticket.priority == "urgent",
         "priority": support_label(data, locale, f"priority_{ticket.priority}"),
-        "assignee": names.get(ticket.assignee_id) if ticket.assignee_id else None,
+        "assignee": card.names.get(ticket.assignee_id) if ticket.assignee_id else None,
         "name": user.first_name if user else str(ticket.merchant_id),
         "username": user.username if user else None,
         "merchant_id": ticket.merchant_id,
         "language": support_label(data, locale, f"language_{language}"),
-        "merchants": [{"no": m.merchant_no, "name": m.name} for m in merchants],
+        "merchants": [{"no": m.merchant_no, "name": m.name} for m in card.shops],
         "application": (
             {
                 "number": application.number or "—",
@@ -130,13 +114,13 @@ async def card_text(data: BotData, repos: Repositories, ticket: Ticket) -> str:
             if application
             else None
         ),
-        "recent": [q.question for q in recent if q.question],
-        "attached": attached.question if attached else None,
-        "due": clock(data, due) if due else None,
+        "recent": card.recent,
+        "attached": card.attached,
+        "due": clock(data, card.due) if card.due else None,
         "undeliverable": ticket.undeliverable_at is not None,
         "created_at": clock(data, ticket.created_at),
     }
-    rows = _message_rows(data, messages, names)
+    rows = _message_rows(data, card.messages, card.names)
     while True:
         text = data.renderer.render(locale, "support/card", messages=rows, **values)
         if len(text) <= _MAX_TEXT or not rows:
@@ -165,7 +149,7 @@ async def history_text(
     locale = staff_locale(data)
     events = await repos.tickets.events(ticket.id)
     messages = await repos.tickets.messages(ticket.id)
-    names = await _names(
+    names = await first_names(
         repos, {e.actor for e in events} | {m.author_id for m in messages} | {actor}
     )
     trail = [

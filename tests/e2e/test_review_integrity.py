@@ -10,8 +10,10 @@ import re
 import pytest
 from telegram.ext import Application
 
+from bot.keys import keys_for
 from bot.settings import Settings
 from sandbox.server import BotApiServer
+from storage import Storage
 from tests.e2e.application_steps import ENTERPRISE_EN, INDIVIDUAL_ZH, approve_on_card, fill
 from tests.e2e.conftest import ADMIN_ID, REVIEW_CHAT
 from tests.e2e.files import png
@@ -83,6 +85,43 @@ async def test_card_warns_of_identifiers_shared_with_another_application(
     assert "开户" not in body.split("⚠️")[1].split("\n\n")[0]  # the account differs
     assert "联系手机 与申请" not in body
     assert "11010519491231002X" not in body  # compared by blind index, never shown
+
+
+async def earlier_applications(settings: Settings, credit_code: str, count: int) -> list[str]:
+    """`count` submitted applications by other merchants with this credit code, oldest first."""
+    storage = Storage(settings.database, keys_for(settings))
+    await storage.open()
+    numbers = []
+    try:
+        for i in range(count):
+            async with storage.transaction() as repos:
+                await repos.users.upsert_seen(
+                    20001 + i, first_name=f"商户{i}", username=None, language_code="zh-hans"
+                )
+                draft = await repos.applications.create_draft(20001 + i)
+                await repos.applications.save_answer(
+                    draft, "credit_code", credit_code, sensitive=False
+                )
+                numbers.append(
+                    await repos.applications.submit(draft, actor=20001 + i, day="20260101")
+                )
+    finally:
+        await storage.close()
+    return numbers
+
+
+@on_both_backends
+async def test_card_names_the_three_latest_of_many_sharing_an_identifier_and_counts_the_rest(
+    merchant: ChatUser, reviewer: ChatUser, bot_settings: Settings
+) -> None:
+    earlier = await earlier_applications(bot_settings, "91350100M000100Y43", 8)
+
+    number = await submit(merchant, INDIVIDUAL_ZH)
+    body = (await card_of(reviewer, number))["text"]
+    shared = body.split("⚠️ 与其他申请重复")[1].split("\n\n")[0]
+    named = re.findall(r"AP20260101-\d{4}", shared)
+    assert named == earlier[::-1][:3]  # the latest first
+    assert "另有 5 个申请的统一社会信用代码相同" in shared
 
 
 @on_both_backends
