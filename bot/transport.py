@@ -98,7 +98,9 @@ class AiohttpRequest(BaseRequest):
         data: aiohttp.FormData | bytes | None = None
         headers = _AGENT
         if request_data is not None and files:
-            form = aiohttp.FormData()
+            # Names as they are (UTF-8), as httpx sent them and Telegram shows them: quoted,
+            # a CSV named 交易明细_….csv would reach the merchant as %E4%BA%A4….csv.
+            form = aiohttp.FormData(quote_fields=False)
             for name, value in request_data.json_parameters.items():
                 form.add_field(name, value)
             for name, (file_name, content, mime) in request_data.multipart_data.items():
