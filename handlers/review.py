@@ -12,10 +12,12 @@ from bot.context import Context
 from bot.data import BotData
 from bot.parsing import strict_int
 from bot.review import service as review
+from bot.review.card import review_card
 from handlers import review_confirm as confirm
 from handlers import review_views as views
 from handlers.common import label, locale_of, text
-from handlers.review_views import refresh_cards, staff_keyboard, staff_label, staff_locale
+from handlers.review_labels import picker_keyboard, staff_keyboard, staff_label, staff_locale
+from handlers.review_views import refresh_cards
 from handlers.staff import require_role
 from storage.reviews import PendingRejection
 
@@ -45,9 +47,11 @@ async def on_card_button(update: Update, context: Context) -> None:
             _chat_id(update),
             timezone=data.settings.timezone,
         )
+        # Read with the press, so the card drawn is the state the press left.
+        card = await review_card(repos, app_id, data.settings)
     if outcome == review.CardPress.DONE and action != "approve":  # approve only asked
         data.kick_outbox()
-    await confirm.show_press(context.bot, data, query, locale, app_id, action, outcome)
+    await confirm.show_press(context.bot, data, query, locale, card, action, outcome)
 
 
 def _chat_id(update: Update) -> int | None:
@@ -113,7 +117,7 @@ async def on_reject_button(update: Update, context: Context) -> None:
         chosen.sort(key=lambda f: form.step_number(form.BY_KEY[f]))
         pending.fields = chosen
         await _save(data, pending)
-        await query.edit_message_reply_markup(confirm.picker_keyboard(data, app_id, chosen))
+        await query.edit_message_reply_markup(picker_keyboard(data, app_id, chosen))
     elif action == "n" and pending.fields:
         await query.edit_message_reply_markup(None)
         await _ask_next_reason(update, context, pending)

@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, CallbackQuery, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.application import form
 from bot.data import BotData
+from bot.review.card import ReviewCard
 from bot.review.service import CardPress
 from bot.settings import Locale
-from handlers.review_views import (
-    load_card,
-    picker_label,
-    redraw,
-    staff_keyboard,
-    staff_label,
-    staff_locale,
-)
+from handlers.review_labels import picker_keyboard, staff_keyboard, staff_label, staff_locale
+from handlers.review_views import redraw
 from storage.applications import ApplicationRecord
 
 
@@ -30,43 +24,35 @@ async def show_press(
     data: BotData,
     query: CallbackQuery,
     locale: Locale,
-    app_id: int,
+    card: ReviewCard | None,
     action: str,
     outcome: CardPress,
 ) -> None:
-    """Answer a press on application `app_id`'s card as it came out (`locale`: the presser's)
-    and draw what it changed, from the card's facts read once: the confirmation, the picker
-    or the card."""
+    """Answer a press on an application's card as it came out (`locale`: the presser's) and
+    draw what it changed from the card's facts (read with the press): the confirmation, the
+    picker, then the card."""
     if outcome == CardPress.OWN:
         # In the presser's own language: the alert is for them, not for the chat.
         own = data.renderer.plain_label(locale, "review_own_application")
         await query.answer(own, show_alert=True)
         return
-    card = await load_card(data, app_id)
-    if outcome == CardPress.TOO_LATE:
-        # Someone else acted first, or the card is out of date.
+    late = outcome == CardPress.TOO_LATE  # someone else acted first, or the card is old
+    if late:
         await query.answer(staff_label(data, "review_too_late"), show_alert=True)
-        if card is None:
-            return
-        if action == "approve_yes":
-            await _finish(query, data, card.record, "too_late")
-        await redraw(bot, data, card)
-        return
-    await query.answer()
+    else:
+        await query.answer()
     if card is None:
         return
-    if action in ("approve", "approve_no"):
-        await (
-            _ask(query, data, card.record)
-            if action == "approve"
-            else _finish(query, data, card.record, "cancelled")
-        )
-        return
     if action == "approve_yes":
-        await _finish(query, data, card.record, "approved")
-    if action == "reject":
+        await _finish(query, data, card.record, "too_late" if late else "approved")
+    elif action == "approve_no":
+        await _finish(query, data, card.record, "cancelled")
+    elif action == "approve" and not late:
+        await _ask(query, data, card.record)
+    elif action == "reject" and not late:
         await _send_picker(bot, data, query, card.record)
-    else:
+    # Asking, cancelling and picking change nothing on the card.
+    if late or action not in ("approve", "approve_no", "reject"):
         await redraw(bot, data, card)
 
 
@@ -118,26 +104,6 @@ def _text(data: BotData, number: str, merchant_name: str, **final: str) -> str:
         merchant_name=merchant_name,
         **values,
     )
-
-
-def picker_keyboard(data: BotData, app_id: int, chosen: list[str]) -> InlineKeyboardMarkup:
-    """The rejection's field picker: a toggle per field (☑️ when chosen), Next and Abort."""
-    buttons = [
-        InlineKeyboardButton(
-            ("☑️ " if q.key in chosen else "") + picker_label(data, q.key),
-            callback_data=f"rj:{app_id}:t:{q.key}",
-        )
-        for q in form.QUESTIONS
-    ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    navigation = (("btn_reject_next", "n"), ("btn_reject_abort", "a"))
-    rows.append(
-        [
-            InlineKeyboardButton(staff_label(data, key), callback_data=f"rj:{app_id}:{action}")
-            for key, action in navigation
-        ]
-    )
-    return InlineKeyboardMarkup(rows)
 
 
 async def _send_picker(

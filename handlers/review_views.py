@@ -14,11 +14,9 @@ from bot import fees, notify
 from bot.application import form
 from bot.data import BotData
 from bot.message_fit import fit
-from bot.notify import Buttons, button_rows
 from bot.review.card import ReviewCard, review_card
-from bot.settings import Locale
-from handlers.common import keyboard
 from handlers.review_album import post_documents
+from handlers.review_labels import staff_keyboard, staff_locale
 from storage.applications import ApplicationRecord
 from storage.readings import CHECKS
 
@@ -29,25 +27,6 @@ def message_link(chat_id: int, message_id: int) -> str | None:
     if not text.startswith("-100"):
         return None
     return f"https://t.me/c/{text[4:]}/{message_id}"
-
-
-def staff_locale(data: BotData) -> Locale:
-    """Staff chats use the deployment's default language."""
-    return data.settings.default_locale
-
-
-def staff_label(data: BotData, key: str, **values: object) -> str:
-    """A button label or short text for the staff chats."""
-    return data.renderer.plain_label(staff_locale(data), key, **values)
-
-
-def picker_label(data: BotData, key: str) -> str:
-    """The field's full name if two of them fit a phone's row (~10 CJK or ~15 Latin
-    characters a button), else its short name; the prompts and summary use the full one."""
-    full = staff_label(data, f"field_{key}")
-    if len(full) <= (10 if any("\u4e00" <= c <= "\u9fff" for c in full) else 15):
-        return full
-    return staff_label(data, f"short_{key}")
 
 
 async def other_language(data: BotData, application_id: int) -> str | None:
@@ -106,11 +85,6 @@ def card_keyboard(data: BotData, record: ApplicationRecord) -> InlineKeyboardMar
     if not buttons:
         return None
     return staff_keyboard(data, [[(key, f"rv:{record.id}:{action}") for key, action in buttons]])
-
-
-def staff_keyboard(data: BotData, rows: Buttons) -> InlineKeyboardMarkup | None:
-    """Inline buttons labelled in the staff chats' language: rows of (label key, data)."""
-    return keyboard(button_rows(data, staff_locale(data), rows))
 
 
 def card_text(data: BotData, card: ReviewCard) -> str:
