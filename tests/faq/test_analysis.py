@@ -55,6 +55,15 @@ def test_english_phrases_win_over_their_words_and_stop_words_go(analyzer: Analyz
     assert analyzer.analyze("What is the application code?", "en") == ["meaning", "appcode"]
 
 
+def test_freezing_the_terminal_is_blocking_it_and_a_freezing_screen_a_fault(
+    analyzer: Analyzer,
+) -> None:
+    assert analyzer.analyze("how do I freeze my terminal", "en") == ["how", "stolen", "pos"]
+    assert analyzer.analyze("someone took it, freeze it", "en")[-1] == "stolen"
+    assert analyzer.analyze("the screen keeps freezing", "en")[-1] == "fault"
+    assert analyzer.analyze("my screen freezes", "en")[-1] == "fault"
+
+
 def test_speller_fixes_one_typo_in_longer_words_only(analyzer: Analyzer) -> None:
     speller = analyzer.speller(["how to activate the terminal", "where is the price list"])
     assert analyzer.analyze("actvate the termnial", "en", speller) == ["activate", "pos"]
