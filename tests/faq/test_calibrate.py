@@ -55,8 +55,8 @@ def test_unseen_phrasings_rank_their_own_entry_first_as_often_as_measured(
     kb: KnowledgeBase,
 ) -> None:
     # Each phrasing asked of an index built without its fold (no evaluation set feeds it):
-    # 75.3% before the title became a field of its own, 77.3% with it (eleventh round), 78.0%
+    # 75.3% before the title became a field of its own, 77.3% with it (eleventh round), 79.0%
     # with the twelfth round's cues for the confusable groups.
     ranked = leave_phrasings_out(kb)
-    assert ranked >= 0.775
+    assert ranked >= 0.785
     assert leave_phrasings_out(kb, Calibration(title_weight=0.0)) < ranked
