@@ -11,8 +11,8 @@ from pathlib import Path
 
 import jieba
 
-from faq.knowledge import LOCALES, Locale, read_yaml
-from faq.vocabulary import LEXICON_DIR, Lexicon, Speller, normalize
+from faq.knowledge import LOCALES, Locale
+from faq.vocabulary import Lexicon, Speller, normalize
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
@@ -53,22 +53,8 @@ def detect_language(text: str, hint: Locale | None = None) -> Locale:
     return hint or "en"
 
 
-@lru_cache(maxsize=1)
-def _lemmas() -> dict[str, str]:
-    """Word forms the stemmer would join with a word of another meaning, onto their lemma."""
-    table = read_yaml(LEXICON_DIR / "lemmas.yaml") or {}
-    return {form: lemma for lemma, forms in table.items() for form in forms}
-
-
 def stem(word: str) -> str:
-    """A light English stemmer: plurals, -ing, -ed and a final e, enough to join word forms.
-
-    Forms listed in lexicon/lemmas.yaml ("care" and "car", "paste" and "past") become their
-    lemma instead, so two words of different meaning never share a stem.
-    """
-    lemma = _lemmas().get(word)
-    if lemma is not None:
-        return lemma
+    """A light English stemmer: plurals, -ing, -ed and a final e, enough to join word forms."""
     if len(word) <= 3 or not word.isalpha():
         return word
     if word.endswith("ies") and len(word) > 4:
