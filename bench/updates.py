@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.updates [--merchants 200] [--pause 1 3] [--rss-merchants 10000]
     .venv/bin/python -m bench.updates --small     # 20 merchants, 1,000 for RSS: a quick look
     .venv/bin/python -m bench.updates --database postgresql [--instances 2]
+    .venv/bin/python -m bench.updates --parts throughput   # only part 1 (CPU per update)
 
 Each bot is its own process long-polling the server, as in production (bench/bots.py); the
 server and the simulated merchants share this process. A merchant sends the whole onboarding
@@ -59,6 +60,7 @@ from tests.e2e.application_steps import INDIVIDUAL_ZH
 FIRST_USER = 3_000_001
 REPLY_TIMEOUT = 60.0  # seconds a merchant waits before giving up on the bot
 SUBMITTED = "申请已提交"
+PARTS = ("throughput", "paced", "rss")
 
 
 @dataclass(frozen=True)
@@ -351,6 +353,8 @@ async def _run_all(args: argparse.Namespace, database: Database) -> dict[str, An
     bot_label = "merchant bot" if args.instances == 1 else f"{args.instances} instances"
     print(f"merchant bot on {database.name}, {args.instances} instance(s)")
     for phase, wait in (("throughput", None), ("paced", pause)):
+        if phase not in args.parts:
+            continue
         echo = await conversations("echo", args.merchants, wait)
         bot = await conversations(
             "merchant", args.merchants, wait, database=database, instances=args.instances
@@ -361,6 +365,8 @@ async def _run_all(args: argparse.Namespace, database: Database) -> dict[str, An
         print(_line(bot_label, bot))
         print(_line("echo bot", echo))
         print(f"  completed      {bot['completed']:.0f} of {args.merchants} applications submitted")
+    if "throughput" not in figures:
+        return figures
     ratio = (
         figures["throughput"]["bot"]["updates_per_s"]
         / figures["throughput"]["echo"]["updates_per_s"]
@@ -372,6 +378,8 @@ async def _run_all(args: argparse.Namespace, database: Database) -> dict[str, An
     figures["cpu_ratio"] = cpu
     print(f"throughput ratio (merchant bot / echo bot): {ratio:.2f}  (target >= 0.50)")
     print(f"CPU per update, echo bot / merchant bot: {cpu:.2f}")
+    if "rss" not in args.parts:
+        return figures
     rss = await memory(args.rss_merchants, database)
     figures["rss"] = rss
     print(
@@ -392,6 +400,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
         "--instances", type=int, default=1, help="merchant bot processes on one database"
+    )
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=PARTS,
+        default=list(PARTS),
+        help="which parts to run (all three by default)",
     )
     args = parser.parse_args(argv)
     if args.small:

@@ -214,16 +214,30 @@ class Cluster:
             await self._drop()
             return None
 
-    async def unlock_chat(self, key: int, generation: int) -> None:
-        """Give a chat's turn back (nothing to do if the connection it was taken on is gone)."""
+    async def unlock_chat(
+        self, key: int, generation: int, *, first: str | None = None, then: str | None = None
+    ) -> bool | None:
+        """Give a chat's turn back, in one round trip with two statements of the caller's
+        (SQL without parameters): `first` committed before the turn is given back, `then`
+        run after it, in a snapshot of its own. True if `then` found a row, else False; None
+        if the connection the turn was taken on is gone (its locks went with it, and neither
+        statement may have run)."""
         if generation != self.generation or self._conn is None:
-            return
+            return None
+        script = [f"SELECT pg_advisory_unlock({int(key)})"]
+        if first:
+            script[:0] = ["BEGIN", first, "COMMIT"]
+        if then:
+            script.append(then)
         try:
             async with self._use:
-                await self._conn.fetchval("SELECT pg_advisory_unlock($1)", key)
+                # Several statements: the simple query protocol, the last one's status back.
+                status = await self._conn.execute(";\n".join(script))
         except Exception as exc:
             log.warning("cluster: cannot release chat %s (%s)", key, type(exc).__name__)
             await self._drop()
+            return None
+        return then is not None and status == "SELECT 1"
 
 
 class Poller(Protocol):

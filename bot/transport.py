@@ -7,6 +7,11 @@ about two Bot API calls per update, many at once, and they were its largest cost
 dependency already, for the webhook and the sandbox) parses HTTP in C and hands out pooled
 connections without scanning them.
 
+Proxies from the environment (HTTPS_PROXY, NO_PROXY and friends, as httpx honoured them) are
+looked up once per host, not on every call: aiohttp's trust_env reads them, and ~/.netrc, in
+a worker thread for each request, two thread hand-offs per call that cost more CPU than the
+HTTP itself.
+
 What PTB sees is unchanged: the same parameters (sent as one JSON object, which the Bot API
 accepts for everything but uploads; uploads stay multipart), the same status and body back,
 timeouts raised as TimedOut and every other transport failure as NetworkError, which
@@ -16,6 +21,8 @@ bot/delivery.py then retries or not as before.
 from __future__ import annotations
 
 import aiohttp
+import yarl
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
@@ -46,6 +53,8 @@ class AiohttpRequest(BaseRequest):
         self._pool = pool_timeout
         self._media_write = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        # (scheme, host) -> the proxy and its credentials from the environment, or None
+        self._proxies: dict[tuple[str, str], tuple[yarl.URL, aiohttp.BasicAuth | None] | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -66,11 +75,21 @@ class AiohttpRequest(BaseRequest):
         # token) never shuts down its requests, and an open session warns when collected.
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),
-                # As httpx did: HTTPS_PROXY and friends from the environment apply.
-                trust_env=True,
+                connector=aiohttp.TCPConnector(limit=self._pool_size)
             )
+            self._proxies.clear()  # the environment is read again with each new session
         return self._session
+
+    def _proxy(self, url: yarl.URL) -> tuple[yarl.URL, aiohttp.BasicAuth | None] | None:
+        """As httpx did: the environment's proxy for the URL (HTTPS_PROXY and friends, unless
+        NO_PROXY names the host), looked up on the first call to each host."""
+        key = (url.scheme, url.host or "")
+        if key not in self._proxies:
+            try:
+                self._proxies[key] = get_env_proxy_for_url(url)
+            except LookupError:
+                self._proxies[key] = None
+        return self._proxies[key]
 
     async def do_request(
         self,
@@ -108,9 +127,18 @@ class AiohttpRequest(BaseRequest):
             data = form
         elif request_data is not None:
             data, headers = request_data.json_payload, _JSON
+        session = self._open()
+        target = yarl.URL(url)
+        proxy, proxy_auth = self._proxy(target) or (None, None)
         try:
-            async with self._open().request(
-                method, url, data=data, headers=headers, timeout=timeout
+            async with session.request(
+                method,
+                target,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's own timeouts are TimeoutErrors too

@@ -15,8 +15,14 @@ UpdateLog), so it takes effect once.
 
 What PTB keeps per person in memory (UserData: the locale, the serial typed after /activate,
 the ticket in focus) would be lost whenever the next update reaches another instance: it is
-loaded from the database before each update (`load_session`, the first handler) and stored
-after it when it changed (storage/sessions.py).
+loaded from the database before each update (`load_session`, the first handler; for the first
+of a private chat's waiting updates, read in the same query as they are) and stored after it
+when it changed (storage/sessions.py).
+
+Round trips per turn: taking it; the waiting updates with the person's state; the handlers'
+own; and one that marks the last update done, gives the turn back and then looks for updates
+that came meanwhile (bot/cluster.py unlock_chat). Earlier updates of a longer turn are marked
+done one by one, as they are handled.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot.cluster import Cluster
 from storage.db import utcnow
-from storage.sessions import SessionRepository
+from storage.inbox import mark_done_sql, waiting_sql
+from storage.sessions import SessionRepository, unseal
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +67,9 @@ class ClusterTurns:
         self._stopping = False
         # update id -> (user id, their state as loaded for it)
         self._loaded: dict[int, tuple[int, str | None]] = {}
+        # update id -> (the chat's id, the sealed state stored under that id, or None), read
+        # with the chat's waiting updates for the first of them
+        self._prefetched: dict[int, tuple[int, str | None]] = {}
 
     def start(self) -> None:
         """Begin sweeping the inbox for chats with waiting updates."""
@@ -105,23 +115,29 @@ class ClusterTurns:
                 generation = await self.cluster.lock_chat(key)
                 if generation is None:
                     return  # another instance runs it and looks again before letting go
+                unmarked: list[int] = []
                 try:
-                    await self._handle_waiting(key, generation)
+                    await self._handle_waiting(key, generation, unmarked)
                 finally:
-                    await self.cluster.unlock_chat(key, generation)
-                if not self._stopping and await self._has_waiting(key):
+                    waiting = await self._give_back(key, generation, unmarked)
+                if not self._stopping and waiting:
                     continue
                 if key not in self._again:  # no await between this check and returning
                     return
         except Exception:
             log.exception("chat %s: turn failed; the sweep tries again", key)
 
-    async def _handle_waiting(self, key: int, generation: int) -> None:
+    async def _handle_waiting(self, key: int, generation: int, unmarked: list[int]) -> None:
+        """Handle the chat's waiting updates, oldest first, each marked done before the next;
+        the last one's mark is left in `unmarked` for _give_back to send with the release."""
         storage = self.app.bot_data.storage
         while True:
             async with storage.autocommit() as repos:
-                waiting = await repos.inbox.pending_of(key, limit=BATCH)
-            for update_id, payload in waiting:
+                waiting, session = await repos.inbox.pending_with_session(key, limit=BATCH)
+            if waiting:
+                # The first update starts from the state read with it (see load_session).
+                self._prefetched[waiting[0][0]] = (key, session)
+            for n, (update_id, payload) in enumerate(waiting):
                 if self._stopping or generation != self.cluster.generation:
                     return  # stopping, or the turn was lost with the lock connection
                 try:
@@ -132,12 +148,32 @@ class ClusterTurns:
                     # process_update hands handler errors to the error handler itself.
                     await self.app.process_update(update)
                     await self._save_session(update)
+                finally:
+                    self._prefetched.pop(update_id, None)
+                if n + 1 == len(waiting) < BATCH:
+                    unmarked.append(update_id)
+                    return  # whatever came meanwhile is found once the turn is given back
                 async with storage.autocommit() as repos:
                     await repos.inbox.done(update_id)
-            if len(waiting) < BATCH:
-                # Whatever came meanwhile is found once the turn is given back (_turn looks
-                # then anyway): no second read while holding it.
+            if not waiting:
                 return
+
+    async def _give_back(self, key: int, generation: int, unmarked: list[int]) -> bool:
+        """Mark the last handled update done, give the turn back, then look for updates
+        that came meanwhile: one round trip on the lock connection. True if one waits."""
+        waiting = await self.cluster.unlock_chat(
+            key,
+            generation,
+            first=mark_done_sql(unmarked) if unmarked else None,
+            then=waiting_sql(key),
+        )
+        if waiting is not None:
+            return waiting
+        # The lock connection is gone, and the turn with it: mark and look on the pool.
+        async with self.app.bot_data.storage.autocommit() as repos:
+            if unmarked:
+                await repos.inbox.mark_done(unmarked)
+            return await repos.inbox.waiting(key)
 
     async def load_session(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """First handler of every update: the person's conversation state as last stored."""
@@ -145,8 +181,13 @@ class ClusterTurns:
         if user is None or context.user_data is None:
             return
         storage = self.app.bot_data.storage
-        async with storage.autocommit() as repos:
-            state = await SessionRepository(repos.tx, storage.keys.cipher).get(user.id)
+        prefetched = self._prefetched.pop(update.update_id, None)
+        if prefetched is not None and prefetched[0] == user.id:
+            # Read with the chat's waiting updates, just before this one: a private chat.
+            state = None if prefetched[1] is None else unseal(prefetched[1], storage.keys.cipher)
+        else:
+            async with storage.autocommit() as repos:
+                state = await repos.sessions.get(user.id)
         # Kept as text: the handlers change extras in place, the copy must not follow.
         self._loaded[update.update_id] = (user.id, _text(state))
         if state is not None:
@@ -171,10 +212,6 @@ class ClusterTurns:
         storage = self.app.bot_data.storage
         async with storage.autocommit() as repos:
             await SessionRepository(repos.tx, storage.keys.cipher).put(user_id, state)
-
-    async def _has_waiting(self, key: int) -> bool:
-        async with self.app.bot_data.storage.autocommit() as repos:
-            return await repos.inbox.waiting(key)
 
     async def _sweep(self) -> None:
         storage = self.app.bot_data.storage

@@ -72,12 +72,13 @@ async def on_message(update: Update, context: Context) -> bool:
     user = update.effective_user
     assert message is not None and user is not None
     async with context.bot_data.storage.autocommit() as repos:
-        record = await repos.applications.active_form(user.id)
-        if record is None:
-            return False
-        repeated = await repos.updates.seen(update.update_id)
-        consented = await repos.privacy.consent(user.id, POLICY_VERSION) is not None
-    draft = draft_of(record)
+        found = await repos.applications.form_for(
+            user.id, consent_version=POLICY_VERSION, update_id=update.update_id
+        )
+    if found is None:
+        return False
+    consented, repeated = found.consented, found.repeated
+    draft = draft_of(found.record)
     draft.documents_first = prefill.on(context)
     if not consented:
         # No answer is stored before the merchant agreed to the privacy notice: the notice
@@ -129,8 +130,9 @@ async def on_button(update: Update, context: Context) -> None:
         await _withdraw(update, context, app_id)
         return
     async with context.bot_data.storage.autocommit() as repos:
-        record = await repos.applications.active_form(user.id)
-        consented = await repos.privacy.consent(user.id, POLICY_VERSION) is not None
+        found = await repos.applications.form_for(user.id, consent_version=POLICY_VERSION)
+    record = found.record if found is not None else None
+    consented = found is not None and found.consented
     if record is None or str(record.id) != app_id:
         await query.answer(label(context, "stale_button"))
         await drop_keyboard(query.message)

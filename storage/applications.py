@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +58,15 @@ class ApplicationRecord(BaseModel):
     merchant_no: str | None = None
     to_fix: list[str] | None = None  # flagged fields not fixed yet (rejected applications)
     flags: dict[str, str] = {}  # field -> reason, latest rejection round
+
+
+@dataclass(frozen=True)
+class FormTurn:
+    """The form a merchant's message or button answers, and what decides how (form_for)."""
+
+    record: ApplicationRecord
+    consented: bool  # a standing consent to the privacy notice's current version
+    repeated: bool  # the update was handled before (delivered again after a crash)
 
 
 class ApplicationEvent(BaseModel):
@@ -158,6 +168,26 @@ class ApplicationRepository:
             (merchant_id,),
         )
         return await self._load(row) if row else None
+
+    async def form_for(
+        self, merchant_id: int, *, consent_version: str, update_id: int | None = None
+    ) -> FormTurn | None:
+        """active_form, with whether the merchant's consent to `consent_version` stands and
+        whether `update_id` was handled before, read in the same query (what a form step
+        decides by: one trip to the database fewer for each)."""
+        row = await self.tx.fetchone(
+            "SELECT a.*, EXISTS (SELECT 1 FROM consents WHERE telegram_id = a.merchant_id"
+            " AND version = ? AND withdrawn_at IS NULL) AS consented_,"
+            " EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?) AS repeated_"
+            " FROM applications AS a WHERE a.merchant_id = ? AND (a.state = 'draft'"
+            " OR (a.state = 'rejected' AND a.editing IS NOT NULL)) ORDER BY a.id DESC LIMIT 1",
+            (consent_version, update_id, merchant_id),
+        )
+        if row is None:
+            return None
+        data = dict(row)
+        consented, repeated = bool(data.pop("consented_")), bool(data.pop("repeated_"))
+        return FormTurn(await self._load(data), consented=consented, repeated=repeated)
 
     async def has_active_form(self, merchant_id: int) -> bool:
         """Whether active_form would find one (a single cheap query)."""

@@ -15,12 +15,12 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -28,6 +28,7 @@ from bot.private_files import private_dir, private_file
 
 log = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -47,6 +48,7 @@ class Database:
         self.path = path
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._begin = False  # a transaction's BEGIN, waiting to go with its first statement
         self._depth: contextvars.ContextVar[int] = contextvars.ContextVar(
             f"tx_depth_{id(self)}", default=0
         )
@@ -78,8 +80,10 @@ class Database:
         """Rebuild the file and empty the write-ahead log, so that no free page or old log
         frame still holds what was deleted or rewritten (before secure_delete was on)."""
         async with self._lock:
-            await self.conn.execute("VACUUM")
-            await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await self._run(_statement, "VACUUM")
+            # Read to the end: a statement left half-read would keep a later SAVEPOINT from
+            # opening ("SQL statements in progress").
+            await self._run(_rows, "PRAGMA wal_checkpoint(TRUNCATE)", ())
 
     async def close(self) -> None:
         """Close the connection."""
@@ -93,6 +97,15 @@ class Database:
             raise RuntimeError("database is not connected")
         return self._conn
 
+    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """fn(the sqlite3 connection, *args) on aiosqlite's thread: one trip. A transaction's
+        BEGIN waiting to be sent goes in the same trip (aiosqlite's _execute queues a function
+        for its thread; its public calls each make a trip of their own)."""
+        if self._begin:
+            self._begin = False
+            return await self.conn._execute(_begun, fn, self.conn._conn, *args)
+        return await self.conn._execute(fn, self.conn._conn, *args)
+
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[Tx]:
         """Statements that each stand alone (reads, one-statement writes), without the
@@ -101,42 +114,85 @@ class Database:
         The lock is held for the whole block, so no other task's statements interleave.
         """
         if self._depth.get() > 0:
-            yield Tx(self.conn)
+            yield Tx(self)
             return
         async with self._lock:
-            yield Tx(self.conn)
+            yield Tx(self)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """Run the block atomically; nested calls in the same task become SAVEPOINTs."""
+        """Run the block atomically; nested calls in the same task become SAVEPOINTs.
+
+        BEGIN IMMEDIATE goes to SQLite with the block's first statement, in the same trip to
+        aiosqlite's thread (nothing is read before it, so the transaction sees the same data),
+        and a block that ran no statement sends neither BEGIN nor COMMIT.
+        """
         depth = self._depth.get()
         if depth == 0:
             async with self._lock:
                 token = self._depth.set(1)
+                self._begin = True
                 try:
-                    await self.conn.execute("BEGIN IMMEDIATE")
                     try:
-                        yield Tx(self.conn)
+                        yield Tx(self)
                     except BaseException:
-                        await self.conn.execute("ROLLBACK")
+                        if not self._begin:  # something ran (or BEGIN failed: nothing to undo)
+                            await self._run(_rollback)
                         raise
-                    await self.conn.execute("COMMIT")
+                    if not self._begin:
+                        await self._run(_statement, "COMMIT")
                 finally:
+                    self._begin = False
                     self._depth.reset(token)
         else:
             name = f"sp{depth}"
             token = self._depth.set(depth + 1)
             try:
-                await self.conn.execute(f"SAVEPOINT {name}")
+                await self._run(_statement, f"SAVEPOINT {name}")
                 try:
-                    yield Tx(self.conn)
+                    yield Tx(self)
                 except BaseException:
-                    await self.conn.execute(f"ROLLBACK TO {name}")
-                    await self.conn.execute(f"RELEASE {name}")
+                    await self._run(_statement, f"ROLLBACK TO {name}")
+                    await self._run(_statement, f"RELEASE {name}")
                     raise
-                await self.conn.execute(f"RELEASE {name}")
+                await self._run(_statement, f"RELEASE {name}")
             finally:
                 self._depth.reset(token)
+
+
+# What runs on aiosqlite's thread, given the sqlite3 connection. Each Tx call is one trip
+# (execute and fetch together): a trip hands the GIL over twice, and the handoffs were most of
+# the time the bot spent on the database.
+
+
+def _begun(fn: Callable[..., _T], conn: sqlite3.Connection, *args: Any) -> _T:
+    conn.execute("BEGIN IMMEDIATE")
+    return fn(conn, *args)
+
+
+def _statement(conn: sqlite3.Connection, sql: str) -> None:
+    conn.execute(sql)
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:  # not when BEGIN itself failed (the database busy)
+        conn.execute("ROLLBACK")
+
+
+def _changed(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    return conn.execute(sql, params).rowcount
+
+
+def _inserted(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int | None:
+    return conn.execute(sql, params).lastrowid
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+    return conn.execute(sql, params).fetchall()
+
+
+def _changed_many(conn: sqlite3.Connection, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+    return conn.executemany(sql, rows).rowcount
 
 
 class Tx:
@@ -147,38 +203,31 @@ class Tx:
 
     dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement and return the number of rows it changed."""
-        cursor = await self._conn.execute(sql, params)
-        return cursor.rowcount
+        return await self._db._run(_changed, sql, params)
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run an INSERT and return the new row id."""
-        cursor = await self._conn.execute(sql, params)
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        rowid = await self._db._run(_inserted, sql, params)
+        assert rowid is not None
+        return rowid
 
-    # One trip to aiosqlite's thread per read (execute and fetch together) instead of three
-    # (execute, fetch, close the cursor): each trip hands the GIL over twice, and the
-    # handoffs were most of the time the bot spent on the database.
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         """Return the first row, or None (for statements that find one row: by key, with
         LIMIT 1 or an aggregate; every row the statement returns is fetched)."""
-        rows = await self._conn.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+        return next(iter(await self._db._run(_rows, sql, params)), None)
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Return every row."""
-        return list(await self._conn.execute_fetchall(sql, params))
+        return await self._db._run(_rows, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         """Run one statement for many parameter rows; return the number of rows changed."""
-        cursor = await self._conn.executemany(sql, rows)
-        return cursor.rowcount
+        return await self._db._run(_changed_many, sql, rows)
 
 
 def among(tx: Tx, column: str, values: Iterable[Any]) -> tuple[str, tuple[Any, ...]]:

@@ -130,6 +130,20 @@ class InboxRepository:
         )
         return self._read(rows)
 
+    async def pending_with_session(
+        self, key: int, limit: int = 50
+    ) -> tuple[list[tuple[int, dict[str, Any]]], str | None]:
+        """pending_of, with the stored conversation state (sealed, see storage/sessions.py)
+        of the person whose id is the chat's, read in the same query: in a private chat, the
+        state the first of those updates starts from."""
+        rows = await self.tx.fetchall(
+            "SELECT i.update_id, i.payload, s.state AS session FROM inbox AS i"
+            " LEFT JOIN user_sessions AS s ON s.user_id = i.chat_key"
+            " WHERE i.done = 0 AND i.chat_key = ? ORDER BY i.update_id LIMIT ?",
+            (key, limit),
+        )
+        return self._read(rows), (rows[0]["session"] if rows else None)
+
     async def waiting(self, key: int) -> bool:
         """True if the chat has an update not handled yet."""
         row = await self.tx.fetchone(
@@ -220,3 +234,20 @@ class InboxRepository:
     async def seal_plain(self) -> int:
         """Encrypt what an earlier version stored in plain text; return how many."""
         return await self.reencrypt(plain_only=True)
+
+
+# For bot/cluster.py's hand-back of a chat's turn, sent in one simple query (no parameters,
+# hence the ids written in as integers): the last updates marked done, committed before the
+# turn is given back; and the look for waiting updates, a statement of its own after it (a
+# fresh snapshot: it sees what another instance stored before failing to take the turn).
+
+
+def mark_done_sql(update_ids: Iterable[int]) -> str:
+    """done() for these updates as a statement with no parameters."""
+    ids = ", ".join(str(int(u)) for u in update_ids)
+    return f"UPDATE inbox SET done = 1 WHERE update_id IN ({ids})"
+
+
+def waiting_sql(key: int) -> str:
+    """waiting() as a statement with no parameters: it returns a row if the chat has one."""
+    return f"SELECT 1 FROM inbox WHERE done = 0 AND chat_key = {int(key)} LIMIT 1"

@@ -18,6 +18,15 @@ from storage.db import Tx, utcnow
 CONTEXT = "session"
 
 
+def unseal(sealed: str, cipher: FieldCipher) -> dict[str, Any] | None:
+    """A state as stored in the table (read here or with the inbox, storage/inbox.py); None if
+    it is no longer readable."""
+    try:
+        return json.loads(cipher.decrypt_str(sealed, context=CONTEXT))
+    except (DecryptionError, ValueError):
+        return None
+
+
 class SessionRepository:
     """Plain-SQL access to user_sessions; the caller owns the transaction."""
 
@@ -30,12 +39,7 @@ class SessionRepository:
         row = await self.tx.fetchone(
             "SELECT state FROM user_sessions WHERE user_id = ?", (user_id,)
         )
-        if row is None:
-            return None
-        try:
-            return json.loads(self.cipher.decrypt_str(row["state"], context=CONTEXT))
-        except (DecryptionError, ValueError):
-            return None
+        return None if row is None else unseal(row["state"], self.cipher)
 
     async def put(self, user_id: int, state: dict[str, Any]) -> None:
         """Store the state (replacing the one before)."""

@@ -21,10 +21,3 @@ class UpdateLog:
             (update_id, utcnow().isoformat()),
         )
         return changed == 1
-
-    async def seen(self, update_id: int) -> bool:
-        """True if the update was handled (claimed) before."""
-        row = await self.tx.fetchone(
-            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-        )
-        return row is not None

@@ -60,6 +60,28 @@ async def test_failed_transaction_leaves_nothing_behind(storage: Storage) -> Non
         assert await repos.users.get(1) is None
 
 
+async def test_a_transaction_failing_at_its_first_statement_leaves_none_open(
+    storage: Storage,
+) -> None:
+    for _ in range(2):  # the second attempt would fail to begin if the first were left open
+        with pytest.raises(Exception, match="no_such_table"):
+            async with storage.transaction() as repos:
+                await repos.tx.execute("INSERT INTO no_such_table VALUES (1)")
+    async with storage.transaction() as repos:
+        await repos.users.upsert_seen(1, first_name="a", username=None, language_code="zh")
+    async with storage.transaction() as repos:
+        assert await repos.users.get(1) is not None
+
+
+async def test_a_nested_block_opening_the_transaction_commits_with_it(storage: Storage) -> None:
+    async with storage.transaction() as repos:
+        async with storage.transaction() as inner:  # the first statement is its SAVEPOINT
+            await inner.users.upsert_seen(1, first_name="a", username=None, language_code="zh")
+        await repos.users.upsert_seen(2, first_name="b", username=None, language_code="zh")
+    async with storage.autocommit() as repos:
+        assert await repos.users.get(1) is not None and await repos.users.get(2) is not None
+
+
 async def test_nested_transaction_rolls_back_only_its_own_work(storage: Storage) -> None:
     async with storage.transaction() as repos:
         await repos.users.upsert_seen(1, first_name="outer", username=None, language_code="zh")
