@@ -1,4 +1,6 @@
-"""Benchmark: merchants onboarding through the local Bot API server, beside a bare PTB echo bot.
+"""Benchmark: merchants onboarding beside a bare PTB echo bot (~420 lines: one run's parts).
+
+The merchants talk to the local Bot API server; the bots run as processes of their own.
 
     .venv/bin/python -m bench.updates [--merchants 200] [--pause 1 3] [--rss-merchants 10000]
     .venv/bin/python -m bench.updates --small     # 20 merchants, 1,000 for RSS: a quick look
