@@ -175,6 +175,5 @@ def _joined_after_summary_time(merchant: Merchant, day: date) -> bool:
     """A merchant who joined after that day's summary time gets no summary of that day: it
     would only say "no transactions, check your POS" on their first evening. Their first
     summary is the next day's (the joining day's few payments are in /today and /summary)."""
-    hour, minute = (int(part) for part in merchant.summary_time.split(":"))
-    moment = datetime.combine(day, time(hour, minute), merchant.zone)
+    moment = datetime.combine(day, time.fromisoformat(merchant.summary_time), merchant.zone)
     return merchant.created_at >= moment

@@ -131,6 +131,24 @@ async def test_summary_arrives_once_at_the_summary_time_and_not_again_after_a_re
     assert len(summaries_of(shop)) == 1
 
 
+async def test_a_merchant_who_joined_after_the_summary_time_gets_none_that_evening(
+    server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
+) -> None:
+    # joined at 21:45 Shanghai (stored in UTC), after the 21:30 summary: no "no transactions, check your POS" tonight
+    await seed(settings, [(SHOP, "老杭州面馆", 10001)], created_at="2026-11-25T13:45:00+00:00")
+    clock.moment = datetime.fromisoformat("2026-11-25T22:30:00+08:00")
+    await run_bot(settings)
+    shop = ChatUser(server, 10001, "小王")
+    await shop.send("/start")
+    await shop.reply()
+    await shop.silence(1.5)
+    assert summaries_of(shop) == []
+
+    clock.moment = datetime.fromisoformat("2026-11-26T21:31:00+08:00")  # the next evening
+    summary = await shop.expect("日结算单")
+    assert "11月26日" in summary["text"]
+
+
 @on_both_backends
 async def test_english_merchant_gets_the_summary_in_english(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
