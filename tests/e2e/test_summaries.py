@@ -134,7 +134,8 @@ async def test_summary_arrives_once_at_the_summary_time_and_not_again_after_a_re
 async def test_a_merchant_who_joined_after_the_summary_time_gets_none_that_evening(
     server: BotApiServer, settings: Settings, run_bot: BotRunner, clock: Clock
 ) -> None:
-    # joined at 21:45 Shanghai (stored in UTC), after the 21:30 summary: no "no transactions, check your POS" tonight
+    # joined at 21:45 Shanghai (stored in UTC), after the 21:30 summary: no "no transactions,
+    # check your POS" that evening
     await seed(settings, [(SHOP, "老杭州面馆", 10001)], created_at="2026-11-25T13:45:00+00:00")
     clock.moment = datetime.fromisoformat("2026-11-25T22:30:00+08:00")
     await run_bot(settings)
