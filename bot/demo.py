@@ -137,7 +137,9 @@ def day_of_transactions(
             later = when + timedelta(minutes=rng.randrange(1, 6))
             add(f"{n:04d}V", "void", amount, fee, channel, later, terminal, sid)
         elif roll < 0.04:
-            later = when + timedelta(days=rng.randrange(0, 3), hours=rng.randrange(1, 5))
+            # A refund is for a settled sale (a same-day one is a void): the customer comes
+            # back on a later day, while the shop is open.
+            later = _at(rng, zone, day + timedelta(days=rng.randrange(1, 3)), profile.hours)
             part = amount if rng.random() < 0.7 else amount // 2
             add(f"{n:04d}R", "refund", part, 0, channel, later, terminal, sid)
     return out

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from bot.demo import fill_demo_data, run_demo_data
+from bot.demo import PROFILES, fill_demo_data, run_demo_data
 from storage import Storage
 from storage.merchants import MerchantRepository
 
@@ -64,3 +65,23 @@ def test_demo_command_fills_the_configured_database(make_settings, capsys) -> No
     out = capsys.readouterr().out
     assert "0 transactions added" in out.splitlines()[-2]
     assert "822330900000001 is linked to Telegram user 10001" in out
+
+
+async def test_demo_refunds_fall_on_a_later_day_while_the_shop_is_open(storage: Storage) -> None:
+    # A refund at 00:19 in a noodle shop that opens at 10:00 made a summary read
+    # "消费：0 笔 … 退货：1 笔" just after midnight; a same-day cancellation is a void.
+    await fill_demo_data(storage, timezone="Asia/Shanghai", now=NOW, days=10)
+    zone = ZoneInfo("Asia/Shanghai")
+    async with storage.transaction() as repos:
+        rows = await repos.tx.fetchall(
+            "SELECT m.name, r.occurred_at AS refunded, s.occurred_at AS sold"
+            " FROM transactions r JOIN transactions s ON s.external_id = r.original_id"
+            " JOIN merchants m ON m.merchant_no = r.merchant_no WHERE r.type = 'refund'"
+        )
+    assert rows
+    hours = {profile.name: set(profile.hours) for profile in PROFILES}
+    for row in rows:
+        refunded = datetime.fromisoformat(row["refunded"].replace("Z", "+00:00")).astimezone(zone)
+        sold = datetime.fromisoformat(row["sold"].replace("Z", "+00:00")).astimezone(zone)
+        assert refunded.date() > sold.date(), (row["name"], sold, refunded)
+        assert refunded.hour in hours[row["name"]], (row["name"], refunded)
