@@ -28,7 +28,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -199,20 +199,24 @@ class Cluster:
         alive = {r[0] for r in rows}
         return [o for o in owners if _application_name(o) not in alive]
 
-    async def lock_chat(self, key: int) -> int | None:
-        """Take a chat's turn if no instance holds it: the connection's generation (give it
-        to unlock_chat); None if another instance holds it (or there is no connection)."""
+    async def take_chat(self, key: int, query: str, *args: Any) -> tuple[int, list[Any]] | None:
+        """Take a chat's turn if no instance holds it, and read with it, in one round trip:
+        `query` (the caller's; $1 is `key`, then `args`) takes the turn itself and returns
+        rows whose first column says whether it did (storage/inbox.py TAKE_TURN_SQL). The
+        connection's generation (give it to unlock_chat) and the rows if the turn was taken;
+        None if another instance holds it (or there is no connection)."""
         try:
             conn = await self._connection()
             async with self._use:
                 generation = self.generation
-                if await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
-                    return generation
-                return None
+                rows = await conn.fetch(query, key, *args)
         except Exception as exc:
             log.warning("cluster: cannot take chat %s's turn (%s)", key, type(exc).__name__)
             await self._drop()
             return None
+        if not rows or not rows[0][0]:
+            return None
+        return generation, rows
 
     async def unlock_chat(
         self, key: int, generation: int, *, first: str | None = None, then: str | None = None

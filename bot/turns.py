@@ -19,9 +19,10 @@ loaded from the database before each update (`load_session`, the first handler; 
 of a private chat's waiting updates, read in the same query as they are) and stored after it
 when it changed (storage/sessions.py).
 
-Round trips per turn: taking it; the waiting updates with the person's state; the handlers'
-own; and one that marks the last update done, gives the turn back and then looks for updates
-that came meanwhile (bot/cluster.py unlock_chat). Earlier updates of a longer turn are marked
+Round trips per turn: taking it, with the waiting updates and the person's state read in the
+same statement (storage/migrations/postgresql/0018); the handlers' own; and one that marks the
+last update done, gives the turn back and then looks for updates that came meanwhile
+(bot/cluster.py unlock_chat). Earlier updates of a longer turn are marked
 done one by one, as they are handled.
 """
 
@@ -33,13 +34,14 @@ import itertools
 import json
 import logging
 from datetime import timedelta
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
 from bot.cluster import Cluster
 from storage.db import utcnow
-from storage.inbox import mark_done_sql, waiting_sql
+from storage.inbox import TAKE_TURN_SQL, mark_done_sql, taken_updates, waiting_sql
 from storage.sessions import SessionRepository, unseal
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,10 @@ SWEEP_SECONDS = 1.0
 BATCH = 50  # a chat's waiting updates read per query
 STOP_GRACE = 30.0
 SESSION_DAYS = 30  # a conversation state untouched this long is deleted (by the leader)
+
+# A chat's waiting updates (id, payload) and the sealed state of the person whose id is the
+# chat's (storage/inbox.py pending_with_session).
+Waiting = tuple[list[tuple[int, dict[str, Any]]], str | None]
 
 
 class ClusterTurns:
@@ -112,12 +118,14 @@ class ClusterTurns:
         try:
             while not self._stopping:
                 self._again.discard(key)
-                generation = await self.cluster.lock_chat(key)
-                if generation is None:
+                taken = await self.cluster.take_chat(key, TAKE_TURN_SQL, BATCH)
+                if taken is None:
                     return  # another instance runs it and looks again before letting go
+                generation, rows = taken
+                first = taken_updates(self.app.bot_data.storage.keys.cipher, rows)
                 unmarked: list[int] = []
                 try:
-                    await self._handle_waiting(key, generation, unmarked)
+                    await self._handle_waiting(key, generation, unmarked, first)
                 finally:
                     waiting = await self._give_back(key, generation, unmarked)
                 if not self._stopping and waiting:
@@ -127,13 +135,20 @@ class ClusterTurns:
         except Exception:
             log.exception("chat %s: turn failed; the sweep tries again", key)
 
-    async def _handle_waiting(self, key: int, generation: int, unmarked: list[int]) -> None:
-        """Handle the chat's waiting updates, oldest first, each marked done before the next;
-        the last one's mark is left in `unmarked` for _give_back to send with the release."""
+    async def _handle_waiting(
+        self, key: int, generation: int, unmarked: list[int], first: Waiting
+    ) -> None:
+        """Handle the chat's waiting updates, oldest first, each marked done before the next
+        (`first`: those read as the turn was taken); the last one's mark is left in
+        `unmarked` for _give_back to send with the release."""
         storage = self.app.bot_data.storage
+        read: Waiting | None = first
         while True:
-            async with storage.autocommit() as repos:
-                waiting, session = await repos.inbox.pending_with_session(key, limit=BATCH)
+            if read is not None:
+                (waiting, session), read = read, None
+            else:
+                async with storage.autocommit() as repos:
+                    waiting, session = await repos.inbox.pending_with_session(key, limit=BATCH)
             if waiting:
                 # The first update starts from the state read with it (see load_session).
                 self._prefetched[waiting[0][0]] = (key, session)

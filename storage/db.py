@@ -29,6 +29,8 @@ from bot.private_files import private_dir, private_file
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
+BUSY_MS = 5000  # how long a statement waits for another process's write to finish
+STARTUP_BUSY_MS = 30000  # the same while opening and migrating (several may start at once)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -65,7 +67,8 @@ class Database:
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
         self._conn.row_factory = aiosqlite.Row
         # busy_timeout first: switching to WAL waits for another process opening the file.
-        await self._conn.execute("PRAGMA busy_timeout=5000")
+        # Processes starting together wait for each other's migrations: longer at start-up.
+        await self._conn.execute(f"PRAGMA busy_timeout={STARTUP_BUSY_MS}")
         await self._conn.execute("PRAGMA journal_mode=WAL")
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -74,7 +77,9 @@ class Database:
         # in memory instead of temp files.
         await self._conn.execute("PRAGMA secure_delete=ON")
         await self._conn.execute("PRAGMA temp_store=MEMORY")
-        return await migrate(self)
+        applied = await migrate(self)
+        await self._conn.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+        return applied
 
     async def compact(self) -> None:
         """Rebuild the file and empty the write-ahead log, so that no free page or old log

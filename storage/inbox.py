@@ -55,13 +55,7 @@ class InboxRepository:
         self.cipher = cipher
 
     def _open(self, stored: str) -> str | None:
-        """The payload's JSON text; None if it cannot be read (a key removed since)."""
-        if not stored.startswith("v1:"):
-            return stored  # written in plain text before 0010_at_rest; gone once handled
-        try:
-            return self.cipher.decrypt_str(stored, context=CONTEXT)
-        except DecryptionError:
-            return None
+        return _open(self.cipher, stored)
 
     async def receive(self, updates: Sequence[tuple[int, dict[str, Any]]]) -> list[int]:
         """Store received updates; return the ids that are new (not a redelivery).
@@ -178,14 +172,7 @@ class InboxRepository:
         return await self.tx.execute("DELETE FROM inbox WHERE done = 1 AND update_id < ?", (below,))
 
     def _read(self, rows: Sequence[Any]) -> list[tuple[int, dict[str, Any]]]:
-        found = []
-        for row in rows:
-            text = self._open(row["payload"])
-            if text is None:
-                log.error("update %s in the inbox cannot be decrypted", row["update_id"])
-            else:
-                found.append((row["update_id"], json.loads(text)))
-        return found
+        return _read(self.cipher, rows)
 
     async def handled(self) -> list[int]:
         """Ids handled but not known to be acknowledged (the process stopped in between)."""
@@ -251,3 +238,37 @@ def mark_done_sql(update_ids: Iterable[int]) -> str:
 def waiting_sql(key: int) -> str:
     """waiting() as a statement with no parameters: it returns a row if the chat has one."""
     return f"SELECT 1 FROM inbox WHERE done = 0 AND chat_key = {int(key)} LIMIT 1"
+
+
+# take_chat_turn (migration 0018, PostgreSQL): the chat's turn and pending_with_session in one
+# round trip, run on the lock connection by bot/cluster.py take_chat; $1 the chat, $2 the limit.
+TAKE_TURN_SQL = "SELECT taken, update_id, payload, session FROM take_chat_turn($1, $2)"
+
+
+def taken_updates(
+    cipher: FieldCipher, rows: Sequence[Any]
+) -> tuple[list[tuple[int, dict[str, Any]]], str | None]:
+    """What pending_with_session returns, from TAKE_TURN_SQL's rows of a taken turn."""
+    rows = [r for r in rows if r["update_id"] is not None]
+    return _read(cipher, rows), (rows[0]["session"] if rows else None)
+
+
+def _open(cipher: FieldCipher, stored: str) -> str | None:
+    """The payload's JSON text; None if it cannot be read (a key removed since)."""
+    if not stored.startswith("v1:"):
+        return stored  # written in plain text before 0010_at_rest; gone once handled
+    try:
+        return cipher.decrypt_str(stored, context=CONTEXT)
+    except DecryptionError:
+        return None
+
+
+def _read(cipher: FieldCipher, rows: Sequence[Any]) -> list[tuple[int, dict[str, Any]]]:
+    found = []
+    for row in rows:
+        text = _open(cipher, row["payload"])
+        if text is None:
+            log.error("update %s in the inbox cannot be decrypted", row["update_id"])
+        else:
+            found.append((row["update_id"], json.loads(text)))
+    return found

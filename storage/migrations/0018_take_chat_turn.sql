@@ -1,0 +1,3 @@
+-- PostgreSQL only (take_chat_turn: a chat's turn and its waiting updates in one round trip,
+-- for several instances). A single SQLite process takes no turns; the number is kept so
+-- both backends record the same versions.
