@@ -37,10 +37,12 @@ CALIBRATION_FILES = (
     TESTS_DIR / "conversational.yaml",
     TESTS_DIR / "near_off_topic.yaml",
     TESTS_DIR / "conversational2.yaml",
+    TESTS_DIR / "conversational3.yaml",
 )
 MIN_ABSTENTION = 0.95
 K_FOLDS = 5
-L2 = 1.0
+# Chosen by the held-apart top-1 over 0.3/1/3 (thirteenth round: 95.6/95.5/95.3%).
+L2 = 0.3
 _HINTS = {"zh": "zh-CN", "en": "en"}
 _GATES = frozenset({"no_terms", "out_of_scope"})
 

@@ -37,6 +37,8 @@ HELD_OUT_6 = HELD_OUT.with_name("heldout6.yaml")
 HELD_OUT_7 = HELD_OUT.with_name("heldout7.yaml")
 # An eighth, written before the eleventh round (ranking); never tuned on.
 HELD_OUT_8 = HELD_OUT.with_name("heldout8.yaml")
+# A ninth, written before the thirteenth round (the abstention's calibration); never tuned on.
+HELD_OUT_9 = HELD_OUT.with_name("heldout9.yaml")
 HELD_OUT_SETS = (
     HELD_OUT,
     HELD_OUT_2,
@@ -46,6 +48,7 @@ HELD_OUT_SETS = (
     HELD_OUT_6,
     HELD_OUT_7,
     HELD_OUT_8,
+    HELD_OUT_9,
 )
 
 
