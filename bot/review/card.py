@@ -61,10 +61,15 @@ async def review_card(
     # marks nothing, else the flagged fields would look changed without a legend.
     changed = await repos.checks.changed_since_last(record.id) if resubmitted else set()
     readings = await repos.readings.of(record.id)
+    duplicates = await repos.checks.duplicates(record.id, record.answers)
+    albums = await repos.albums.of(record.id)
+    posted = await repos.staff.messages_of(record.id, "card")
     merchant_locale = await locale_of_user(repos, record.merchant_id, settings.default_locale)
     schedule = rates_for(signed, settings)
     fees = fee_texts(schedule, settings.default_locale)
-    # The flagged fields stand for the changed ones when the submissions cannot tell.
+    # Read; now put as the card shows them. The flagged fields stand for the changed ones when
+    # the submissions cannot tell.
+    album = earlier_album(albums)
     rows = card_rows(record, set(record.flags) if changed is None else changed, readings)
     return ReviewCard(
         record=record,
@@ -75,9 +80,9 @@ async def review_card(
         changed=changed,
         rows=rows,
         readings=readings,
-        duplicates=await repos.checks.duplicates(record.id, record.answers),
-        album=earlier_album(await repos.albums.of(record.id)),
-        posted=await repos.staff.messages_of(record.id, "card"),
+        duplicates=duplicates,
+        album=album,
+        posted=posted,
     )
 
 
@@ -90,6 +95,7 @@ def card_rows(record: ApplicationRecord, changed: set[str], read: dict[str, str]
     rows = []
     for q in form.QUESTIONS:
         value = record.answers.get(q.key)
+        source = _source(q.key, read) if shows_source and q.key in form.READABLE else None
         term = None
         if q.kind is form.Kind.DOCUMENT:
             term = "doc_skipped" if value == form.SKIPPED else "doc_received"
@@ -101,7 +107,7 @@ def card_rows(record: ApplicationRecord, changed: set[str], read: dict[str, str]
                 "term": term,
                 "value": None if term else form.display_value(q.key, value) or "",
                 "changed": record.state != "rejected" and q.key in changed,
-                "source": _source(q.key, read) if shows_source and q.key in form.READABLE else None,
+                "source": source,
             }
         )
     return rows
