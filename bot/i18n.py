@@ -15,6 +15,7 @@ from markupsafe import Markup
 from bot.settings import LOCALES, Locale
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+Buttons = list[list[tuple[str, str]]]  # rows of (label key or label as shown, callback data)
 LABELS_NAME = "labels"
 
 
@@ -58,16 +59,6 @@ def term(
     return Markup(text if icon else _without_icon(text))
 
 
-def locale_for(language_code: str | None, default: Locale = "zh-CN") -> Locale:
-    """Pick a supported locale from Telegram's language_code (zh* -> zh-CN, en* -> en)."""
-    code = (language_code or "").lower()
-    if code.startswith("zh"):
-        return "zh-CN"
-    if code.startswith("en"):
-        return "en"
-    return default
-
-
 class Renderer:
     """Renders message templates (`<locale>/<name>.j2`) and short labels (`labels.j2` blocks)."""
 
@@ -106,6 +97,14 @@ class Renderer:
     def plain_label(self, locale: Locale, key: str, /, **context: object) -> str:
         """A label for a place that is not HTML (button text, command descriptions)."""
         return html.unescape(self.label(locale, key, **context))
+
+    def view(
+        self, locale: Locale, name: str, buttons: Buttons, /, **context: object
+    ) -> tuple[str, Buttons]:
+        """A message and its buttons in one pass: template `name` rendered with `context`, and
+        `buttons` (rows of (label key in labels.j2, callback data)) with their labels as shown."""
+        text = self.render(locale, name, **context)
+        return text, [[(self.plain_label(locale, key), cb) for key, cb in row] for row in buttons]
 
 
 @cache

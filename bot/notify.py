@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 
 from bot.data import BotData
-from bot.i18n import locale_for
 from bot.settings import Locale
 from storage import Repositories
 
@@ -18,6 +17,16 @@ TEXT = "text"
 TEMPLATE = "template"
 
 Buttons = list[list[tuple[str, str]]]  # rows of (label key, callback data)
+
+
+def locale_for(language_code: str | None, default: Locale = "zh-CN") -> Locale:
+    """Pick a supported locale from Telegram's language_code (zh* -> zh-CN, en* -> en)."""
+    code = (language_code or "").lower()
+    if code.startswith("zh"):
+        return "zh-CN"
+    if code.startswith("en"):
+        return "en"
+    return default
 
 
 async def locale_of_user(repos: Repositories, user_id: int, default: Locale) -> Locale:

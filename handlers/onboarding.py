@@ -31,7 +31,7 @@ from handlers.application_views import (
 )
 from handlers.common import drop_keyboard, label, reply, settle_question, text
 from handlers.privacy_views import send_consent
-from handlers.review_views import refresh_cards
+from handlers.review_cards import refresh_cards
 from handlers.status_views import send_status
 from handlers.uploads import receive_document
 

@@ -12,12 +12,10 @@ from bot.context import Context
 from bot.data import BotData
 from bot.parsing import strict_int
 from bot.review import service as review
-from bot.review.card import review_card
-from handlers import review_confirm as confirm
 from handlers import review_views as views
 from handlers.common import label, locale_of, text
-from handlers.review_labels import picker_keyboard, staff_keyboard, staff_label, staff_locale
-from handlers.review_views import refresh_cards
+from handlers.review_cards import other_language, refresh_cards
+from handlers.review_labels import staff_keyboard, staff_label, staff_locale
 from handlers.staff import require_role
 from storage.reviews import PendingRejection
 
@@ -39,19 +37,17 @@ async def on_card_button(update: Update, context: Context) -> None:
     # Approve on the card only asks; the confirmation's button approves.
     service_action = {"approve": "approve_ask", "approve_yes": "approve"}.get(action, action)
     async with data.storage.transaction() as repos:
-        outcome = await review.press_card(
+        pressed = await review.press_card(
             repos,
             app_id,
             query.from_user.id,
             service_action,
             _chat_id(update),
-            timezone=data.settings.timezone,
+            settings=data.settings,
         )
-        # Read with the press, so the card drawn is the state the press left.
-        card = await review_card(repos, app_id, data.settings)
-    if outcome == review.CardPress.DONE and action != "approve":  # approve only asked
+    if pressed.outcome == review.CardPress.DONE and action != "approve":  # approve only asked
         data.kick_outbox()
-    await confirm.show_press(context.bot, data, query, locale, card, action, outcome)
+    await views.show_press(context.bot, data, query, locale, pressed, action)
 
 
 def _chat_id(update: Update) -> int | None:
@@ -117,14 +113,14 @@ async def on_reject_button(update: Update, context: Context) -> None:
         chosen.sort(key=lambda f: form.step_number(form.BY_KEY[f]))
         pending.fields = chosen
         await _save(data, pending)
-        await query.edit_message_reply_markup(picker_keyboard(data, app_id, chosen))
+        await query.edit_message_reply_markup(views.picker_keyboard(data, app_id, chosen))
     elif action == "n" and pending.fields:
         await query.edit_message_reply_markup(None)
         await _ask_next_reason(update, context, pending)
     elif action == "a":
         async with data.storage.transaction() as repos:
             await repos.reviews.drop(app_id)
-        await confirm.finish_rejection(query, data, "aborted")
+        await views.finish_rejection(query, data, "aborted")
     elif action == "c":
         await _confirm(update, context, app_id, pending)
 
@@ -142,7 +138,7 @@ async def _ask_next_reason(update: Update, context: Context, pending: PendingRej
                 staff_locale(data),
                 "review/reason_prompt",
                 field=staff_label(data, f"field_{missing[0]}"),
-                language=await views.other_language(data, app_id),
+                language=await other_language(data, app_id),
             ),
             parse_mode=ParseMode.HTML,
             reply_markup=ForceReply(selective=True),
@@ -240,7 +236,7 @@ async def _confirm(
     reasons = {f: pending.reasons[f] for f in pending.fields}
     async with data.storage.transaction() as repos:
         done = await review.confirm_rejection(repos, data, app_id, query.from_user.id, reasons)
-    await confirm.finish_rejection(query, data, "rejected" if done else "too_late")
+    await views.finish_rejection(query, data, "rejected" if done else "too_late")
     if not done:
         log.info("rejection of application %s came too late", app_id)
     data.kick_outbox()

@@ -16,7 +16,7 @@ from bot.fulfilment.agreement import agreement_to_sign
 from bot.review import kinds as review_kinds
 from bot.support import kinds as support_kinds
 from bot.support.sla import undeliverable
-from handlers import fulfilment_views, review_views, support_batch, support_views
+from handlers import fulfilment_views, review_cards, support_batch, support_views
 from handlers.common import keyboard
 from scheduler.outbox import OutboxSender, Send
 from storage.outbox import OutboxItem
@@ -73,7 +73,7 @@ async def send_agreement(bot: Bot, data: BotData, item: OutboxItem) -> None:
 
 async def post_review_card(bot: Bot, data: BotData, item: OutboxItem) -> None:
     """A submitted application's documents and card, in the review chat."""
-    await review_views.post_card(bot, data, item.payload["application_id"])
+    await review_cards.post_card(bot, data, item.payload["application_id"])
 
 
 async def post_ticket_card(bot: Bot, data: BotData, item: OutboxItem) -> None:

@@ -23,13 +23,13 @@ from telegram.error import BadRequest
 from bot.data import BotData
 from bot.settings import Locale
 from bot.support.card import TicketCard, ticket_card
-from bot.support.rules import ACTIVE, Policy, Status
+from bot.support.rules import Policy
 from bot.support.service import Taken
 from bot.support.texts import (
     Buttons,
-    card_text,
+    Labelled,
+    card_view,
     staff_caption,
-    staff_locale,
     staff_post,
     support_label,
 )
@@ -53,24 +53,12 @@ def keyboard(data: BotData, locale: Locale, buttons: Buttons) -> InlineKeyboardM
     )
 
 
-def plain_keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    """Inline keyboard from (label already rendered, callback data) rows."""
+def plain_keyboard(rows: Labelled) -> InlineKeyboardMarkup | None:
+    """Inline keyboard from (label already rendered, callback data) rows; None without any."""
+    if not rows:
+        return None
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=cb) for label, cb in row] for row in rows]
-    )
-
-
-def card_keyboard(data: BotData, ticket: Ticket) -> InlineKeyboardMarkup | None:
-    """Take / Reply / Resolve / Escalate while the ticket is being worked on."""
-    if ticket.status not in ACTIVE:
-        return None
-    actions = ["reply", "resolve", "escalate"]
-    if ticket.status == Status.NEW:
-        actions.insert(0, "take")
-    return keyboard(
-        data,
-        staff_locale(data),
-        [[(f"btn_card_{a}", f"ts:{ticket.id}:{a}") for a in actions]],
     )
 
 
@@ -104,11 +92,9 @@ async def post_card(bot: Bot, data: BotData, chat_id: int, ticket_id: int) -> No
     card = await load_card(data, ticket_id)
     if card is None:
         return
+    text, buttons = card_view(data, card)
     message = await bot.send_message(
-        chat_id,
-        card_text(data, card),
-        parse_mode=ParseMode.HTML,
-        reply_markup=card_keyboard(data, card.ticket),
+        chat_id, text, parse_mode=ParseMode.HTML, reply_markup=plain_keyboard(buttons)
     )
     await _remember(data, chat_id, message.message_id, ticket_id, "card")
 
@@ -149,9 +135,14 @@ async def refresh_cards(bot: Bot, data: BotData, ticket_id: int) -> None:
     20 requests a minute per group, and new messages show in the thread below the card anyway.
     """
     card = await load_card(data, ticket_id)
-    if card is None:
-        return
-    text, markup = card_text(data, card), card_keyboard(data, card.ticket)
+    if card is not None:
+        await redraw(bot, data, card)
+
+
+async def redraw(bot: Bot, data: BotData, card: TicketCard) -> None:
+    """Draw the card's facts (text and buttons, in one pass) on every card already posted."""
+    text, buttons = card_view(data, card)
+    markup = plain_keyboard(buttons)
     for chat_id, message_id in card.posted:
         try:
             await bot.edit_message_text(
@@ -163,7 +154,9 @@ async def refresh_cards(bot: Bot, data: BotData, ticket_id: int) -> None:
             )
         except BadRequest as exc:
             if "not modified" not in str(exc):
-                log.warning("card of ticket %s in %s not refreshed: %s", ticket_id, chat_id, exc)
+                log.warning(
+                    "card of ticket %s in %s not refreshed: %s", card.ticket.id, chat_id, exc
+                )
 
 
 # --- the merchant's chat ---------------------------------------------------------------------
@@ -202,8 +195,8 @@ async def show_taken(
         await _ask_which(data, locale, message, taken.tickets)
     elif taken.outcome == "comment":
         await say(bot, data, locale, chat_id, "support/comment_thanks")
-    elif taken.outcome in ("answered", "reopened") and taken.ticket is not None:
-        await refresh_cards(bot, data, taken.ticket.id)
+    elif taken.card is not None:  # answered, reopened: back with staff
+        await redraw(bot, data, taken.card)
     return True
 
 

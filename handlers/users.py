@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import Context, UserData
-from bot.i18n import locale_for
+from bot.notify import locale_for
 
 # How long an unchanged profile goes without being written again (it refreshes updated_at and
 # clears unreachable_at, which forget_profile() also forces when a user blocks the bot).

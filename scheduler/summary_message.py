@@ -18,7 +18,8 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.data import BotData
-from bot.i18n import Renderer, locale_for
+from bot.i18n import Renderer
+from bot.notify import locale_for
 from bot.reports.settlement import SettlementDay, compute_summaries
 from bot.reports.settlement import now as clock_now
 from bot.settings import Locale

@@ -6,7 +6,8 @@ import re
 
 from bot.application.validation import ERROR_CODES
 from bot.documents import ERROR_CODES as DOCUMENT_ERRORS
-from bot.i18n import TEMPLATES_DIR, Renderer, locale_for, template_names
+from bot.i18n import TEMPLATES_DIR, Renderer, template_names
+from bot.notify import locale_for
 
 BLOCK = re.compile(r"{%\s*block\s+(\w+)\s*%}")
 

@@ -1,6 +1,7 @@
 """An application's card in the review chat, as facts: what the card shows, read in one place
-in the caller's transaction, so handlers/review_views.py draws it with one render and reads
-nothing itself. Only ids, records and plain values here; no text.
+in the caller's transaction (the fields masked, the rates formatted in the staff chats'
+language), so handlers/review_views.py draws it with one render and reads nothing itself.
+Only ids, records and plain values here; no text.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.application import form
-from bot.fees import FeeSchedule, rates_for
+from bot.fees import fee_texts, rates_for
 from bot.notify import locale_of_user
 from bot.settings import Locale, Settings
 from storage import Repositories
@@ -32,10 +33,13 @@ class ReviewCard:
     record: ApplicationRecord
     reviewer: str | None  # the reviewer's first name, once taken
     merchant_locale: Locale  # the language the merchant reads (reasons should be in it)
-    fees: FeeSchedule | None  # the rates kept with the signature, else the current ones
+    # The rates kept with the signature, else the current ones, formatted in the staff chats'
+    # language (the values of fees/short.j2, which review/card.j2 includes); None: none set.
+    fees: dict[str, str] | None
     # A card waiting for a decision after a resubmission marks what changed (🆕).
     resubmitted: bool
     changed: set[str] | None  # since the last submission; None when it cannot be told
+    rows: list[dict]  # the fields as the card shows them (`card_rows`)
     readings: dict[str, str]  # OCR prefill: each confirmed field's slot and each check
     # Identifiers other applications hold too: the latest few of those, and how many more.
     duplicates: list[SharedIdentifier]
@@ -56,18 +60,63 @@ async def review_card(
     # Only a card waiting for a decision marks 🆕 (its legend is shown then); a decided card
     # marks nothing, else the flagged fields would look changed without a legend.
     changed = await repos.checks.changed_since_last(record.id) if resubmitted else set()
+    readings = await repos.readings.of(record.id)
+    duplicates = await repos.checks.duplicates(record.id, record.answers)
+    albums = await repos.albums.of(record.id)
+    posted = await repos.staff.messages_of(record.id, "card")
+    merchant_locale = await locale_of_user(repos, record.merchant_id, settings.default_locale)
+    schedule = rates_for(signed, settings)
+    fees = fee_texts(schedule, settings.default_locale)
+    # Read; now put as the card shows them. The flagged fields stand for the changed ones when
+    # the submissions cannot tell.
+    album = earlier_album(albums)
+    rows = card_rows(record, set(record.flags) if changed is None else changed, readings)
     return ReviewCard(
         record=record,
         reviewer=reviewer.first_name if reviewer else None,
-        merchant_locale=await locale_of_user(repos, record.merchant_id, settings.default_locale),
-        fees=rates_for(signed, settings),
+        merchant_locale=merchant_locale,
+        fees=fees,
         resubmitted=resubmitted,
         changed=changed,
-        readings=await repos.readings.of(record.id),
-        duplicates=await repos.checks.duplicates(record.id, record.answers),
-        album=earlier_album(await repos.albums.of(record.id)),
-        posted=await repos.staff.messages_of(record.id, "card"),
+        rows=rows,
+        readings=readings,
+        duplicates=duplicates,
+        album=album,
+        posted=posted,
     )
+
+
+def card_rows(record: ApplicationRecord, changed: set[str], read: dict[str, str]) -> list[dict]:
+    """The fields as staff see them: ID, account and phone masked; a document or a choice as
+    its label's key (`term`); the fields that changed since the last submission marked; with
+    OCR prefill, whether each readable field was confirmed from a photo or typed (`source`)."""
+    # Provenance only where OCR prefill ran (a field was confirmed or a photo cross-checked).
+    shows_source = bool(read)
+    rows = []
+    for q in form.QUESTIONS:
+        value = record.answers.get(q.key)
+        source = _source(q.key, read) if shows_source and q.key in form.READABLE else None
+        term = None
+        if q.kind is form.Kind.DOCUMENT:
+            term = "doc_skipped" if value == form.SKIPPED else "doc_received"
+        elif q.kind is form.Kind.CHOICE:
+            term = f"choice_{q.key}_{value}"
+        rows.append(
+            {
+                "key": q.key,
+                "term": term,
+                "value": None if term else form.display_value(q.key, value) or "",
+                "changed": record.state != "rejected" and q.key in changed,
+                "source": source,
+            }
+        )
+    return rows
+
+
+def _source(key: str, read: dict[str, str]) -> str:
+    if key in read:
+        return "read_ocr"
+    return "read_corrected" if f"corrected:{key}" in read else "read_typed"
 
 
 def posted_before(albums: list[ReviewAlbum], round_: int) -> tuple[dict[str, str], dict[str, int]]:

@@ -10,12 +10,15 @@ and plain values, drawn in the merchant's language when they are sent.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import notify
 from bot.application.lifecycle import State
 from bot.data import BotData
 from bot.fulfilment.handover import hand_over
+from bot.review.card import ReviewCard, review_card
+from bot.settings import Settings
 from storage import Repositories
 from storage.applications import ApplicationRecord
 
@@ -78,17 +81,32 @@ class CardPress(StrEnum):
     CANCELLED = "cancelled"  # Approve's confirmation cancelled: nothing changes
 
 
+@dataclass(frozen=True)
+class Pressed:
+    """A press on an application card as it came out, and the card's facts as it left them."""
+
+    outcome: CardPress
+    card: ReviewCard | None  # None: no such application
+
+
 async def press_card(
     repos: Repositories,
     app_id: int,
     actor: int,
     action: str,
     chat_id: int | None,
-    *,
-    timezone: str,
+    settings: Settings,
+) -> Pressed:
+    """Take / Approve / Reject pressed on the card of application `app_id` by `actor`, and
+    the card's facts read with the press, so the card drawn is the state the press left."""
+    outcome = await _press(repos, app_id, actor, action, chat_id, settings.timezone)
+    return Pressed(outcome, await review_card(repos, app_id, settings))
+
+
+async def _press(
+    repos: Repositories, app_id: int, actor: int, action: str, chat_id: int | None, timezone: str
 ) -> CardPress:
-    """Take / Approve / Reject pressed on the card of application `app_id` by `actor`
-    (`timezone`: the business time zone a new merchant number is dated in)."""
+    """The press itself (`timezone`: the business time zone a new merchant number is dated in)."""
     if action == "approve_no":
         return CardPress.CANCELLED  # Approve's confirmation cancelled: nothing to change
     record = await repos.applications.get(app_id)

@@ -12,9 +12,10 @@
   (kinds.py names them). A merchant's message is one call, `take_message` (or `to_ticket`
   after they picked a ticket): storage/ticket_drafts.py `incoming` says where it goes,
   follow_up.py `onto_ticket` records it (storage/tickets.py `follow_up`) and queues it
-  (relay.py), and the result (`Taken`) is what handlers/support_views.py shows.
+  (relay.py), and the result (`Taken`, with the card's facts when the ticket is back with
+  staff) is what handlers/support_views.py shows.
 - follow_up.py: a merchant's message onto a ticket: a rating's comment, or a follow-up that
-  wakes or reopens it.
+  wakes or reopens it (and the card's facts to redraw).
 - staff.py: the staff side (replies, notes, take / pending / resolve, escalation).
 - sla.py: the clock (reminders, escalations, auto-close) and replies that bounced.
 

@@ -2,7 +2,7 @@
 caller's transaction (the merchant, their shops or application, the FAQ questions they asked,
 the ticket's latest messages and who wrote them, the first-response due time, where the card
 is posted), so handlers/support_views.py draws it with one render of bot/support/texts.py's
-`card_text`. Only records and plain values here; no text.
+`card_view`. Only records and plain values here; no text.
 """
 
 from __future__ import annotations

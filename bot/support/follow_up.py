@@ -11,6 +11,7 @@ from typing import Literal
 from bot.masking import mask_text
 from bot.settings import Locale
 from bot.support import relay
+from bot.support.card import TicketCard, ticket_card
 from bot.support.rules import Policy, Status
 from storage import Repositories
 from storage.ticket_drafts import TicketDraft
@@ -36,6 +37,7 @@ class Taken:
     draft: TicketDraft | None = None  # described: the description so far
     tickets: list[Ticket] = field(default_factory=list)  # pick: the tickets to choose from
     ticket: Ticket | None = None  # the ticket it went onto
+    card: TicketCard | None = None  # answered / reopened: its card's facts, to redraw
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ class Sender:
 async def onto_ticket(
     repos: Repositories, policy: Policy, sender: Sender, ticket: Ticket, part: DraftPart
 ) -> Taken:
-    """Reopen or wake the ticket if needed, record the message and queue it for staff."""
+    """Reopen or wake the ticket if needed, record the message and queue it for staff; when it
+    is back with staff (answered, reopened), the card's facts as it now stands, to redraw."""
     if ticket.status == Status.RESOLVED and ticket.comment_wanted and part.kind == "text":
         comment = mask_text(part.body[:500])
         await repos.tickets.comment_on_rating(ticket, comment)
@@ -81,7 +84,11 @@ async def onto_ticket(
     await relay.queue_relay(repos, policy, ticket, reopened=outcome == "reopened")
     if notice is not None:
         await relay.to_merchant(repos, ticket, notice, locale=sender.locale)
-    return Taken(outcome, ticket=ticket)
+    if outcome == "added":
+        return Taken(outcome, ticket=ticket)
+    now = await repos.tickets.get(ticket.id)
+    card = await ticket_card(repos, policy, now) if now else None
+    return Taken(outcome, ticket=ticket, card=card)
 
 
 def _back_to(ticket: Ticket) -> Status:

@@ -15,7 +15,7 @@ from babel.dates import format_datetime
 from bot.data import BotData
 from bot.settings import Locale
 from bot.support.card import TicketCard, first_names
-from bot.support.rules import ACTIVE, VIEW_CHARS
+from bot.support.rules import ACTIVE, VIEW_CHARS, Status
 from storage import Repositories
 from storage.tickets import Ticket, TicketMessage
 
@@ -23,6 +23,7 @@ LABELS = "support/labels"
 # Telegram's limit is 4096 characters of text; the HTML we send is never shorter.
 _MAX_TEXT = 4000
 Buttons = list[list[tuple[str, str]]]  # rows of (label key in support/labels, callback data)
+Labelled = list[list[tuple[str, str]]]  # rows of (label as shown, callback data)
 
 
 def staff_locale(data: BotData) -> Locale:
@@ -126,6 +127,18 @@ def card_text(data: BotData, card: TicketCard) -> str:
         if len(text) <= _MAX_TEXT or not rows:
             return text
         rows = rows[1:]
+
+
+def card_view(data: BotData, card: TicketCard) -> tuple[str, Labelled]:
+    """The ticket's card in one pass: its text and its buttons, labelled (Take / Reply /
+    Resolve / Escalate while the ticket is being worked on; none after)."""
+    ticket = card.ticket
+    actions = ["reply", "resolve", "escalate"] if ticket.status in ACTIVE else []
+    if ticket.status == Status.NEW:
+        actions.insert(0, "take")
+    locale = staff_locale(data)
+    row = [(support_label(data, locale, f"btn_card_{a}"), f"ts:{ticket.id}:{a}") for a in actions]
+    return card_text(data, card), [row] if row else []
 
 
 _TIER_CHANGE = re.compile(r"^(l\d) → (l\d): ")
