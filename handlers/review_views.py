@@ -21,6 +21,7 @@ from bot.message_fit import fit
 from bot.review.card import ReviewCard
 from bot.review.service import CardPress, Pressed
 from bot.settings import Locale, Settings
+from handlers.posted import edit_posted
 from storage.readings import CHECKS
 
 
@@ -88,18 +89,8 @@ def card_view(data: BotData, card: ReviewCard) -> tuple[str, InlineKeyboardMarku
 async def redraw(bot: Bot, data: BotData, card: ReviewCard) -> None:
     """Draw the card's facts on every card already posted."""
     text, keyboard = card_view(data, card)
-    for chat_id, message_id in card.posted:
-        try:
-            await bot.edit_message_text(
-                text,
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard,
-            )
-        except BadRequest as exc:
-            if "not modified" not in str(exc):
-                raise
+    what = f"card of application {card.record.id}"
+    await edit_posted(bot, card.posted, text, keyboard, what=what)
 
 
 # --- a press on the card -------------------------------------------------------------------
@@ -151,18 +142,8 @@ async def show_press(
         )
     if view.card is not None and pressed.card is not None:
         text, keyboard = view.card
-        for chat_id, message_id in pressed.card.posted:
-            try:
-                await bot.edit_message_text(
-                    text,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard,
-                )
-            except BadRequest as exc:
-                if "not modified" not in str(exc):
-                    raise
+        what = f"card of application {pressed.card.record.id}"
+        await edit_posted(bot, pressed.card.posted, text, keyboard, what=what)
 
 
 def _press_view(

@@ -18,7 +18,6 @@ import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 
 from bot.data import BotData
 from bot.settings import Locale
@@ -33,6 +32,7 @@ from bot.support.texts import (
     staff_post,
     support_label,
 )
+from handlers.posted import edit_posted
 from storage.tickets import DraftPart, Ticket
 
 log = logging.getLogger(__name__)
@@ -143,20 +143,7 @@ async def redraw(bot: Bot, data: BotData, card: TicketCard) -> None:
     """Draw the card's facts (text and buttons, in one pass) on every card already posted."""
     text, buttons = card_view(data, card)
     markup = plain_keyboard(buttons)
-    for chat_id, message_id in card.posted:
-        try:
-            await bot.edit_message_text(
-                text,
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
-        except BadRequest as exc:
-            if "not modified" not in str(exc):
-                log.warning(
-                    "card of ticket %s in %s not refreshed: %s", card.ticket.id, chat_id, exc
-                )
+    await edit_posted(bot, card.posted, text, markup, what=f"card of ticket {card.ticket.id}")
 
 
 # --- the merchant's chat ---------------------------------------------------------------------
