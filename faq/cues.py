@@ -1,10 +1,11 @@
-"""Question-type cues between confusable neighbours (lexicon/cues.yaml): a small re-ranking.
+"""Question-type cues between confusable neighbours (lexicon/cues.yaml), found in a question.
 
 Word and character BM25 rank a void and a refund question alike (both name the card, the
 money and taking it back); what tells them apart is a cue of time or type ("刚刚", "昨天",
 "after settlement"). A rule lifts its favoured topic only when that topic and one it is
 confused with are both among the leading candidates, so it re-orders neighbours and never
-brings in a topic the question's words did not rank.
+brings in a topic the question's words did not rank. The cues are found here before the
+question is scored; the lift itself is ranking arithmetic (faq/scoring.py lift_cued).
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from faq.knowledge import LOCALES, Locale, read_yaml
-from faq.scoring import Calibration
 from faq.vocabulary import LEXICON_DIR
 
 CUES_PATH = LEXICON_DIR / "cues.yaml"
@@ -27,6 +25,9 @@ class CueRule:
     favour: str
     over: frozenset[str]
     patterns: dict[Locale, re.Pattern[str] | None]
+
+
+Cue = tuple[str, frozenset[str]]  # a matched rule: the topic it favours, those it is confused with
 
 
 def load_cues(path: Path = CUES_PATH) -> list[CueRule]:
@@ -45,42 +46,13 @@ def load_cues(path: Path = CUES_PATH) -> list[CueRule]:
     return rules
 
 
-def cue_lifts(
-    rules: list[CueRule], text: str, language: Locale, leading: list[str]
-) -> dict[str, float]:
-    """Topic id -> number of rules lifting it; leading: the leading candidates' ids, best first.
-
-    A rule applies only when the best candidate is one it is confused with and its own
-    topic is among the others: it can overturn a close call, not widen a lead.
-    """
-    lifts: dict[str, float] = {}
-    if not leading:
-        return lifts
+def matching(rules: list[CueRule], text: str, language: Locale) -> list[Cue]:
+    """The rules whose cue the question (normalised) carries, as (favour, over) pairs: read
+    before the question is ranked; the ranking decides which of them apply (retrieval.py
+    _lift: only between neighbours both among the leading candidates)."""
+    found = []
     for rule in rules:
         pattern = rule.patterns.get(language)
-        if pattern is None or leading[0] not in rule.over or rule.favour not in leading[1:]:
-            continue
-        if pattern.search(text):
-            lifts[rule.favour] = lifts.get(rule.favour, 0.0) + 1.0
-    return lifts
-
-
-def rerank(
-    rules: list[CueRule],
-    ranking: np.ndarray,
-    ids: list[str],
-    text: str,
-    language: Locale,
-    calibration: Calibration,
-) -> tuple[np.ndarray, dict[str, float]]:
-    """The entries' order after the cues' lifts (ranking is lifted in place), and the lifts."""
-    order = np.argsort(-ranking, kind="stable")
-    if not calibration.cue_weight or not rules:
-        return order, {}
-    leading = order[: calibration.cue_candidates]
-    lifts = cue_lifts(rules, text, language, [ids[i] for i in leading])
-    if not lifts:
-        return order, lifts
-    for i in leading:
-        ranking[i] += calibration.cue_weight * lifts.get(ids[i], 0.0)
-    return np.argsort(-ranking, kind="stable"), lifts
+        if pattern is not None and pattern.search(text):
+            found.append((rule.favour, rule.over))
+    return found

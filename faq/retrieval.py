@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict
 
 from faq.abstain import AbstainModel
 from faq.analysis import Analyzer, detect_language
-from faq.cues import CueRule, load_cues, rerank
+from faq.cues import CueRule, load_cues, matching
 from faq.homophones import Homophones, build_homophones
 from faq.knowledge import LOCALES, FaqEntry, KnowledgeBase, Locale
-from faq.scoring import Calibration, LanguageIndex, entry_texts, index_language
+from faq.scoring import Calibration, LanguageIndex, entry_texts, index_language, lift_cued
 from faq.vocabulary import OUT_OF_SCOPE, Lexicon, Speller
 
 Reason = Literal["confident", "no_terms", "out_of_scope", "no_concept", "low_confidence"]
@@ -136,6 +136,7 @@ class FaqIndex:
                 reason="no_terms",
             )
         cal = self.calibration
+        cued = matching(self._cues, self._analyzer.normalize(question, language), language)
         concepts = self._concepts[language]
         named = [t for t in terms if t in concepts]
         named_weight = index.topics.weight(named)
@@ -157,9 +158,8 @@ class FaqIndex:
         ranking = (1 - cal.span_rank_weight) * scores + cal.span_rank_weight * confidence
         ranking = ranking + cal.owner_weight * owned
         # Confusable neighbours (a void and a refund): a cue of time or type decides.
-        text = self._analyzer.normalize(question, language)
         ids = [entry.id for entry in index.entries]
-        order, lifted = rerank(self._cues, ranking, ids, text, language, cal)
+        order, lifted = lift_cued(cued, ranking, ids, cal)
         best = int(order[0])
         top = float(confidence[best])
         margin = float(ranking[best] - ranking[order[1]]) if len(order) > 1 else top

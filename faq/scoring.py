@@ -267,3 +267,30 @@ def _answer_text(entry: FaqEntry, locale: Locale) -> str:
 def _idf(n_docs: int, df: int) -> float:
     # Lucene's BM25 IDF, the variant bm25s uses by default.
     return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+def lift_cued(
+    cued: list[tuple[str, frozenset[str]]],
+    ranking: np.ndarray,
+    ids: list[str],
+    calibration: Calibration,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """The entries' order after the question's cues (faq/cues.py matching: each the topic
+    it favours and those it is confused with) lift their topics (ranking is lifted in
+    place), and the lifts: topic id -> number of cues lifting it. A cue applies only when
+    the best of the leading candidates is one it is confused with and its own topic is among
+    the others: it can overturn a close call, not widen a lead or bring in a new topic."""
+    order = np.argsort(-ranking, kind="stable")
+    if not calibration.cue_weight or not cued:
+        return order, {}
+    leading = order[: calibration.cue_candidates]
+    leading_ids = [ids[i] for i in leading]
+    lifts: dict[str, float] = {}
+    for favour, over in cued:
+        if leading_ids[0] in over and favour in leading_ids[1:]:
+            lifts[favour] = lifts.get(favour, 0.0) + 1.0
+    if not lifts:
+        return order, lifts
+    for i in leading:
+        ranking[i] += calibration.cue_weight * lifts.get(ids[i], 0.0)
+    return np.argsort(-ranking, kind="stable"), lifts
