@@ -86,22 +86,26 @@ class InboxRepository:
     ) -> list[int]:
         """receive() when other instances may store the same update at the same moment (a
         webhook redelivered to another instance): read-then-write would let both take it
-        for new under READ COMMITTED, so insert first and compare under a row lock."""
+        for new under READ COMMITTED, so insert first (the batch in one statement) and
+        compare, under a row lock, those that were stored already."""
+        ids = sorted(texts)  # one order for every instance: no deadlock between two batches
+        rows = await self.tx.fetchall(
+            "INSERT INTO inbox (update_id, payload, received_at, done, chat_key)"
+            " SELECT u, p, ?, 0, k FROM unnest(?::BIGINT[], ?::TEXT[], ?::BIGINT[]) AS t(u, p, k)"
+            " ORDER BY u ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+            (now, ids, [self._seal(texts[u]) for u in ids], [keys[u] for u in ids]),
+        )
+        inserted = {r["update_id"] for r in rows}
         fresh = []
-        for uid, text in texts.items():
-            row = await self.tx.fetchone(
-                "INSERT INTO inbox (update_id, payload, received_at, done, chat_key)"
-                " VALUES (?, ?, ?, 0, ?) ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
-                (uid, self._seal(text), now, keys[uid]),
-            )
-            if row is None:
+        for uid in ids:
+            if uid not in inserted:
                 # Stored already (perhaps by another instance that has just committed).
                 old = await self.tx.fetchone(
                     "SELECT payload FROM inbox WHERE update_id = ? FOR UPDATE", (uid,)
                 )
-                if old is not None and self._open(old["payload"]) == text:
+                if old is not None and self._open(old["payload"]) == texts[uid]:
                     continue  # a redelivery
-                await self.tx.execute(_UPSERT, (uid, self._seal(text), now, keys[uid]))
+                await self.tx.execute(_UPSERT, (uid, self._seal(texts[uid]), now, keys[uid]))
             fresh.append(uid)
         return fresh
 
