@@ -1,4 +1,5 @@
-"""Several instances on one PostgreSQL database: which one leads, and whose turn a chat is.
+"""Several instances on one PostgreSQL database: who leads, whose turn a chat is (over 300
+lines: the election, the chats' turns and the notices share one connection and its lock).
 
 The role API (read by /readyz and the metrics): ``bot_data.cluster.role`` is "single" (SQLite:
 one process does everything), "leader" or "follower"; ``is_leader`` is True for "single" and
@@ -17,6 +18,8 @@ work in the database anyway).
 A chat's turn is a session advisory lock on the same connection, keyed by the chat id: while
 an instance holds it, no other handles that chat's updates (bot/turns.py). If the connection
 breaks, every lock it held is gone; ``generation`` changes so that turns in progress stop.
+The connection also LISTENs for the channels callers name (``listen``): in long-polling mode
+the leader announces the chats it stored so that every instance competes for their turns.
 """
 
 from __future__ import annotations
@@ -81,6 +84,8 @@ class Cluster:
         self.generation = 0  # bumped each time the lock connection is replaced
         self._conn = None  # asyncpg.Connection: advisory locks live as long as it does
         self._use = asyncio.Lock()  # one statement at a time on the connection
+        self._connecting = asyncio.Lock()  # one connection at a time, however many ask
+        self._notices: dict[str, Callable[[str], None]] = {}  # channel -> callback(payload)
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Role], None]] = []
         self._became_leader = asyncio.Event()
@@ -142,19 +147,50 @@ class Cluster:
         if got:
             self._set_role("leader")
 
-    async def _connection(self):  # -> asyncpg.Connection
-        if self._conn is None or self._conn.is_closed():
-            import asyncpg
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` for each NOTIFY on `channel`, on this connection and on
+        every one that replaces it (a notice sent while there is none is missed: the inbox
+        sweep finds what it announced)."""
+        self._notices[channel] = callback
+        try:
+            conn = await self._connection()
+            async with self._use:
+                await conn.add_listener(channel, self._notice)
+        except Exception as exc:
+            log.warning("cluster: cannot listen on %s (%s)", channel, type(exc).__name__)
+            await self._drop()
 
-            self._conn = await asyncpg.connect(
-                self.url,
-                server_settings={
-                    **_KEEPALIVE,
-                    "application_name": _application_name(self.instance_id),
-                },
-            )
-            self.generation += 1
-        return self._conn
+    def _notice(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
+        callback = self._notices.get(channel)
+        if callback is not None:
+            try:
+                callback(payload)
+            except Exception:
+                log.exception("cluster: notice on %s failed", channel)
+
+    async def _connection(self):  # -> asyncpg.Connection
+        async with self._connecting:
+            # Two callers at once must not both connect: a lock taken on the connection the
+            # second one replaced would never be given back.
+            if self._conn is None or self._conn.is_closed():
+                import asyncpg
+
+                conn = await asyncpg.connect(
+                    self.url,
+                    server_settings={
+                        **_KEEPALIVE,
+                        "application_name": _application_name(self.instance_id),
+                    },
+                )
+                try:
+                    for channel in self._notices:
+                        await conn.add_listener(channel, self._notice)
+                except BaseException:
+                    conn.terminate()
+                    raise
+                self._conn = conn
+                self.generation += 1
+            return self._conn
 
     async def _drop(self) -> None:
         """Close the lock connection (releasing every lock on it) and follow."""

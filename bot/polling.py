@@ -1,4 +1,4 @@
-"""Durable long polling (~320 lines: one poller; its offset, acks and inbox marks move together).
+"""Durable long polling (~330 lines: one poller; its offset, acks and inbox marks move together).
 
 It loses no update and handles none twice, whatever moment the process dies.
 
@@ -262,9 +262,13 @@ class DurablePoller:
         (a redelivered update is not new). Raises if they cannot be stored."""
         async with self._storage.transaction() as repos:
             fresh = await repos.inbox.receive(payloads)
-        new = set(fresh)
+            new = set(fresh)
+            keys = list(dict.fromkeys(chat_key(p) for uid, p in payloads if uid in new))
+            if self.turns is not None and self.fetch and keys:
+                # Polled by the leader: every instance competes for these chats' turns.
+                await repos.inbox.announce(keys, self.turns.cluster.instance_id)
         if self.turns is not None:
-            for key in dict.fromkeys(chat_key(p) for uid, p in payloads if uid in new):
+            for key in keys:
                 self.turns.dispatch(key)
             return fresh
         parsed = updates or [Update.de_json(p, self.app.bot) for _, p in payloads]

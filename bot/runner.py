@@ -58,7 +58,7 @@ async def start_bot(settings: Settings, *, renderer: Renderer | None = None) -> 
     turns = None
     if isinstance(cluster, Cluster):
         turns = ClusterTurns(app, cluster, keep_done=WEBHOOK_KEEP_DONE if webhook else None)
-        turns.start()
+        await turns.start()
         # first of all: the person's conversation state, whichever instance last had it
         app.add_handler(TypeHandler(Update, turns.load_session), group=-3)
         cluster.on_change(lambda role: role == "leader" and run_leader_jobs_now(app))

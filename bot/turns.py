@@ -7,11 +7,13 @@ the turn back. An instance that cannot take the turn leaves the update to the ho
 looks for waiting updates again *after* giving the turn back: the update was stored before the
 failed attempt, the failed attempt came before the release, so the holder sees it.
 
-Every instance also sweeps the inbox every SWEEP_SECONDS for chats with waiting updates (left
-by an instance that died mid-turn: its lock went with its connection), so nothing waits longer
-than about a second after its handler's instance is gone. An update interrupted by a crash is
-handled again; handlers with side effects claim the update id with the effect (storage
-UpdateLog), so it takes effect once.
+In long-polling mode only the leader stores updates; it announces their chats (NOTIFY, sent
+as the batch commits) and every instance that hears it tries for their turns too, so the work
+goes to whichever is free first. Every instance also sweeps the inbox every SWEEP_SECONDS for
+chats with waiting updates (left by an instance that died mid-turn: its lock went with its
+connection), so nothing waits longer than about a second after its handler's instance is
+gone. An update interrupted by a crash is handled again; handlers with side effects claim the
+update id with the effect (storage UpdateLog), so it takes effect once.
 
 What PTB keeps per person in memory (UserData: the locale, the serial typed after /activate,
 the ticket in focus) would be lost whenever the next update reaches another instance: it is
@@ -22,8 +24,8 @@ when it changed (storage/sessions.py).
 Round trips per turn: taking it, with the waiting updates and the person's state read in the
 same statement (storage/migrations/postgresql/0018); the handlers' own; and one that marks the
 last update done, gives the turn back and then looks for updates that came meanwhile
-(bot/cluster.py unlock_chat). Earlier updates of a longer turn are marked
-done one by one, as they are handled.
+(bot/cluster.py unlock_chat). Earlier updates of a longer turn are marked done one by one,
+as they are handled.
 """
 
 from __future__ import annotations
@@ -41,7 +43,14 @@ from telegram.ext import Application, ContextTypes
 
 from bot.cluster import Cluster
 from storage.db import utcnow
-from storage.inbox import TAKE_TURN_SQL, mark_done_sql, taken_updates, waiting_sql
+from storage.inbox import (
+    INBOX_CHANNEL,
+    TAKE_TURN_SQL,
+    announced,
+    mark_done_sql,
+    taken_updates,
+    waiting_sql,
+)
 from storage.sessions import SessionRepository, unseal
 
 log = logging.getLogger(__name__)
@@ -77,10 +86,19 @@ class ClusterTurns:
         # with the chat's waiting updates for the first of them
         self._prefetched: dict[int, tuple[int, str | None]] = {}
 
-    def start(self) -> None:
-        """Begin sweeping the inbox for chats with waiting updates."""
+    async def start(self) -> None:
+        """Begin sweeping the inbox for chats with waiting updates, and listening for the
+        chats another instance announces (the leader's getUpdates in long-polling mode)."""
         self._stopping = False
+        await self.cluster.listen(INBOX_CHANNEL, self._announced)
         self._sweeper = asyncio.create_task(self._sweep(), name="inbox-sweep")
+
+    def _announced(self, payload: str) -> None:
+        sender, keys = announced(payload)
+        if sender == self.cluster.instance_id:
+            return  # stored here: dispatched already
+        for key in keys:
+            self.dispatch(key)
 
     async def stop(self) -> None:
         """Take no new turns; let the updates being handled finish (their chats' later

@@ -109,6 +109,12 @@ class InboxRepository:
             fresh.append(uid)
         return fresh
 
+    async def announce(self, keys: Iterable[int], sender: str) -> None:
+        """PostgreSQL: tell every listening instance (bot/turns.py) that these chats have
+        updates waiting, when the transaction commits. `sender`: the announcing instance."""
+        payload = f"{sender}|{','.join(str(int(k)) for k in keys)}"
+        await self.tx.execute("SELECT pg_notify(?, ?)", (INBOX_CHANNEL, payload))
+
     def _seal(self, text: str) -> str:
         return self.cipher.encrypt_str(text, context=CONTEXT)
 
@@ -242,6 +248,16 @@ def mark_done_sql(update_ids: Iterable[int]) -> str:
 def waiting_sql(key: int) -> str:
     """waiting() as a statement with no parameters: it returns a row if the chat has one."""
     return f"SELECT 1 FROM inbox WHERE done = 0 AND chat_key = {int(key)} LIMIT 1"
+
+
+# NOTIFY channel of `announce`; a payload is "<sender>|<chat key>,<chat key>,…".
+INBOX_CHANNEL = "merchant_bot_inbox"
+
+
+def announced(payload: str) -> tuple[str, list[int]]:
+    """The sender and the chat keys of an `announce` payload."""
+    sender, _, keys = payload.rpartition("|")
+    return sender, [int(k) for k in keys.split(",") if k.lstrip("-").isdigit()]
 
 
 # take_chat_turn (migration 0018, PostgreSQL): the chat's turn and pending_with_session in one

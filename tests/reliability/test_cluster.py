@@ -294,6 +294,37 @@ async def test_one_instance_polls_and_leads_and_another_takes_over_when_it_stops
     await merchant.silence(1.0)
 
 
+@pytest.mark.timeout(120)
+@on_postgresql
+async def test_in_polling_mode_the_follower_handles_chats_the_leader_polled(
+    server: BotApiServer, run_bot: BotRunner, bot_settings: Settings
+) -> None:
+    # Only the leader calls getUpdates; the chats it stores are announced, and the follower
+    # takes the turns of those it gets to first, so a second instance shares the work.
+    apps = [await run_bot(bot_settings), await run_bot(bot_settings)]
+    await _until(lambda: sorted(a.bot_data.cluster.role for a in apps) == ["follower", "leader"])
+    handled: dict[int, list[int]] = {0: [], 1: []}
+    for index, app in enumerate(apps):
+
+        async def record(update: Update, _: ContextTypes.DEFAULT_TYPE, index=index) -> None:
+            handled[index].append(update.update_id)
+
+        app.add_handler(TypeHandler(Update, record), group=-4)
+    merchants = [ChatUser(server, 61601 + n, f"商户{n}") for n in range(8)]
+    for _ in range(10):
+        for merchant in merchants:  # all at once: one getUpdates brings several chats
+            await merchant.send("/help")
+        for merchant in merchants:
+            assert "/apply" in await merchant.reply_text(timeout=30)
+        if handled[0] and handled[1]:
+            break
+    assert handled[0] and handled[1], handled
+    every = handled[0] + handled[1]
+    assert len(every) == len(set(every))  # none handled by both
+    for merchant in merchants:
+        await merchant.silence(0.5)  # and no second answer to any of them
+
+
 @pytest.mark.timeout(60)
 @on_postgresql
 async def test_a_language_chosen_on_one_instance_is_used_by_the_other(
