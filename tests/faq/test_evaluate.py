@@ -146,8 +146,9 @@ def test_seventh_held_out_set_keeps_its_floor_and_abstains_off_topic(index: FaqI
     # threshold for questions sharing no concept): 123/136 (90.4%), 131/136, 24/25.
     # Eleventh round (the title as a field of its own): 126/136 (92.6%), right topic first
     # 132/136, 24/25. Twelfth round (freezing a terminal is blocking it): 127/136 (93.4%),
-    # right topic first 133/136, 24/25.
-    assert report.top1_accuracy >= 0.93, format_report(report)
+    # right topic first 133/136, 24/25. Fourteenth round (general words from a calibration
+    # batch): 128/136 (94.1%), 24/25; floor raised to 0.94.
+    assert report.top1_accuracy >= 0.94, format_report(report)
     assert report.abstention_recall >= 0.96, format_report(report)
 
 

@@ -86,6 +86,7 @@ def test_conversational_calibration_questions_stay_out_of_the_phrasings(kb: Know
     assert _copied(kb, PARAPHRASES.with_name("conversational.yaml")) == []
     assert _copied(kb, PARAPHRASES.with_name("conversational2.yaml")) == []
     assert _copied(kb, PARAPHRASES.with_name("conversational3.yaml")) == []
+    assert _copied(kb, PARAPHRASES.with_name("conversational4.yaml")) == []
 
 
 def test_held_out_questions_stay_held_out(kb: KnowledgeBase) -> None:
