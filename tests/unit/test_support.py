@@ -16,7 +16,7 @@ from bot.settings import Settings
 from bot.support import service as support_flow
 from bot.support.rules import Policy, minutes, parse_ticket_number, sla_breach, ticket_number
 from bot.support.sla import check_sla
-from bot.support.texts import staff_post
+from bot.support.texts import history_text, staff_locale, staff_post, support_label
 from storage import Storage
 from storage.db import utcnow
 from storage.outbox import CONTEXT
@@ -123,3 +123,12 @@ async def test_sla_job_on_a_controlled_clock_reminds_once_and_escalates_once(
         await check_sla(repos, policy, auto_reason="SLA", now=start + timedelta(minutes=82))
         top = await repos.tickets.get(ticket.id)
     assert reminders(await outbox(data)) == 2 and top is not None and top.tier == "supervisor"
+
+    # Each escalation's history, drawn when sent, goes as far as the ticket had gone then.
+    items = await outbox(data)
+    posts = [p["history"] for _, k, p in items if k == "ticket_post" and "history" in p]
+    top_tier = support_label(data, staff_locale(data), "tier_supervisor")
+    async with data.storage.transaction() as repos:
+        first, second = [await history_text(data, repos, ticket.id, h) for h in posts]
+    assert top_tier not in first and "SLA" in first
+    assert top_tier in second and second.count("SLA") > first.count("SLA")
