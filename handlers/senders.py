@@ -15,6 +15,7 @@ from bot.fulfilment import kinds as fulfilment_kinds
 from bot.fulfilment.agreement import agreement_to_sign
 from bot.review import kinds as review_kinds
 from bot.support import kinds as support_kinds
+from bot.support.rules import Policy
 from bot.support.sla import undeliverable
 from handlers import fulfilment_views, review_cards, support_batch, support_views
 from handlers.common import keyboard
@@ -101,7 +102,8 @@ async def reply_refused(bot: Bot, data: BotData, item: OutboxItem) -> None:
     if item.chat_id <= 0 or item.payload.get("ticket_id") is None:
         return
     async with data.storage.transaction() as repos:
-        ticket = await undeliverable(repos, data, int(item.payload["ticket_id"]), item.id)
+        policy = Policy.of(data.settings)
+        ticket = await undeliverable(repos, policy, int(item.payload["ticket_id"]), item.id)
     if ticket is not None:
         await support_views.refresh_cards(bot, data, ticket.id)
 

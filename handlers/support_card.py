@@ -13,6 +13,7 @@ from telegram.constants import ParseMode
 from bot.context import Context
 from bot.parsing import strict_int
 from bot.support import staff as staff_side
+from bot.support.rules import Policy
 from bot.support.texts import staff_locale, staff_text, support_label
 from handlers.common import label, locale_of
 from handlers.staff import require_role
@@ -47,7 +48,7 @@ async def on_card_button(update: Update, context: Context) -> None:
     async with data.storage.transaction() as repos:
         if not await repos.updates.claim(update.update_id):
             return
-        done = await change(repos, data, ticket, query.from_user.id)
+        done = await change(repos, Policy.of(data.settings), ticket, query.from_user.id)
     if not done:
         status = support_label(data, staff_locale(data), f"status_{ticket.status}")
         await query.answer(

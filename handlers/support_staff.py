@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from bot.context import Context
 from bot.parsing import echo
 from bot.support import staff as staff_side
-from bot.support.rules import minutes, parse_ticket_number
+from bot.support.rules import Policy, minutes, parse_ticket_number
 from bot.support.texts import clock, staff_locale, staff_text, support_label
 from handlers import review
 from handlers.common import locale_of
@@ -86,7 +86,7 @@ async def _send_reply(update: Update, context: Context, ticket: Ticket, part: Dr
     data = context.bot_data
     before = ticket.status
     async with data.storage.transaction() as repos:
-        done = await staff_side.from_staff(repos, data, ticket, user.id, part)
+        done = await staff_side.from_staff(repos, Policy.of(data.settings), ticket, user.id, part)
     if not done:
         await _say(message, context, "closed", ticket.id, number=ticket.number)
         return
@@ -158,7 +158,7 @@ async def _simple(update: Update, context: Context, action: str) -> None:
     }[action]
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        done = await change(repos, data, ticket, user.id)
+        done = await change(repos, Policy.of(data.settings), ticket, user.id)
     if not done:
         status = support_label(data, staff_locale(data), f"status_{ticket.status}")
         await _say(message, context, "state", ticket.id, number=ticket.number, status=status)
@@ -204,7 +204,8 @@ async def escalate(
     """Escalate with a reason and say how it went, in the chat the request came from."""
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        outcome = await staff_side.escalate(repos, data, ticket, staff_id, reason[:300])
+        policy = Policy.of(data.settings)
+        outcome = await staff_side.escalate(repos, policy, ticket, staff_id, reason[:300])
     tier = support_label(data, staff_locale(data), f"tier_{ticket.tier}")
     status = support_label(data, staff_locale(data), f"status_{ticket.status}")
     await _say(

@@ -19,6 +19,7 @@ import logging
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
 
+from bot import notify
 from bot.data import BotData
 from bot.settings import Locale
 from bot.support.card import TicketCard, ticket_card
@@ -28,7 +29,8 @@ from bot.support.texts import (
     Buttons,
     Labelled,
     card_view,
-    staff_caption,
+    copy_caption,
+    history_text,
     staff_post,
     support_label,
 )
@@ -100,11 +102,17 @@ async def post_card(bot: Bot, data: BotData, chat_id: int, ticket_id: int) -> No
 
 
 async def post_to_staff(bot: Bot, data: BotData, chat_id: int, payload: dict) -> None:
-    """A ticket's message in a staff chat (relay, reminder, notice), threaded and remembered."""
+    """A ticket's message in a staff chat (relay, reminder, notice, an escalation's history),
+    drawn now, threaded and remembered."""
     ticket_id = int(payload["ticket_id"])
+    if "history" in payload:
+        async with data.storage.transaction() as repos:
+            text = await history_text(data, repos, ticket_id, payload["history"])
+    else:
+        text = staff_post(data, payload)
     message = await bot.send_message(
         chat_id,
-        staff_post(data, payload),
+        text,
         parse_mode=ParseMode.HTML,
         reply_parameters=await _thread(data, chat_id, ticket_id),
     )
@@ -112,15 +120,20 @@ async def post_to_staff(bot: Bot, data: BotData, chat_id: int, payload: dict) ->
 
 
 async def copy_to(bot: Bot, data: BotData, chat_id: int, payload: dict) -> None:
-    """Copy a photo or document (merchant -> staff chat, or staff chat -> merchant)."""
+    """Copy a photo or document (merchant -> staff chat, or staff chat -> merchant), its
+    caption drawn now in the reader's language."""
     ticket_id = payload.get("ticket_id")
     staff_chat = chat_id < 0
     reply = await _thread(data, chat_id, ticket_id) if staff_chat and ticket_id else None
+    locale = data.settings.default_locale
+    if "merchant_caption" in payload:
+        async with data.storage.transaction() as repos:
+            locale = await notify.locale_of_user(repos, chat_id, locale)
     copied = await bot.copy_message(
         chat_id,
         payload["from_chat_id"],
         payload["message_id"],
-        caption=staff_caption(data, payload),
+        caption=copy_caption(data, locale, payload),
         parse_mode=ParseMode.HTML,
         reply_parameters=reply,
     )

@@ -12,7 +12,9 @@ import logging
 from telegram.ext import ContextTypes
 
 from bot.data import BotData
+from bot.support.rules import Policy
 from bot.support.sla import check_sla
+from bot.support.texts import staff_text
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,8 @@ async def check_tickets(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Remind, escalate and expire what is due; wake the sender if anything was queued."""
     data: BotData = context.bot_data  # type: ignore[assignment]
     async with data.storage.transaction() as repos:
-        acted = await check_sla(repos, data)
+        acted = await check_sla(
+            repos, Policy.of(data.settings), auto_reason=staff_text(data, "auto_reason")
+        )
     if acted:
         data.kick_outbox()

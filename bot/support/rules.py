@@ -95,13 +95,11 @@ def escalation_chat(settings: Settings) -> int | None:
     return settings.escalation_chat_id or settings.support_chat_id
 
 
-def sla_breach(
-    settings: Settings, priority: str, waiting_since: datetime | None, now: datetime
-) -> int:
-    """0 while within target, 1 once past it, 2 once past twice the target."""
+def sla_breach(target: timedelta, waiting_since: datetime | None, now: datetime) -> int:
+    """0 while within `target`, 1 once past it, 2 once past twice the target."""
     if waiting_since is None:
         return 0
-    waited, target = now - waiting_since, response_target(settings, priority)
+    waited = now - waiting_since
     return 2 if waited >= 2 * target else 1 if waited >= target else 0
 
 
@@ -119,23 +117,30 @@ def minutes(delta: timedelta) -> str:
 
 @dataclass(frozen=True)
 class Policy:
-    """Support's settings as a use case needs them, read once: where tickets go, how long a
-    resolved ticket can be reopened, how often follow-ups reach staff, the response targets,
-    and the deployment's default language (the staff chats', and a merchant's until known)."""
+    """Support's settings as a use case needs them, read once: where tickets go (and escalated
+    ones), how long a resolved ticket can be reopened, how often follow-ups reach staff, the
+    response targets, whether merchants see staff names, and the deployment's default
+    language (the staff chats', and a merchant's until known)."""
 
     support_chat_id: int | None
+    escalation_chat_id: int | None  # ESCALATION_CHAT_ID, else the support chat
+    reopen_days: float  # as merchants are told it
     reopen_window: timedelta
     batch_window: timedelta
     targets: dict[str, timedelta]  # priority -> first-response target
     default_locale: Locale
+    show_staff_names: bool  # a reply to the merchant names the staff member who wrote it
 
     @classmethod
     def of(cls, settings: Settings) -> Policy:
         """The policy the settings describe."""
         return cls(
             support_chat_id=settings.support_chat_id,
+            escalation_chat_id=escalation_chat(settings),
+            reopen_days=settings.support_reopen_days,
             reopen_window=reopen_window(settings),
             batch_window=timedelta(seconds=settings.support_batch_seconds),
             targets={p: response_target(settings, p) for p in PRIORITIES},
             default_locale=settings.default_locale,
+            show_staff_names=settings.support_show_staff_names,
         )

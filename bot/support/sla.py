@@ -1,23 +1,15 @@
 """Support tickets against the clock: the SLA round (reminders, escalations, auto-close) and
-replies that could not reach their merchant."""
+replies that could not reach their merchant. Like service.py, each function takes the open
+Repositories and support's Policy and queues kinds and plain values; nothing is rendered here."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from bot.data import BotData
 from bot.support.relay import merchant_name, to_staff
-from bot.support.rules import (
-    Policy,
-    Status,
-    minutes,
-    reopen_window,
-    response_target,
-    sla_breach,
-)
+from bot.support.rules import Policy, Status, minutes, sla_breach
 from bot.support.staff import escalate
-from bot.support.texts import staff_text
 from storage import Repositories
 from storage.db import utcnow
 from storage.tickets import Ticket
@@ -26,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 async def undeliverable(
-    repos: Repositories, data: BotData, ticket_id: int, outbox_id: int
+    repos: Repositories, policy: Policy, ticket_id: int, outbox_id: int
 ) -> Ticket | None:
     """Mark the ticket as unreachable and queue the notice to staff (once per bounce)."""
     ticket = await repos.tickets.get(ticket_id)
@@ -36,7 +28,7 @@ async def undeliverable(
     await repos.tickets.add_event(ticket.id, None, "undeliverable", ticket.status, ticket.status)
     await to_staff(
         repos,
-        Policy.of(data.settings),
+        policy,
         ticket,
         "support/undeliverable",
         kind="notice",
@@ -47,16 +39,19 @@ async def undeliverable(
     return ticket
 
 
-async def check_sla(repos: Repositories, data: BotData, now: datetime | None = None) -> int:
-    """Remind staff of tickets past their target, escalate those past twice it, close resolved
+async def check_sla(
+    repos: Repositories, policy: Policy, *, auto_reason: str, now: datetime | None = None
+) -> int:
+    """Remind staff of tickets past their target, escalate those past twice it (with
+    `auto_reason`, the words the audit trail keeps, as the caller drew them), close resolved
     tickets past the reopen window. Returns how many tickets it acted on."""
     now = now or utcnow()
-    policy = Policy.of(data.settings)
     acted = 0
     # Reminders go where the ticket lives: the support chat, or the escalation chat after an
     # escalation (the people who owe the response are there).
     for ticket in await repos.tickets.waiting():
-        breach = sla_breach(data.settings, ticket.priority, ticket.waiting_since, now)
+        target = policy.targets[ticket.priority]
+        breach = sla_breach(target, ticket.waiting_since, now)
         if breach == 0 or ticket.waiting_since is None:
             continue
         acted += 1
@@ -69,12 +64,13 @@ async def check_sla(repos: Repositories, data: BotData, now: datetime | None = N
             dedupe=f"tk-sla:{ticket.id}:{ticket.sla_round}",
             name=await merchant_name(repos, ticket),
             waited=minutes(now - ticket.waiting_since),
-            target=minutes(response_target(data.settings, ticket.priority)),
+            target=minutes(target),
         )
         if breach == 2:
-            reason = staff_text(data, "auto_reason")
-            await escalate(repos, data, ticket, None, reason, sla_round=ticket.sla_round, now=now)
-    for ticket in await repos.tickets.resolved_before(now - reopen_window(data.settings)):
+            await escalate(
+                repos, policy, ticket, None, auto_reason, sla_round=ticket.sla_round, now=now
+            )
+    for ticket in await repos.tickets.resolved_before(now - policy.reopen_window):
         acted += await repos.tickets.transition(
             ticket,
             Status.CLOSED,

@@ -1,7 +1,8 @@
 """Support tickets, the staff side: replies, notes, take / pending / resolve, escalation.
 
-Like service.py, every function takes the open Repositories, changes the ticket, audits it and
-queues the messages it causes; none sends anything itself.
+Like service.py, every function takes the open Repositories and support's Policy, changes the
+ticket, audits it and queues the messages it causes as kinds and plain values (relay.py), drawn
+in the reader's language when sent; none renders or sends anything itself.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ import logging
 from datetime import datetime
 from typing import Literal
 
-from bot import notify
-from bot.data import BotData
 from bot.support.kinds import COPY, TICKET_CARD, TICKET_POST
 from bot.support.relay import copy_to_staff, to_merchant
 from bot.support.rules import (
@@ -20,12 +19,9 @@ from bot.support.rules import (
     Policy,
     Status,
     Tier,
-    escalation_chat,
     minutes,
     next_tier,
-    response_target,
 )
-from bot.support.texts import history_text
 from storage import Repositories
 from storage.db import utcnow
 from storage.tickets import DraftPart, Ticket
@@ -35,7 +31,7 @@ log = logging.getLogger(__name__)
 
 async def from_staff(
     repos: Repositories,
-    data: BotData,
+    policy: Policy,
     ticket: Ticket,
     staff_id: int,
     part: DraftPart,
@@ -59,18 +55,15 @@ async def from_staff(
         )
     await repos.tickets.add_part(ticket.id, part, author_id=staff_id, direction="staff")
     staff = await repos.users.get(staff_id)
-    shown = staff.first_name if staff and data.settings.support_show_staff_names else None
+    shown = staff.first_name if staff and policy.show_staff_names else None
     if part.kind == "text":
         await to_merchant(repos, ticket, "support/staff_reply", staff=shown, body=part.body)
         return True
-    locale = await notify.locale_of_user(repos, ticket.merchant_id, data.settings.default_locale)
-    caption = data.renderer.render(
-        locale, "support/staff_caption", number=ticket.number, staff=shown, body=part.body
-    )
+    # The caption (support/staff_caption) is drawn when sent, in the merchant's language.
     payload = {
         "from_chat_id": part.chat_id,
         "message_id": part.message_id,
-        "caption": caption[:1000],
+        "merchant_caption": {"number": ticket.number, "staff": shown, "body": part.body},
         "ticket_id": ticket.id,
     }
     await repos.outbox.put(ticket.merchant_id, COPY, payload)
@@ -90,7 +83,7 @@ async def note(repos: Repositories, ticket: Ticket, staff_id: int, part: DraftPa
     )
 
 
-async def take(repos: Repositories, data: BotData, ticket: Ticket, staff_id: int) -> bool:
+async def take(repos: Repositories, policy: Policy, ticket: Ticket, staff_id: int) -> bool:
     """Assign the ticket to `staff_id` (open); the merchant hears someone has it."""
     was_new = ticket.status == Status.NEW
     done = await repos.tickets.transition(
@@ -106,7 +99,7 @@ async def take(repos: Repositories, data: BotData, ticket: Ticket, staff_id: int
     return done
 
 
-async def pending(repos: Repositories, data: BotData, ticket: Ticket, staff_id: int) -> bool:
+async def pending(repos: Repositories, policy: Policy, ticket: Ticket, staff_id: int) -> bool:
     """Wait for the merchant (the SLA clock stops until they write)."""
     done = await repos.tickets.transition(
         ticket,
@@ -122,7 +115,7 @@ async def pending(repos: Repositories, data: BotData, ticket: Ticket, staff_id: 
     return done
 
 
-async def resolve(repos: Repositories, data: BotData, ticket: Ticket, staff_id: int) -> bool:
+async def resolve(repos: Repositories, policy: Policy, ticket: Ticket, staff_id: int) -> bool:
     """Resolved: the merchant is asked for a 1-5 rating."""
     done = await repos.tickets.transition(
         ticket,
@@ -138,7 +131,7 @@ async def resolve(repos: Repositories, data: BotData, ticket: Ticket, staff_id: 
     )
     if done:
         stars = [(f"rate_{n}", f"tk:r:{ticket.id}:{n}") for n in range(1, RATING_BUTTONS + 1)]
-        days = f"{data.settings.support_reopen_days:g}"
+        days = f"{policy.reopen_days:g}"
         await to_merchant(repos, ticket, "support/resolved", buttons=[stars], days=days)
     return done
 
@@ -148,7 +141,7 @@ Escalation = Literal["ok", "top", "state"]
 
 async def escalate(
     repos: Repositories,
-    data: BotData,
+    policy: Policy,
     ticket: Ticket,
     actor: int | None,
     reason: str,
@@ -167,7 +160,7 @@ async def escalate(
     if tier is None:
         return "top"
     old, old_chat = ticket.tier, ticket.staff_chat_id
-    chat_id = escalation_chat(data.settings)
+    chat_id = policy.escalation_chat_id
     done = await repos.tickets.transition(
         ticket,
         Status.NEW,
@@ -186,9 +179,15 @@ async def escalate(
     if not done:
         return "state"
     if chat_id is not None:
-        policy = Policy.of(data.settings)
-        text = await history_text(data, repos, ticket, reason, actor)
-        payload = {"ticket_id": ticket.id, "text": text, "map": "notice"}
+        # The history (support/history) is drawn when sent, as far as it goes now.
+        history = {
+            "tier": tier.value,
+            "reason": reason,
+            "actor": actor,
+            "events": len(await repos.tickets.events(ticket.id)),
+            "upto": await repos.tickets.last_message_id(ticket.id),
+        }
+        payload = {"ticket_id": ticket.id, "history": history, "map": "notice"}
         await repos.outbox.put(chat_id, TICKET_POST, payload)
         if chat_id != old_chat:  # people there have not seen the photos and documents yet
             for message in await repos.tickets.messages(ticket.id):
@@ -197,7 +196,7 @@ async def escalate(
                     name = author.first_name if author else ""
                     await copy_to_staff(repos, policy, ticket, message, name, chat_id)
         await repos.outbox.put(chat_id, TICKET_CARD, {"ticket_id": ticket.id})
-    target = minutes(response_target(data.settings, ticket.priority))
+    target = minutes(policy.targets[ticket.priority])
     await to_merchant(repos, ticket, "support/escalated", minutes=target)
     log.info("ticket %s escalated %s -> %s by %s", ticket.number, old, tier, actor or "SLA")
     return "ok"

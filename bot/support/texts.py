@@ -1,7 +1,9 @@
 """How support tickets read as text: labels, the staff card and the merchant's history.
 
-Rendered from templates (support/*.j2) with the bot's renderer; nothing here talks to Telegram,
-so the service queues these texts and handlers/support_views.py sends them.
+Rendered from templates (support/*.j2) with the bot's renderer; nothing here talks to Telegram.
+Only handlers/ (when they answer, or when the outbox sends what the services queued as kinds
+and plain values: handlers/support_views.py) and the SLA job (scheduler/support.py, the
+reason it gives) call these; the services never render.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from babel.dates import format_datetime
 from bot.data import BotData
 from bot.settings import Locale
 from bot.support.card import TicketCard, first_names
-from bot.support.rules import ACTIVE, VIEW_CHARS, Status
+from bot.support.rules import ACTIVE, VIEW_CHARS, Status, ticket_number
 from storage import Repositories
-from storage.tickets import Ticket, TicketMessage
+from storage.tickets import TicketMessage
 
 LABELS = "support/labels"
 # Telegram's limit is 4096 characters of text; the HTML we send is never shorter.
@@ -43,19 +45,23 @@ def staff_text(data: BotData, key: str, **values: object) -> str:
 
 def staff_post(data: BotData, payload: dict) -> str:
     """A ticket's message to a staff chat as queued by relay.to_staff (a template and its
-    values), rendered now; a text rendered when queued (an escalation's history) as it is."""
+    values), rendered now; a text rendered when it was queued (before escalation posts were
+    drawn when sent: see history_text) as it is."""
     if "template" not in payload:
         return payload["text"]
     return data.renderer.render(staff_locale(data), payload["template"], **payload["values"])
 
 
-def staff_caption(data: BotData, payload: dict) -> str | None:
-    """The caption of a photo or document copied to a staff chat (relay.copy_to_staff), or
-    the one rendered when it was queued (a copy to the merchant)."""
-    values = payload.get("staff_caption")
-    if values is None:
-        return payload.get("caption")
-    return data.renderer.render(staff_locale(data), "support/staff_relay", **values)[:1000]
+def copy_caption(data: BotData, locale: Locale, payload: dict) -> str | None:
+    """The caption of a photo or document copied between a merchant and a staff chat, drawn
+    now: a merchant's copy to a staff chat (relay.copy_to_staff, in the staff chats' language),
+    a staff member's to the merchant (staff.from_staff, in the merchant's `locale`), or one
+    rendered when it was queued (older rows) as it is."""
+    if (values := payload.get("staff_caption")) is not None:
+        return data.renderer.render(staff_locale(data), "support/staff_relay", **values)[:1000]
+    if (values := payload.get("merchant_caption")) is not None:
+        return data.renderer.render(locale, "support/staff_caption", **values)[:1000]
+    return payload.get("caption")
 
 
 def clock(data: BotData, when: datetime) -> str:
@@ -155,13 +161,12 @@ def _tier_names(data: BotData, locale: Locale, note: str | None) -> str | None:
     )
 
 
-async def history_text(
-    data: BotData, repos: Repositories, ticket: Ticket, reason: str, actor: int | None
-) -> str:
-    """The escalation post: ESCALATED, why, and the ticket's audit trail and whole history."""
-    locale = staff_locale(data)
-    events = await repos.tickets.events(ticket.id)
-    messages = await repos.tickets.messages(ticket.id)
+async def history_text(data: BotData, repos: Repositories, ticket_id: int, history: dict) -> str:
+    """The escalation post, as staff/escalate queued it (the new tier, the reason, who, and how
+    far the audit trail and the messages went then): ESCALATED, why, the trail and the history."""
+    locale, actor = staff_locale(data), history.get("actor")
+    events = (await repos.tickets.events(ticket_id))[: history["events"]]
+    messages = [m for m in await repos.tickets.messages(ticket_id) if m.id <= history["upto"]]
     names = await first_names(
         repos, {e.actor for e in events} | {m.author_id for m in messages} | {actor}
     )
@@ -180,9 +185,9 @@ async def history_text(
         text = data.renderer.render(
             locale,
             "support/history",
-            number=ticket.number,
-            tier=support_label(data, locale, f"tier_{ticket.tier}"),
-            reason=reason,
+            number=ticket_number(ticket_id),
+            tier=support_label(data, locale, f"tier_{history['tier']}"),
+            reason=history["reason"],
             by=names.get(actor) if actor else None,
             events=trail,
             messages=rows,
@@ -190,6 +195,3 @@ async def history_text(
         if len(text) <= _MAX_TEXT or not (rows or trail):
             return text
         rows, trail = (rows[1:], trail) if rows else (rows, trail[1:])
-
-
-# --- delivery (called by the outbox sender) ------------------------------------------------

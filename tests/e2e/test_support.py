@@ -176,8 +176,9 @@ async def test_take_pending_lists_and_staff_photos_and_documents(
     await agent.expect("由 王客服 处理")
     await merchant.expect("已开始处理")
     # Photos and documents staff send in reply are copied to the merchant.
-    await agent.send_photo(png(2), reply_to_message_id=card["message_id"])
-    assert number in (await next_with(merchant, "photo"))["caption"]
+    await agent.send_photo(png(2), caption="设置页面", reply_to_message_id=card["message_id"])
+    caption = (await next_with(merchant, "photo"))["caption"]
+    assert caption == f"💬 客服（工单 {number}）：\n设置页面", caption
     await server.send_document(
         AGENT_ID,
         pdf(),
@@ -243,6 +244,10 @@ async def test_staff_reply_after_restart_reaches_the_right_merchant(
     await agent.send("Please restart the terminal", reply_to_message_id=card["message_id"])
     answer = await alice.expect("Please restart the terminal", timeout=15)
     assert "Support" in answer["text"] and "T-000002" in answer["text"]
+    # A photo staff send her is captioned in her language too (drawn when it is sent).
+    await agent.send_photo(png(3), caption="Settings page", reply_to_message_id=card["message_id"])
+    caption = (await next_with(alice, "photo"))["caption"]
+    assert caption == "💬 Support (ticket T-000002):\nSettings page", caption
     await wang.silence(1.0)
 
 
