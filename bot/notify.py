@@ -109,16 +109,18 @@ def text_payload(
 
 async def to_staff_chat(
     repos: Repositories,
-    data: BotData,
     chat_id: int | None,
+    locale: Locale,
     name: str,
     /,
     *,
     dedupe: str | None = None,
     **values: object,
 ) -> None:
-    """Queue a message for a staff group, in the deployment's default language."""
+    """Queue template `name` for a staff group, drawn in `locale` (the deployment's default
+    language) when it is sent; nothing is queued without a chat."""
     if chat_id is None:
         return
-    text = data.renderer.render(data.settings.default_locale, name, **values)
-    await repos.outbox.put(chat_id, TEXT, {"text": text, "buttons": []}, dedupe_key=dedupe)
+    await repos.outbox.put(
+        chat_id, TEMPLATE, template(name, locale=locale, **values), dedupe_key=dedupe
+    )

@@ -10,11 +10,13 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot import notify
+from bot import fees, notify
 from bot.application.lifecycle import State
 from bot.context import Context
 from bot.fulfilment import agreement
+from bot.fulfilment.policy import Policy
 from bot.parsing import strict_int
+from bot.settings import Locale
 from handlers.common import drop_keyboard, keyboard, label, locale_of, main_menu, reply
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,13 @@ async def on_sign(update: Update, context: Context) -> None:
     if app_id is not None:
         async with data.storage.transaction() as repos:
             outcome = await agreement.check_sign(
-                repos, data, app_id, query.from_user.id, version, digest
+                repos,
+                data.renderer,
+                Policy.of(data.settings),
+                app_id,
+                query.from_user.id,
+                version,
+                digest,
             )
     if outcome == "stale":
         await query.answer(label(context, "stale_button"), show_alert=True)
@@ -57,7 +65,11 @@ async def on_sign(update: Update, context: Context) -> None:
         return
     await query.answer()
     locale = locale_of(context)
-    text, buttons = agreement.confirmation(data, locale, app_id, version, digest)  # type: ignore[arg-type]
+    text = _confirmation_text(context, locale)
+    buttons: notify.Buttons = [
+        [("btn_sign_confirm", f"agc:{app_id}:{version}:{digest}")],
+        [("btn_sign_later", f"agx:{app_id}")],
+    ]
     await context.bot.send_message(
         query.from_user.id,
         text,
@@ -77,7 +89,15 @@ async def on_sign_confirm(update: Update, context: Context) -> None:
         async with data.storage.transaction() as repos:
             if not await repos.updates.claim(update.update_id):
                 return
-            outcome = await agreement.sign(repos, data, app_id, query.from_user.id, version, digest)
+            outcome = await agreement.sign(
+                repos,
+                data.renderer,
+                Policy.of(data.settings),
+                app_id,
+                query.from_user.id,
+                version,
+                digest,
+            )
     if outcome == "stale":
         await query.answer(label(context, "stale_button"), show_alert=True)
         await drop_keyboard(query.message)
@@ -98,11 +118,19 @@ async def on_sign_later(update: Update, context: Context) -> None:
     await _finish_confirmation(query.message, context, "later")
 
 
+def _confirmation_text(context: Context, locale: Locale, final: str = "") -> str:
+    """The rates stated before the second tap; `final` ('signed', 'later') ends it."""
+    schedule = fees.fee_schedule(context.bot_data.settings)
+    return context.bot_data.renderer.render(
+        locale, "fulfilment/sign_confirm", fees=fees.fee_texts(schedule, locale), final=final
+    )
+
+
 async def _finish_confirmation(message: object, context: Context, final: str) -> None:
     """The confirmation message ends in its final state, without buttons."""
     if not isinstance(message, Message):
         return
-    text = agreement.confirmation_text(context.bot_data, locale_of(context), final)
+    text = _confirmation_text(context, locale_of(context), final)
     try:
         await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
     except BadRequest:  # unchanged (tapped twice) or too old to edit
@@ -129,7 +157,10 @@ async def _resend_current(update: Update, context: Context) -> None:
     if record is None or record.state != State.APPROVED:
         return
     locale = locale_of(context)
-    body, buttons = agreement.agreement_to_sign(context.bot_data, locale, record)
+    data = context.bot_data
+    body, buttons = agreement.agreement_to_sign(
+        data.renderer, Policy.of(data.settings), locale, record
+    )
     await context.bot.send_message(
         user.id,
         body,
@@ -152,7 +183,9 @@ async def agreement_command(update: Update, context: Context) -> None:
     if signed is None:
         # Approved but not signed yet: show it again with the button.
         locale = locale_of(context)
-        body, buttons = agreement.agreement_to_sign(data, locale, record)
+        body, buttons = agreement.agreement_to_sign(
+            data.renderer, Policy.of(data.settings), locale, record
+        )
         await context.bot.send_message(
             user.id,
             body,
@@ -160,7 +193,7 @@ async def agreement_command(update: Update, context: Context) -> None:
             reply_markup=keyboard(notify.button_rows(data, locale, buttons)),
         )
         return
-    body = agreement.signed_text(data, record, signed)
+    body = agreement.signed_text(data.renderer, record, signed)
     await context.bot.send_message(user.id, body, parse_mode=ParseMode.HTML)
     when = format_datetime(
         datetime.fromisoformat(signed["signed_at"]),

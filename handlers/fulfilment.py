@@ -12,6 +12,7 @@ from bot.application.lifecycle import State
 from bot.context import Context
 from bot.fulfilment import service as fulfilment
 from bot.fulfilment.codes import CodeError, normalize_code
+from bot.fulfilment.policy import Policy
 from bot.fulfilment.service import normalize_serial
 from handlers.common import label, locale_of, main_menu, reply
 from handlers.fulfilment_views import send_voucher
@@ -129,7 +130,7 @@ async def _locked(update: Update, context: Context, user_id: int) -> bool:
     settings = context.bot_data.settings
     now = utcnow()
     async with context.bot_data.storage.transaction() as repos:
-        until = await fulfilment.lock_end(repos, settings, user_id, now)
+        until = await fulfilment.lock_end(repos, Policy.of(settings), user_id, now)
     if until is None or until <= now:
         return False
     minutes = max(1, round((until - now).total_seconds() / 60 + 0.49))
@@ -168,7 +169,9 @@ async def _try_code(update: Update, context: Context, serial: str, raw_code: str
     async with data.storage.transaction() as repos:
         if not await repos.updates.claim(update.update_id):
             return
-        result = await fulfilment.activate(repos, data, user.id, user.first_name, serial, canonical)
+        result = await fulfilment.activate(
+            repos, Policy.of(data.settings), user.id, user.first_name, serial, canonical
+        )
     outcome, values = result.outcome, dict(result.values)
     if result.state is not None:
         values["state"] = label(context, f"state_{result.state}")

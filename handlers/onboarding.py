@@ -235,7 +235,12 @@ async def _submit(update: Update, context: Context, draft: form.Draft) -> None:
     day = datetime.now(data.settings.zone).strftime("%Y%m%d")
     async with data.storage.transaction() as repos:
         number = await application.submit(
-            repos, data, draft, actor=user.id, update_id=update.update_id, day=day
+            repos,
+            application.Policy.of(data.settings),
+            draft,
+            actor=user.id,
+            update_id=update.update_id,
+            day=day,
         )
     if number is None:
         return
@@ -253,7 +258,9 @@ async def _withdraw(update: Update, context: Context, app_id: str) -> None:
     user = query.from_user
     data = context.bot_data
     async with data.storage.transaction() as repos:
-        record = await application.withdraw(repos, data, user.id, app_id)
+        record = await application.withdraw(
+            repos, application.Policy.of(data.settings), user.id, app_id
+        )
     await drop_keyboard(query.message)
     if record is None:
         await query.answer(label(context, "stale_button"), show_alert=True)
@@ -286,7 +293,7 @@ async def _discard(context: Context, draft: form.Draft, actor: int) -> None:
     """Delete the draft, then the stored files nothing else references."""
     async with context.bot_data.storage.transaction() as repos:
         orphans = await application.discard(repos, draft.application_id, actor)
-    application.delete_files(context.bot_data, orphans)
+    application.delete_files(context.bot_data.documents, orphans)
 
 
 __all__ = [

@@ -235,7 +235,7 @@ async def _confirm(
     assert query is not None
     reasons = {f: pending.reasons[f] for f in pending.fields}
     async with data.storage.transaction() as repos:
-        done = await review.confirm_rejection(repos, data, app_id, query.from_user.id, reasons)
+        done = await review.confirm_rejection(repos, app_id, query.from_user.id, reasons)
     await views.finish_rejection(query, data, "rejected" if done else "too_late")
     if not done:
         log.info("rejection of application %s came too late", app_id)

@@ -13,6 +13,7 @@ from bot import notify
 from bot.data import BotData
 from bot.fulfilment import kinds as fulfilment_kinds
 from bot.fulfilment.agreement import agreement_to_sign
+from bot.fulfilment.policy import Policy as FulfilmentPolicy
 from bot.review import kinds as review_kinds
 from bot.support import kinds as support_kinds
 from bot.support.rules import Policy
@@ -63,7 +64,9 @@ async def send_agreement(bot: Bot, data: BotData, item: OutboxItem) -> None:
         locale = await notify.locale_of_user(repos, item.chat_id, data.settings.default_locale)
     if record is None:
         return
-    text, buttons = agreement_to_sign(data, locale, record)
+    text, buttons = agreement_to_sign(
+        data.renderer, FulfilmentPolicy.of(data.settings), locale, record
+    )
     await bot.send_message(
         item.chat_id,
         text,

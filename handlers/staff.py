@@ -174,7 +174,7 @@ async def ship_command(update: Update, context: Context) -> None:
     data = context.bot_data
     async with data.storage.transaction() as repos:
         outcome, state = await fulfilment.ship(
-            repos, data, number, user.id, carrier, tracking[:40], serial, chat_id=_chat_id(update)
+            repos, number, user.id, carrier, tracking[:40], serial, chat_id=_chat_id(update)
         )
     if outcome == "ok":
         data.kick_outbox()
@@ -206,7 +206,7 @@ async def revoke_command(update: Update, context: Context) -> None:
     admin = await role_of(data, user.id) == "admin"
     async with data.storage.transaction() as repos:
         outcome, number = await fulfilment.revoke(
-            repos, data, raw_code, reason, user.id, admin=admin, chat_id=_chat_id(update)
+            repos, raw_code, reason, user.id, admin=admin, chat_id=_chat_id(update)
         )
     if outcome == "ok":
         data.kick_outbox()

@@ -44,7 +44,8 @@ async def receive_document(
         log.warning("download of a %s failed: %r", slot, exc)
         raise FieldError("document.download_failed") from None
     return await application.store_document(
-        context.bot_data,
+        context.bot_data.documents,
+        application.Policy.of(settings),
         draft,
         slot,
         data,

@@ -26,8 +26,8 @@ async def remind_waiting_reviews(context: ContextTypes.DEFAULT_TYPE) -> None:
             hours = int((now - app.submitted_at).total_seconds() // 3600)  # type: ignore[operator]
             await notify.to_staff_chat(
                 repos,
-                data,
                 data.settings.review_chat_id,
+                data.settings.default_locale,
                 "review/reminder",
                 dedupe=f"review-reminder:{app.id}:{now.date().isoformat()}",
                 number=app.number,

@@ -1,8 +1,9 @@
 """The application form as transactions: open a draft, store an answer, submit, withdraw, fix.
 
 Every function that changes state takes the open Repositories (the caller owns the
-transaction) and returns what it did; the messages it causes go to the outbox in the same
-transaction. Nothing here sends or draws anything: handlers/onboarding.py does.
+transaction) and the application's Policy (its settings, read once) and returns what it did;
+the messages it causes go to the outbox in the same transaction. Nothing here sends or draws
+anything: handlers/onboarding.py and the outbox sender do.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from dataclasses import dataclass
 
 from bot import notify
 from bot.application import form
 from bot.application.lifecycle import State
 from bot.application.validation import FieldError
-from bot.data import BotData
-from bot.documents import check_document
+from bot.documents import DocumentStore, check_document
 from bot.metadata import strip_metadata
 from bot.review.kinds import REVIEW_CARD
+from bot.settings import Locale, Settings
 from storage import Repositories
 from storage.applications import ApplicationRecord, DocumentRecord
 
@@ -33,6 +35,26 @@ WITHDRAWABLE = (
     State.APPROVED,
     State.AGREEMENT_SIGNED,
 )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The application's settings as its use cases need them: the largest document accepted,
+    and where submissions and withdrawals are told (the review chat, in the deployment's
+    default language)."""
+
+    max_document_bytes: int
+    review_chat_id: int | None
+    staff_locale: Locale
+
+    @classmethod
+    def of(cls, settings: Settings) -> Policy:
+        """The policy the settings describe."""
+        return cls(
+            max_document_bytes=int(settings.max_document_mb * MIB),
+            review_chat_id=settings.review_chat_id,
+            staff_locale=settings.default_locale,
+        )
 
 
 def answered(draft: form.Draft) -> int:
@@ -50,7 +72,8 @@ async def open_draft(repos: Repositories, user_id: int) -> ApplicationRecord:
 
 
 async def store_document(
-    data: BotData,
+    documents: DocumentStore,
+    policy: Policy,
     draft: form.Draft,
     slot: str,
     content: bytes,
@@ -63,14 +86,13 @@ async def store_document(
 ) -> DocumentRecord:
     """Check an upload by its real content, strip an image's metadata (EXIF, GPS, ...) and
     store it encrypted; refuse reuse in another slot. Raises FieldError."""
-    settings = data.settings
     # Decoding a photo is CPU work: off the event loop. Only the licence may be a PDF.
     mime = await asyncio.to_thread(
         check_document,
         content,
         declared_mime=declared_mime,
         file_name=file_name,
-        max_bytes=int(settings.max_document_mb * MIB),
+        max_bytes=policy.max_document_bytes,
         pdf_allowed=slot == "licence",
     )
     content = await asyncio.to_thread(strip_metadata, content, mime)
@@ -79,7 +101,7 @@ async def store_document(
         if other != slot and draft.answers.get(other) == sha256:
             raise FieldError("document.reused", {"slot": other})
     # fsync'd file I/O: keep it off the event loop.
-    blob = await asyncio.to_thread(data.documents.put, content, mime)
+    blob = await asyncio.to_thread(documents.put, content, mime)
     return DocumentRecord(
         slot=slot,
         sha256=blob.sha256,
@@ -141,7 +163,13 @@ async def edit(repos: Repositories, draft: form.Draft, key: str) -> None:
 
 
 async def submit(
-    repos: Repositories, data: BotData, draft: form.Draft, *, actor: int, update_id: int, day: str
+    repos: Repositories,
+    policy: Policy,
+    draft: form.Draft,
+    *,
+    actor: int,
+    update_id: int,
+    day: str,
 ) -> str | None:
     """Number the application (or resubmit the fixed one) and queue its card for the
     reviewers; its number, or None if this update was handled already."""
@@ -161,9 +189,9 @@ async def submit(
     assert submitted is not None
     # What was submitted, as keyed digests: the card says what changed since the last time.
     await repos.checks.record_submission(submitted.id, submitted.answers)
-    if data.settings.review_chat_id is not None:
+    if policy.review_chat_id is not None:
         await repos.outbox.put(
-            data.settings.review_chat_id,
+            policy.review_chat_id,
             REVIEW_CARD,
             {"application_id": draft.application_id},
             dedupe_key=f"card:{draft.application_id}:{update_id}",
@@ -178,7 +206,7 @@ async def submit(
 
 
 async def withdraw(
-    repos: Repositories, data: BotData, user_id: int, app_id: str
+    repos: Repositories, policy: Policy, user_id: int, app_id: str
 ) -> ApplicationRecord | None:
     """Withdraw the merchant's latest application if it is ``app_id`` and has not shipped:
     revoke its code and tell the review chat. The record, or None if nothing changed."""
@@ -196,7 +224,7 @@ async def withdraw(
     if issued is not None:
         await repos.fulfilment.revoke_code(issued.id, "application withdrawn")
     await notify.to_staff_chat(
-        repos, data, data.settings.review_chat_id, "review/withdrawn", number=record.number
+        repos, policy.review_chat_id, policy.staff_locale, "review/withdrawn", number=record.number
     )
     log.info("application %s withdrawn by user %s", app_id, user_id)
     return record
@@ -221,7 +249,7 @@ async def discard(repos: Repositories, application_id: int, actor: int) -> list[
     return [sha for sha in blobs if not await repos.applications.blob_in_use(sha)]
 
 
-def delete_files(data: BotData, shas: list[str]) -> None:
+def delete_files(documents: DocumentStore, shas: list[str]) -> None:
     """Remove stored files, once the transaction that orphaned them has committed."""
     for sha in shas:
-        data.documents.delete(sha)
+        documents.delete(sha)

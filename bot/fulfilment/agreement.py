@@ -4,6 +4,10 @@ The "I agree and sign" button names the text it was shown under (by hash), so si
 exactly what the merchant saw, in whichever language it was shown. Signing takes two taps:
 the first asks to confirm the rates (or says support confirms them), the second signs, and
 the signature keeps the rates with the text's hash.
+
+The agreement's text is domain data (its hash is what is signed), so the functions that draw
+or check it take the Renderer explicitly; the rest take the open Repositories and
+fulfilment's Policy (its settings, read once).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from jinja2 import TemplateNotFound
 
 from bot import fees, notify
 from bot.application.lifecycle import State
-from bot.data import BotData
+from bot.fulfilment.policy import Policy
+from bot.i18n import Renderer
 from bot.settings import LOCALES, Locale
 from storage import Repositories
 from storage.applications import ApplicationRecord
@@ -26,14 +31,14 @@ HASH_PREFIX = 12
 
 
 def agreement_text(
-    data: BotData,
+    renderer: Renderer,
     locale: Locale,
     record: ApplicationRecord,
     version: str,
     schedule: fees.FeeSchedule | None = None,
 ) -> str:
     """The service agreement exactly as shown to the merchant (HTML), with these rates."""
-    return data.renderer.render(
+    return renderer.render(
         locale,
         f"agreement/{version}",
         merchant_name=record.answers.get("merchant_name", ""),
@@ -43,10 +48,10 @@ def agreement_text(
     )
 
 
-def signed_text(data: BotData, record: ApplicationRecord, signed: dict) -> str:
+def signed_text(renderer: Renderer, record: ApplicationRecord, signed: dict) -> str:
     """The text as it was signed: its version, language and the rates kept with it."""
     return agreement_text(
-        data, signed["locale"], record, signed["version"], fees.from_columns(signed)
+        renderer, signed["locale"], record, signed["version"], fees.from_columns(signed)
     )
 
 
@@ -56,18 +61,23 @@ def text_hash(text: str) -> str:
 
 
 def agreement_to_sign(
-    data: BotData, locale: Locale, record: ApplicationRecord
+    renderer: Renderer, policy: Policy, locale: Locale, record: ApplicationRecord
 ) -> tuple[str, notify.Buttons]:
     """The current agreement's text and its "I agree and sign" button, whose data names the
     exact text shown (by hash), so signing records what the merchant saw."""
-    schedule = fees.fee_schedule(data.settings)
-    text = agreement_text(data, locale, record, AGREEMENT_VERSION, schedule)
+    text = agreement_text(renderer, locale, record, AGREEMENT_VERSION, policy.schedule)
     digest = text_hash(text)[:HASH_PREFIX]
     return text, [[("btn_sign", f"ag:{record.id}:{AGREEMENT_VERSION}:{digest}")]]
 
 
 async def _matching(
-    repos: Repositories, data: BotData, application_id: int, user_id: int, version: str, digest: str
+    repos: Repositories,
+    renderer: Renderer,
+    policy: Policy,
+    application_id: int,
+    user_id: int,
+    version: str,
+    digest: str,
 ) -> tuple[str, ApplicationRecord | None, Locale, str]:
     """Check a press against the text we would show now: (outcome, record, locale, full hash).
 
@@ -82,10 +92,9 @@ async def _matching(
         return outcome, record, "zh-CN", ""
     if version != AGREEMENT_VERSION or len(digest) != HASH_PREFIX:
         return "stale", record, "zh-CN", ""
-    schedule = fees.fee_schedule(data.settings)
     for locale in LOCALES:
         try:
-            full = text_hash(agreement_text(data, locale, record, version, schedule))
+            full = text_hash(agreement_text(renderer, locale, record, version, policy.schedule))
         except TemplateNotFound:  # an unknown version in forged callback data
             return "stale", record, "zh-CN", ""
         if full.startswith(digest):
@@ -94,36 +103,23 @@ async def _matching(
 
 
 async def check_sign(
-    repos: Repositories, data: BotData, application_id: int, user_id: int, version: str, digest: str
+    repos: Repositories,
+    renderer: Renderer,
+    policy: Policy,
+    application_id: int,
+    user_id: int,
+    version: str,
+    digest: str,
 ) -> str:
     """The first tap on "I agree and sign": 'ok' (ask to confirm), 'already' or 'stale'."""
-    outcome, *_ = await _matching(repos, data, application_id, user_id, version, digest)
+    outcome, *_ = await _matching(repos, renderer, policy, application_id, user_id, version, digest)
     return outcome
-
-
-def confirmation_text(data: BotData, locale: Locale, final: str = "") -> str:
-    """The rates stated before the second tap; `final` ('signed', 'later') ends it."""
-    schedule = fees.fee_schedule(data.settings)
-    return data.renderer.render(
-        locale, "fulfilment/sign_confirm", fees=fees.fee_texts(schedule, locale), final=final
-    )
-
-
-def confirmation(
-    data: BotData, locale: Locale, application_id: int, version: str, digest: str
-) -> tuple[str, notify.Buttons]:
-    """The second step: the rates stated once more, with Confirm and Not now."""
-    text = confirmation_text(data, locale)
-
-    return text, [
-        [("btn_sign_confirm", f"agc:{application_id}:{version}:{digest}")],
-        [("btn_sign_later", f"agx:{application_id}")],
-    ]
 
 
 async def sign(
     repos: Repositories,
-    data: BotData,
+    renderer: Renderer,
+    policy: Policy,
     application_id: int,
     user_id: int,
     version: str,
@@ -131,7 +127,7 @@ async def sign(
 ) -> str:
     """The merchant confirmed the rates and signs: 'ok', 'already' or 'stale'."""
     outcome, record, locale, full = await _matching(
-        repos, data, application_id, user_id, version, digest
+        repos, renderer, policy, application_id, user_id, version, digest
     )
     if outcome != "ok" or record is None:
         return outcome
@@ -139,7 +135,7 @@ async def sign(
         record.id, State.APPROVED, State.AGREEMENT_SIGNED, actor=user_id, note=version
     ):
         return "already"
-    schedule = fees.fee_schedule(data.settings)
+    schedule = policy.schedule
     await repos.fulfilment.record_signature(
         record.id,
         user_id,
@@ -151,8 +147,8 @@ async def sign(
     await notify.to_user(repos, user_id, "fulfilment/signed", number=record.number)
     await notify.to_staff_chat(
         repos,
-        data,
-        data.settings.review_chat_id,
+        policy.review_chat_id,
+        policy.staff_locale,
         "fulfilment/ready_to_ship",
         number=record.number,
         merchant_name=record.answers.get("merchant_name", ""),

@@ -15,11 +15,10 @@ from datetime import datetime, timedelta
 
 from bot import notify
 from bot.application.lifecycle import State
-from bot.data import BotData
 from bot.fulfilment.codes import CodeError, normalize_code
 from bot.fulfilment.handover import issue_code, queue_voucher
+from bot.fulfilment.policy import Policy
 from bot.review.service import approver_of, own_application, refuse_approver, refuse_own
-from bot.settings import Settings
 from storage import Repositories
 from storage.db import utcnow
 
@@ -36,7 +35,6 @@ ATTEMPT_MEMORY = timedelta(days=1)
 
 async def ship(
     repos: Repositories,
-    data: BotData,
     number: str,
     actor: int,
     carrier: str,
@@ -83,7 +81,6 @@ async def ship(
 
 async def revoke(
     repos: Repositories,
-    data: BotData,
     raw_code: str,
     reason: str,
     actor: int,
@@ -186,21 +183,17 @@ def lock_state(
 
 
 async def _lock(
-    repos: Repositories, settings: Settings, user_id: int, now: datetime
+    repos: Repositories, policy: Policy, user_id: int, now: datetime
 ) -> tuple[int, datetime | None]:
     failures = await repos.fulfilment.failures_since(user_id, now - ATTEMPT_MEMORY)
-    return lock_state(
-        failures,
-        settings.activation_max_failures,
-        timedelta(minutes=settings.activation_lock_minutes),
-    )
+    return lock_state(failures, policy.max_failures, policy.lock)
 
 
 async def lock_end(
-    repos: Repositories, settings: Settings, user_id: int, now: datetime
+    repos: Repositories, policy: Policy, user_id: int, now: datetime
 ) -> datetime | None:
     """When the user's activation lock ends, or None if they are not locked out."""
-    _, until = await _lock(repos, settings, user_id, now)
+    _, until = await _lock(repos, policy, user_id, now)
     return until
 
 
@@ -216,7 +209,7 @@ class Activation:
 
 async def activate(
     repos: Repositories,
-    data: BotData,
+    policy: Policy,
     user_id: int,
     user_name: str,
     serial: str,
@@ -226,7 +219,6 @@ async def activate(
 
     A wrong code counts towards the lock; the attempt that locks tells the review chat.
     """
-    settings = data.settings
     now = utcnow()
     issued = await repos.fulfilment.find_code(canonical)
     record = await repos.applications.get(issued.application_id) if issued else None
@@ -237,18 +229,18 @@ async def activate(
         or record.merchant_id != user_id
     ):
         await repos.fulfilment.record_attempt(user_id, ok=False)
-        count, until = await _lock(repos, settings, user_id, now)
+        count, until = await _lock(repos, policy, user_id, now)
         if until is None or until <= now:
-            return Activation("wrong_code", {"left": settings.activation_max_failures - count})
-        minutes = round(settings.activation_lock_minutes)
+            return Activation("wrong_code", {"left": policy.max_failures - count})
+        minutes = round(policy.lock_minutes)
         await notify.to_staff_chat(
             repos,
-            data,
-            settings.review_chat_id,
+            policy.review_chat_id,
+            policy.staff_locale,
             "fulfilment/lock_alert",
             user_id=user_id,
             name=user_name,
-            failures=settings.activation_max_failures,
+            failures=policy.max_failures,
             minutes=minutes,
         )
         return Activation("locked_now", {"minutes": minutes})

@@ -15,7 +15,6 @@ from enum import StrEnum
 
 from bot import notify
 from bot.application.lifecycle import State
-from bot.data import BotData
 from bot.fulfilment.handover import hand_over
 from bot.review.card import ReviewCard, review_card
 from bot.settings import Settings
@@ -168,13 +167,10 @@ async def _start_rejection(repos: Repositories, record: ApplicationRecord, actor
 
 
 async def reject(
-    repos: Repositories,
-    data: BotData,
-    record: ApplicationRecord,
-    actor: int,
-    reasons: dict[str, str],
+    repos: Repositories, record: ApplicationRecord, actor: int, reasons: dict[str, str]
 ) -> bool:
-    """Reject with a reason per flagged field; the merchant gets the list and a Fix button."""
+    """Reject with a reason per flagged field; the merchant gets the list and a Fix button.
+    The fields are queued by key: the sender names them in the merchant's language."""
     if not reasons or own_application(record, actor):
         return False
     if record.state == State.SUBMITTED and not await repos.applications.take(record, actor):
@@ -188,28 +184,23 @@ async def reject(
         return False
     await repos.applications.flag(record.id, reasons)
     await repos.applications.set_editing(record.id, None)
-    locale = await notify.locale_of_user(repos, record.merchant_id, data.settings.default_locale)
-    # The field names are put in the merchant's language now, so the text is sent in it too.
-    rejected = notify.template(
+    await notify.to_user(
+        repos,
+        record.merchant_id,
         "review/rejected",
         buttons=[[("btn_fix", f"ap:{record.id}:f")]],
-        locale=locale,
         number=record.number,
-        flags=[
-            {"label": data.renderer.plain_label(locale, f"field_{field}"), "reason": reason}
-            for field, reason in reasons.items()
-        ],
+        flags=[{"field": field, "reason": reason} for field, reason in reasons.items()],
     )
-    await repos.outbox.put(record.merchant_id, notify.TEMPLATE, rejected)
     log.info("application %s rejected by %s: %s", record.number, actor, ", ".join(reasons))
     return True
 
 
 async def confirm_rejection(
-    repos: Repositories, data: BotData, app_id: int, actor: int, reasons: dict[str, str]
+    repos: Repositories, app_id: int, actor: int, reasons: dict[str, str]
 ) -> bool:
     """Confirm pressed: reject with the reasons gathered; the rejection in progress ends."""
     record = await repos.applications.get(app_id)
-    done = record is not None and await reject(repos, data, record, actor, reasons)
+    done = record is not None and await reject(repos, record, actor, reasons)
     await repos.reviews.drop(app_id)
     return done
