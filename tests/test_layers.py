@@ -60,7 +60,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     | {"bot.reports"},
     "faq": TOP | {"handlers", "scheduler"},
     # Capability services: rules, use cases and the message kinds they queue; no Telegram,
-    # not even the typed handler context (they take bot.data.BotData).
+    # not even the typed handler context (they take repositories and narrow settings values).
     "bot.application": SERVICE_FORBIDDEN,
     "bot.privacy": SERVICE_FORBIDDEN,
     "bot.support": SERVICE_FORBIDDEN,

@@ -38,3 +38,18 @@ def test_a_sentence_names_the_button_as_it_reads_without_its_icon() -> None:
         assert renderer.label(locale, "btn_fix") == f"✏️ {fix}"
         text = renderer.render(locale, "review/rejected", number="AP1", flags=[])
         assert f"“{fix}”" in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_rejection_names_its_fields_as_they_were_named_when_queued(locale: str) -> None:
+    """A rejection queues its fields by key and the sender names them; one queued before that
+    carries the names already drawn: both read the same."""
+    renderer = Renderer()
+    fields = ("merchant_name", "phone", "id_front")
+    by_key = [{"field": f, "reason": "x & y"} for f in fields]
+    named = [
+        {"label": renderer.plain_label(locale, f"field_{f}"), "reason": "x & y"} for f in fields
+    ]
+    text = renderer.render(locale, "review/rejected", number="AP1", flags=by_key)
+    assert text == renderer.render(locale, "review/rejected", number="AP1", flags=named)
+    assert renderer.plain_label(locale, "field_merchant_name") in text

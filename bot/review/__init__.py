@@ -5,7 +5,8 @@
                 handlers/review_views.py draws it in one render
 - service.py    four eyes (nobody acts on an application they submitted), take, approve,
                 reject and the rejection being put together, as transactions: repositories
-                in, results and queued messages out
+                in, results and queued messages out (a rejection queues its fields by key;
+                the sender names them in the merchant's language)
 
 Approve on the card is one call, `press_card` (repositories and the settings in, a `Pressed`
 out: how the press came out, and the card's facts as it left them): storage/applications.py
