@@ -60,12 +60,13 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     | {"bot.reports"},
     "faq": TOP | {"handlers", "scheduler"},
     # Capability services: rules, use cases and the message kinds they queue; no Telegram,
-    # not even the typed handler context (they take repositories and narrow settings values).
-    "bot.application": SERVICE_FORBIDDEN,
+    # not even the typed handler context. Those narrowed so far take repositories and the
+    # settings values they use, never the process-wide bot.data.BotData.
+    "bot.application": SERVICE_FORBIDDEN | {"bot.data"},
     "bot.privacy": SERVICE_FORBIDDEN,
     "bot.support": SERVICE_FORBIDDEN,
-    "bot.review": SERVICE_FORBIDDEN,
-    "bot.fulfilment": SERVICE_FORBIDDEN,
+    "bot.review": SERVICE_FORBIDDEN | {"bot.data"},
+    "bot.fulfilment": SERVICE_FORBIDDEN | {"bot.data"},
     "bot.reports": SERVICE_FORBIDDEN,
 }
 FORBIDDEN_REACH = EVERYWHERE
