@@ -39,7 +39,11 @@ CALIBRATION_FILES = (
     TESTS_DIR / "conversational2.yaml",
     TESTS_DIR / "conversational3.yaml",
 )
-MIN_ABSTENTION = 0.95
+# The share of the calibration's off-topic questions (many near the domain, harder than what
+# merchants send) the threshold must abstain on. 0.95 overshot the 0.90 target on the nine
+# held-out sets together (94.9% abstained, top-1 93.6%); 0.91 gives 92.2% and 95.2% there
+# (fifteenth round, BENCHMARKS.md): the sets chose this one number.
+MIN_ABSTENTION = 0.91
 K_FOLDS = 5
 # Chosen by the held-apart top-1 over 0.3/1/3 (thirteenth round: 95.6/95.5/95.3%).
 L2 = 0.3
@@ -175,7 +179,7 @@ def search_ranking(
     """Score every point of the grid by held-apart top-1 at the calibrated threshold.
 
     The ranking and the abstention are fitted together: each point builds the index with
-    those weights and runs `calibrate` on it (five folds, 95% off-topic abstention), so a
+    those weights and runs `calibrate` on it (five folds, MIN_ABSTENTION off-topic abstention), so a
     ranking that helps only by answering more off-topic questions does not win. Returns
     (top-1, weights) best first; `topic_weight` follows as 1 - `phrase_weight`.
     """
