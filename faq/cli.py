@@ -12,7 +12,7 @@ from faq.abstain import MODEL_PATH
 from faq.calibrate import CALIBRATION_FILES, calibrate_all
 from faq.check import check_knowledge_base
 from faq.cues import load_cues
-from faq.evaluate import evaluate, format_report
+from faq.evaluate import EvalReport, evaluate, format_report
 from faq.knowledge import load_knowledge_base
 from faq.retrieval import FaqIndex
 
@@ -73,6 +73,7 @@ def run_eval(path: Path | None) -> int:
     """Evaluate on a question set; by default the shared dev set and our held-out set."""
     files = [path] if path else [DEFAULT_QUESTIONS, *HELD_OUT_SETS]
     index = FaqIndex.build(load_knowledge_base())
+    held: list[EvalReport] = []
     for n, questions in enumerate(files):
         if not questions.is_file():
             print(f"question file not found: {questions}")
@@ -84,6 +85,15 @@ def run_eval(path: Path | None) -> int:
             return 1
         print(("\n" if n else "") + f"questions: {questions}")
         print(format_report(report))
+        if questions in HELD_OUT_SETS:
+            held.append(report)
+    if len(held) > 1:
+        correct, answerable = sum(r.correct for r in held), sum(r.answerable for r in held)
+        caught, off_topic = sum(r.abstained_off_topic for r in held), sum(r.off_topic for r in held)
+        targets = "targets: top-1 >= 95%, off-topic >= 90%"
+        print(f"\nthe {len(held)} held-out sets together ({targets}):")
+        print(f"top-1 accuracy:       {correct / answerable:6.1%}  ({correct}/{answerable})")
+        print(f"abstention recall:    {caught / off_topic:6.1%}  ({caught}/{off_topic})")
     return 0
 
 

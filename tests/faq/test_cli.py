@@ -37,3 +37,14 @@ def test_eval_on_a_malformed_file_fails_with_a_message(
     questions.write_text('- {q: "hello", lang: fr, expect: null}\n', "utf-8")
     assert run_eval(questions) == 1
     assert "cannot read" in capsys.readouterr().out
+
+
+def test_eval_by_default_prints_every_held_out_set_and_the_nine_together(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_eval(None) == 0
+    out = capsys.readouterr().out
+    assert "heldout9.yaml" in out
+    together = out.split("held-out sets together")[1]
+    assert "top-1 accuracy:" in together and "/1197)" in together
+    assert "abstention recall:" in together and "/255)" in together
