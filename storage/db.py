@@ -1,4 +1,5 @@
-"""Database connections, migrations and the one transaction helper, for two backends.
+"""Database connections, migrations and the one transaction helper, for two backends (over
+300 lines: SQLite's connection, start-up and migrations belong together).
 
 SQLite (the embedded default: one file, one shared connection) and PostgreSQL (several
 instances on one server, through asyncpg's connection pool). Repositories see only Tx and
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 BUSY_MS = 5000  # how long a statement waits for another process's write to finish
+WAL_ATTEMPTS = 40  # about 40 s of retries in all (the waits grow by 50 ms each time)
 STARTUP_BUSY_MS = 30000  # the same while opening and migrating (several may start at once)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -69,7 +71,7 @@ class Database:
         # busy_timeout first: switching to WAL waits for another process opening the file.
         # Processes starting together wait for each other's migrations: longer at start-up.
         await self._conn.execute(f"PRAGMA busy_timeout={STARTUP_BUSY_MS}")
-        await self._conn.execute("PRAGMA journal_mode=WAL")
+        await _switch_to_wal(self._conn)
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA synchronous=NORMAL")
         # Deleted rows (handled updates, delivered messages, purged applications) are
@@ -241,6 +243,19 @@ def among(tx: Tx, column: str, values: Iterable[Any]) -> tuple[str, tuple[Any, .
     if tx.dialect == "postgresql":
         return f"{column} = ANY(?)", (list(values),)
     return f"{column} IN (SELECT value FROM json_each(?))", (json.dumps(list(values)),)
+
+
+async def _switch_to_wal(conn: aiosqlite.Connection) -> None:
+    """PRAGMA journal_mode=WAL, tried again while another process opening the same new file
+    holds it: SQLite answers "database is locked" at once there, without the busy timeout."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt + 1 == WAL_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
 
 
 def _migration_files(dialect: str = "sqlite") -> list[tuple[int, str, str]]:

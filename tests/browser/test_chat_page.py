@@ -13,7 +13,7 @@ import urllib.request
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from bot.demo import FIRST_NUMBER
 from tests.browser.chat import ChatPane
@@ -51,6 +51,15 @@ def fill_application(merchant: ChatPane) -> None:
         merchant.any_reply(after=mark)
 
 
+def loaded_width(page: Page, image: Locator) -> int:
+    """The image's natural width once the browser has loaded it (visible comes first: the
+    element is shown while its bytes are still arriving)."""
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    return image.evaluate("(img) => img.naturalWidth")
+
+
 def test_start_and_a_main_menu_button_answer_in_the_merchant_chat(
     page: Page, merchant: ChatPane
 ) -> None:
@@ -85,7 +94,7 @@ def test_application_takes_the_licence_photo_from_the_file_picker(
     photo = sent.get_by_test_id("message-photo")
     expect(photo).to_be_visible()
     # The thumbnail is the uploaded image, served back by the sandbox.
-    assert photo.evaluate("(img) => img.complete && img.naturalWidth") == PHOTO_SIZE
+    assert loaded_width(page, photo) == PHOTO_SIZE
     merchant.reply("法定代表人姓名", after=mark)
     assert still_the_same_page(page)
 
@@ -115,7 +124,7 @@ def test_staff_approve_from_the_review_card_and_the_merchant_gets_code_and_vouch
     assert CODE.search(voucher.inner_text()), voucher.inner_text()
     qr = voucher.get_by_test_id("message-photo")
     expect(qr).to_be_visible()
-    assert qr.evaluate("(img) => img.complete && img.naturalWidth") > 100
+    assert loaded_width(page, qr) > 100
     assert still_the_same_page(page)
 
 
