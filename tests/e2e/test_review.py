@@ -251,7 +251,11 @@ async def _shipped(merchant: ChatUser, reviewer: ChatUser) -> str:
     code = await approve(reviewer, merchant, number)
     await sign(merchant, await merchant.expect("服务协议"))
     await merchant.expect("协议已签署")
+    await reviewer.expect(f"/ship {number}")  # the group is told it may ship
     await reviewer.send(f"/ship {number} SN88001234567 顺丰 SF1")
+    # The staff member's confirmation and the merchant's notice travel separately: take both,
+    # so the confirmation cannot be read later as the answer to the staff's next command.
+    assert "已寄出" in await reviewer.reply_text()
     await merchant.expect("POS 机已寄出")
     return code
 
