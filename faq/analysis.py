@@ -40,6 +40,9 @@ _BRITISH = (
     (re.compile(r"\b(cancel|travel|label)l(ed|ing)\b"), r"\1\2"),
 )
 _UNDOUBLE_EXCEPT = frozenset("lsz")
+# "care" (looking after the terminal) would become "car", the word of an everyday question
+# ("my car battery is dead") that is not ours.
+_KEEP_FINAL_E = frozenset({"care"})
 _VOWELS = frozenset("aeiou")
 _MAX_PHRASE = 5
 
@@ -69,7 +72,7 @@ def stem(word: str) -> str:
             if word[-1] == word[-2] and word[-1] not in _UNDOUBLE_EXCEPT | _VOWELS:
                 word = word[:-1]
             break
-    if word.endswith("e") and len(word) >= 4:
+    if word.endswith("e") and len(word) >= 4 and word not in _KEEP_FINAL_E:
         word = word[:-1]
     return word
 

@@ -16,6 +16,7 @@ from faq.cli import (
     HELD_OUT_7,
     HELD_OUT_8,
     HELD_OUT_9,
+    HELD_OUT_10,
 )
 from faq.evaluate import evaluate, format_report
 from faq.retrieval import FaqIndex
@@ -56,7 +57,7 @@ def test_report_counts_hits_misses_and_abstentions(index: FaqIndex, tmp_path: Pa
 
 # Each held-out set (written before a round, never used to fit anything) and the share it
 # must keep: (top-1 on answerable questions, off-topic questions abstained). Floors against
-# regressions at the figures measured in the fifteenth round (BENCHMARKS.md has every
+# regressions at the figures measured in the sixteenth round (BENCHMARKS.md has every
 # round's); several sets are below a target on their own. The nine together chose one
 # setting, the share of the calibration's off-topic questions the abstention must catch
 # (faq/calibrate.py MIN_ABSTENTION), so they are no longer a blind test: the unseen sets the
@@ -66,11 +67,14 @@ FLOORS = {
     HELD_OUT_2: (0.91, 0.93),  # 124/135, 28/30
     HELD_OUT_3: (0.97, 0.86),  # 114/117, 26/30
     HELD_OUT_4: (0.94, 0.88),  # 94/100, 30/34
-    HELD_OUT_5: (0.96, 0.93),  # 142/147, 28/30
+    HELD_OUT_5: (0.95, 0.93),  # 141/147 (142 before the sixteenth round), 28/30
     HELD_OUT_6: (0.89, 0.96),  # 112/125, 24/25
     HELD_OUT_7: (0.94, 0.96),  # 129/136, 24/25
     HELD_OUT_8: (0.97, 0.96),  # 126/129, 24/25
     HELD_OUT_9: (0.95, 0.86),  # 164/171, 26/30
+    # Written by a separate session and measured once on the unchanged code (166/178, 29/30);
+    # the sixteenth round then read its misses, so it too is validation now.
+    HELD_OUT_10: (0.96, 0.96),  # 171/178, 29/30
 }
 
 
@@ -84,7 +88,8 @@ def test_held_out_set_keeps_its_floor(index: FaqIndex, path: Path) -> None:
 
 def test_the_held_out_sets_together_meet_the_issue_targets(index: FaqIndex) -> None:
     # Issue 16: top-1 >= 0.95 on in-domain questions, >= 0.90 of off-topic ones abstained.
-    # Measured: 1139/1197 (95.2%), 235/255 (92.2%).
+    # Measured on the nine: 1139/1197 (95.2%), 235/255 (92.2%); on the ten after the sixteenth
+    # round: 1309/1375 (95.2%), 264/285 (92.6%).
     reports = [evaluate(index, path) for path in FLOORS]
     correct = sum(r.correct for r in reports)
     answerable = sum(r.answerable for r in reports)
