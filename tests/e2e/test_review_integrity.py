@@ -130,7 +130,9 @@ async def test_approve_asks_first_and_the_confirmation_ends_in_a_final_state(
 ) -> None:
     number = await submit(merchant, INDIVIDUAL_ZH)
     card = await card_of(reviewer, number)
-    assert "商户语言：中文" in card["text"]
+    # Each of the card's header facts stands on its own line.
+    lines = card["text"].splitlines()
+    assert "费率：由客服确认" in lines and "商户语言：中文" in lines
     await reviewer.press("通过", card)
     confirm = await reviewer.expect("确认通过申请")
     assert reviewer.buttons(confirm) == ["✅ 确认通过", "取消"]
@@ -151,7 +153,7 @@ async def test_reason_typed_without_reply_is_taken_and_an_english_merchant_reads
 ) -> None:
     number = await submit(english_merchant, ENTERPRISE_EN, "Submit")
     card = await card_of(reviewer, number)
-    assert "商户语言：英文" in card["text"]
+    assert "商户语言：英文" in card["text"].splitlines()
     await reviewer.press("退回", card)
     picker = await reviewer.expect("勾选")
     await reviewer.press("联系手机", picker)
