@@ -42,7 +42,7 @@ ENTERPRISE_EN: list[Answer] = [
     Answer("text", "91110108717743469K"),
     Answer("document", pdf()),
     Answer("text", "Li Wei"),
-    Answer("text", "440524188001010014"),
+    Answer("text", "440524200001010013"),
     Answer("photo", png(11)),
     Answer("photo", png(12)),
     Answer("press", "Corporate account"),

@@ -84,6 +84,7 @@ async def test_enterprise_completes_application_in_english(english_merchant: Cha
         (2, "91350100M0001O0Y43", "无效字符"),
         (5, "110105194912310021", "校验码"),
         (5, "110105202012310021", "年满 18 周岁"),  # born 2020: a minor
+        (5, "440524188001010014", "出生年份"),  # born 1880: the check character fits by chance
         (5, "110105194913310029", "出生日期"),
         (11, "4111111111111112", "校验不通过"),
         (11, "41111111", "16–19 位"),

@@ -180,7 +180,7 @@ async def test_mydata_exports_own_data_and_documents_only(
 
     other, other_archive = await open_export(english_merchant)
     raw = json.dumps(other, ensure_ascii=False)
-    assert ID_NUMBER not in raw and "440524188001010014" in raw
+    assert ID_NUMBER not in raw and "440524200001010013" in raw
     assert all(png(1) != other_archive.read(n) for n in other_archive.namelist())
     actions = query(bot_settings, "SELECT telegram_id, action FROM privacy_events")
     assert (merchant.user_id, "export") in actions

@@ -33,7 +33,7 @@ from bot.application.validation import (
 TODAY = date(2025, 6, 1)
 USCC_EXAMPLES = ("91350100M000100Y43", "91110108717743469K")
 RIC_FEMALE_1949 = "11010519491231002X"
-RIC_MALE_1880_ABOLISHED_COUNTY = "440524188001010014"
+RIC_MALE_2000_ABOLISHED_COUNTY = "440524200001010013"
 CARD = "4111111111111111"
 
 
@@ -83,6 +83,7 @@ INVALID_CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("ric.region", ric_today, (make_ric("00010519491231002"),)),
     ("ric.future", ric_today, (make_ric("11010520300101002"),)),
     ("ric.minor", ric_today, (make_ric("11010520100101002"),)),
+    ("ric.too_old", ric_today, ("440524188001010014",)),
     ("account.not_digits", validate_account_number, ("4111a11111111111", "personal_card")),
     ("account.personal_length", validate_account_number, ("411111111111", "personal_card")),
     ("account.luhn", validate_account_number, ("4111111111111112", "personal_card")),
@@ -253,8 +254,8 @@ def test_published_resident_id_is_valid_with_birth_date_gender_and_region() -> N
 
 
 def test_resident_id_from_abolished_county_is_accepted_when_checksum_is_right() -> None:
-    rid = validate_resident_id(RIC_MALE_1880_ABOLISHED_COUNTY, today=TODAY)
-    assert rid.birth_date == date(1880, 1, 1)
+    rid = validate_resident_id(RIC_MALE_2000_ABOLISHED_COUNTY, today=TODAY)
+    assert rid.birth_date == date(2000, 1, 1)
     assert rid.gender is Gender.MALE
     assert rid.region_code == "440524"
     assert not rid.region_known
@@ -304,6 +305,13 @@ def test_minor_legal_representative_is_refused() -> None:
 def test_legal_representative_turning_18_today_is_accepted() -> None:
     rid = validate_resident_id(make_ric("11010520070601001"), today=TODAY)
     assert rid.birth_date == date(2007, 6, 1)
+
+
+def test_a_birth_year_no_one_alive_has_is_refused_even_with_a_fitting_check_character() -> None:
+    # 1880 typed for 1980: the check character happens to fit, the person cannot exist.
+    error = raises_code("ric.too_old", ric_today, "440524188001010014")
+    assert error.params == {"age": 145, "year": 1880, "max_age": 120}
+    assert validate_resident_id(make_ric("11010519050601001"), today=TODAY).birth_date.year == 1905
 
 
 def test_birth_date_in_the_future_is_refused() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 #       when nothing but separators was typed)
 #   uscc.length, ric.length: length, expected (18)
 #   ric.minor: age, min_age
+#   ric.too_old: age, year, max_age
 #   account.holder_mismatch: expected_role ("legal_rep" | "merchant")
 #   phone.not_cn: country_code (int, e.g. 852)
 #   category.unknown: value
@@ -42,6 +43,7 @@ ERROR_CODES: tuple[str, ...] = (
     "ric.region",
     "ric.future",
     "ric.minor",
+    "ric.too_old",
     "account.not_digits",
     "account.personal_length",
     "account.luhn",
@@ -65,6 +67,9 @@ ERROR_CODES: tuple[str, ...] = (
 
 # A legal representative must be an adult (full civil capacity under PRC law).
 LEGAL_AGE = 18
+# Older than anyone alive: the birth year inside the number is wrong (1880 for 1980), even
+# when the check character happens to fit.
+MAX_AGE = 120
 
 
 class FieldError(ValueError):

@@ -14,6 +14,7 @@ from stdnum.exceptions import (
 
 from bot.application.validation.base import (
     LEGAL_AGE,
+    MAX_AGE,
     FieldError,
     Gender,
     ResidentId,
@@ -109,6 +110,8 @@ def validate_resident_id(raw: str, *, today: date) -> ResidentId:
     age = _age_on(birth, today)
     if age < LEGAL_AGE:
         raise FieldError("ric.minor", {"age": age, "min_age": LEGAL_AGE})
+    if age > MAX_AGE:
+        raise FieldError("ric.too_old", {"age": age, "year": birth.year, "max_age": MAX_AGE})
     return ResidentId(
         number=number,
         birth_date=birth,
