@@ -17,6 +17,7 @@ from faq.cli import (
     HELD_OUT_8,
     HELD_OUT_9,
     HELD_OUT_10,
+    HELD_OUT_11,
 )
 from faq.evaluate import evaluate, format_report
 from faq.retrieval import FaqIndex
@@ -75,7 +76,12 @@ FLOORS = {
     # Written by a separate session and measured once on the unchanged code (166/178, 29/30);
     # the sixteenth round then read its misses, so it too is validation now.
     HELD_OUT_10: (0.96, 0.96),  # 171/178, 29/30
+    # Written likewise and measured once, blind, on the sixteenth round's final code: the
+    # figure to expect on a new set, below the top-1 target. Not yet read or tuned on.
+    HELD_OUT_11: (0.92, 0.90),  # 176/191, 27/30
 }
+# The sets whose results chose something (words, cue rules, the abstention's operating point).
+VALIDATION = [path for path in FLOORS if path != HELD_OUT_11]
 
 
 @pytest.mark.parametrize("path", list(FLOORS), ids=lambda path: path.stem)
@@ -86,11 +92,12 @@ def test_held_out_set_keeps_its_floor(index: FaqIndex, path: Path) -> None:
     assert report.abstention_recall >= off_topic, format_report(report)
 
 
-def test_the_held_out_sets_together_meet_the_issue_targets(index: FaqIndex) -> None:
+def test_the_validation_sets_together_meet_the_issue_targets(index: FaqIndex) -> None:
     # Issue 16: top-1 >= 0.95 on in-domain questions, >= 0.90 of off-topic ones abstained.
     # Measured on the nine: 1139/1197 (95.2%), 235/255 (92.2%); on the ten after the sixteenth
-    # round: 1309/1375 (95.2%), 269/285 (94.4%).
-    reports = [evaluate(index, path) for path in FLOORS]
+    # round: 1309/1375 (95.2%), 269/285 (94.4%). Blind sets fall short (heldout10 93.3% when
+    # first measured, heldout11 92.1%): this keeps what was reached, it does not prove the target.
+    reports = [evaluate(index, path) for path in VALIDATION]
     correct = sum(r.correct for r in reports)
     answerable = sum(r.answerable for r in reports)
     abstained = sum(r.abstained_off_topic for r in reports)
