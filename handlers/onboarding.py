@@ -1,4 +1,5 @@
-"""The application conversation: /apply, answers, buttons, edits, cancelling and submit.
+"""The application conversation: /apply, answers, buttons, edits, cancelling and submit (~300
+lines: one conversation, each of its Telegram entry points a short adapter over bot.application).
 
 /status and /cancel, which work outside the form too, are handlers/status.py.
 
