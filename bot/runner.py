@@ -18,6 +18,7 @@ from telegram.ext import Application, TypeHandler
 from bot import metrics
 from bot.app import build_application
 from bot.cluster import Cluster, cluster_for, poll_while_leading
+from bot.demo import FEE_RATES as DEMO_FEE_RATES
 from bot.i18n import Renderer
 from bot.ingest_api import build_ingest_app, start_ingest_server
 from bot.ops import ops_url, start_ops
@@ -35,6 +36,14 @@ SANDBOX_MERCHANT = (10001, "小王")
 SANDBOX_STAFF = (20001, "审核员 李")
 SANDBOX_REVIEW_CHAT = -1001000000001
 SANDBOX_SUPPORT_CHAT = -1001000000002
+# The sandbox shows a fee schedule unless the operator set one (FEE_*): the rates its demo
+# transactions are charged (bot/demo.py), so the agreement, the second signing step, /status,
+# the review card and the fee answer show numbers that agree with the demo's fees.
+SANDBOX_FEES = {
+    "fee_debit_rate": int(DEMO_FEE_RATES["card"] * 10_000),  # basis points
+    "fee_credit_rate": int(DEMO_FEE_RATES["card"] * 10_000),
+    "fee_scan_rate": int(DEMO_FEE_RATES["alipay"] * 10_000),
+}
 HEALTH_TIMEOUT = 5.0  # seconds /healthz waits for the database and for Telegram
 # Webhook mode: a handled update is kept (encrypted) this long to recognise a redelivery.
 WEBHOOK_KEEP_DONE = timedelta(hours=1)
@@ -174,6 +183,7 @@ async def run(settings: Settings) -> None:
             "review_chat_id": review_chat,
             "support_chat_id": support_chat,
             "admin_ids": settings.admin_ids or [SANDBOX_STAFF[0]],
+            **(SANDBOX_FEES if settings.fee_debit_rate is None else {}),
         }
     )
     app = await start_bot(settings)

@@ -70,6 +70,21 @@ def test_sandbox_serves_chat_page_and_bot_answers_start(tmp_path: Path) -> None:
                 f"http://127.0.0.1:{port}/sandbox/api/chats/10001/messages", secret=secret
             )
         assert "您好" in reply
+
+        # With no FEE_* set, the sandbox shows the demo's rates wherever the fees are quoted.
+        http(
+            f"http://127.0.0.1:{port}/sandbox/api/send_text",
+            {"user_id": 10001, "text": "刷卡手续费是多少"},
+            secret=secret,
+        )
+        deadline = time.monotonic() + 15
+        while "0.60%" not in reply and time.monotonic() < deadline:
+            time.sleep(0.2)
+            _, reply = http(
+                f"http://127.0.0.1:{port}/sandbox/api/chats/10001/messages", secret=secret
+            )
+        assert "借记卡：0.38%" in reply, reply[-1500:]
+        assert "扫码（支付宝、微信、云闪付）：0.60%" in reply, reply[-1500:]
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
