@@ -104,6 +104,10 @@ async def test_chinese_merchant_reads_the_rates_confirms_them_and_they_are_kept(
     await merchant.send("手续费怎么收")
     answer = await merchant.reply_text()
     assert "适用于您的费率" in answer and "信用卡：0.60%" in answer
+    # Asked about one kind of card, and in the merchant's own words, it is the same answer.
+    await merchant.send("刷信用卡的手续费怎么算")
+    answer = await merchant.reply_text()
+    assert "适用于您的费率" in answer and "信用卡：0.60%" in answer
 
 
 async def test_english_merchant_sees_rates_in_english_and_can_say_not_now(
