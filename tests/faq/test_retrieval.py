@@ -29,6 +29,15 @@ from tests.faq.conftest import OFF_TOPIC
         ("how do I actvate the termnial", "device.activate"),
         ("I forgott my aplication code", "code.lost"),
         ("ＰＯＳ机怎么激活", "device.activate"),
+        # Everyday questions tried in the sandbox: money, waiting, double charges, sign-in,
+        # Huabei as a way to pay, one kind of card's fee.
+        ("钱什么时候到", "settlement.payout_time"),
+        ("申请要多久", "apply.review"),
+        ("顾客说扣了两次钱", "support.dispute"),
+        ("机器显示请签到", "usage.power_on"),
+        ("可以收花呗吗", "apply.payment_methods"),
+        ("刷信用卡的手续费怎么算", "apply.fees"),
+        ("how are fees calculated for credit cards", "apply.fees"),
     ],
 )
 def test_differently_worded_questions_find_their_topic(
