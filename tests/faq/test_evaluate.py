@@ -69,7 +69,7 @@ FLOORS = {
     HELD_OUT_3: (0.97, 0.86),  # 114/117, 26/30
     HELD_OUT_4: (0.93, 0.91),  # 93/100, 31/34
     HELD_OUT_5: (0.95, 0.96),  # 141/147, 30/30
-    HELD_OUT_6: (0.89, 0.96),  # 112/125, 24/25
+    HELD_OUT_6: (0.90, 0.96),  # 113/125, 24/25
     HELD_OUT_7: (0.94, 0.96),  # 129/136, 25/25
     HELD_OUT_8: (0.97, 0.96),  # 126/129, 25/25
     HELD_OUT_9: (0.94, 0.96),  # 162/171, 29/30
@@ -95,7 +95,7 @@ def test_held_out_set_keeps_its_floor(index: FaqIndex, path: Path) -> None:
 def test_the_validation_sets_together_meet_the_issue_targets(index: FaqIndex) -> None:
     # Issue 16: top-1 >= 0.95 on in-domain questions, >= 0.90 of off-topic ones abstained.
     # Measured on the nine: 1139/1197 (95.2%), 235/255 (92.2%); on the ten after the sixteenth
-    # round: 1308/1375 (95.1%), 271/285 (95.1%). Blind sets fall short (heldout10 93.3% when
+    # round: 1309/1375 (95.2%), 271/285 (95.1%). Blind sets fall short (heldout10 93.3% when
     # first measured, heldout11 92.1%): this keeps what was reached, it does not prove the target.
     reports = [evaluate(index, path) for path in VALIDATION]
     correct = sum(r.correct for r in reports)

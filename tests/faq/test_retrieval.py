@@ -38,6 +38,9 @@ from tests.faq.conftest import OFF_TOPIC
         ("可以收花呗吗", "apply.payment_methods"),
         ("刷信用卡的手续费怎么算", "apply.fees"),
         ("how are fees calculated for credit cards", "apply.fees"),
+        ("怎么看上个月的交易", "transactions.query"),
+        ("今天刷了几笔", "transactions.query"),
+        ("I moved to shanghai can i keep the machine", "device.relocate"),
     ],
 )
 def test_differently_worded_questions_find_their_topic(
