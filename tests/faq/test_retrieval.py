@@ -41,6 +41,8 @@ from tests.faq.conftest import OFF_TOPIC
         ("怎么看上个月的交易", "transactions.query"),
         ("今天刷了几笔", "transactions.query"),
         ("I moved to shanghai can i keep the machine", "device.relocate"),
+        ("where is my terminal", "shipping.track"),
+        ("what do i need to apply", "apply.materials"),
     ],
 )
 def test_differently_worded_questions_find_their_topic(
