@@ -43,6 +43,8 @@ from tests.faq.conftest import OFF_TOPIC
         ("I moved to shanghai can i keep the machine", "device.relocate"),
         ("where is my terminal", "shipping.track"),
         ("what do i need to apply", "apply.materials"),
+        ("押金什么时候退", "apply.fees"),
+        ("服务费每个月扣吗", "apply.fees"),
     ],
 )
 def test_differently_worded_questions_find_their_topic(
