@@ -18,6 +18,7 @@ from faq.cli import (
     HELD_OUT_9,
     HELD_OUT_10,
     HELD_OUT_11,
+    HELD_OUT_12,
 )
 from faq.evaluate import evaluate, format_report
 from faq.retrieval import FaqIndex
@@ -79,9 +80,11 @@ FLOORS = {
     # Written likewise and measured once, blind, on the sixteenth round's final code: the
     # figure to expect on a new set, below the top-1 target. Not yet read or tuned on.
     HELD_OUT_11: (0.91, 0.90),  # 175/191 (176 when first measured), 27/30
+    # Written likewise and measured once, blind, on the round's last code; not read.
+    HELD_OUT_12: (0.92, 0.93),  # 166/180, 28/30
 }
 # The sets whose results chose something (words, cue rules, the abstention's operating point).
-VALIDATION = [path for path in FLOORS if path != HELD_OUT_11]
+VALIDATION = [path for path in FLOORS if path not in (HELD_OUT_11, HELD_OUT_12)]
 
 
 @pytest.mark.parametrize("path", list(FLOORS), ids=lambda path: path.stem)
@@ -96,7 +99,8 @@ def test_the_validation_sets_together_meet_the_issue_targets(index: FaqIndex) ->
     # Issue 16: top-1 >= 0.95 on in-domain questions, >= 0.90 of off-topic ones abstained.
     # Measured on the nine: 1139/1197 (95.2%), 235/255 (92.2%); on the ten after the sixteenth
     # round: 1309/1375 (95.2%), 271/285 (95.1%). Blind sets fall short (heldout10 93.3% when
-    # first measured, heldout11 92.1%): this keeps what was reached, it does not prove the target.
+    # first measured, heldout11 92.1%, heldout12 92.2%): this keeps what was reached, it does not
+    # prove the target.
     reports = [evaluate(index, path) for path in VALIDATION]
     correct = sum(r.correct for r in reports)
     answerable = sum(r.answerable for r in reports)
