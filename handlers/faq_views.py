@@ -95,7 +95,10 @@ def answer(
     if item is not None:
         action = data.renderer.plain_label(locale, f"menu_{item}")
         rows.append([InlineKeyboardButton(action, callback_data=f"menu:{item}")])
-    related = (data.knowledge.get(entry_id) for entry_id in entry.related)
+    # One way to a person per answer: with the support button, the "talking to a person"
+    # entry is not offered beside it as a second one.
+    shown = [i for i in entry.related if not (item == "support" and i == SUPPORT_ENTRY)]
+    related = (data.knowledge.get(entry_id) for entry_id in shown)
     rows += [[_entry_button(other, locale)] for other in related if other is not None]
     rows.append([_button(data, locale, "btn_more_questions", "fq:n")])
     body = data.renderer.render(

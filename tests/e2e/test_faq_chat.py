@@ -91,6 +91,17 @@ async def test_chinese_question_in_merchants_words_gets_the_right_answer(
     assert merchant.buttons(answer)[:2] == ["👍 解决了", "👎 没解决"]
 
 
+async def test_an_answer_offers_one_way_to_a_person(merchant: ChatUser) -> None:
+    # The fee answer's action is support; its related "talking to a person" entry would be a
+    # second button to the same place.
+    await merchant.send("手续费怎么收")
+    answer = await merchant.reply()
+    buttons = merchant.buttons(answer)
+    assert answer["text"].startswith("费用与费率")
+    assert [b for b in buttons if "客服" in b] == ["💬 联系客服"], buttons
+    assert "签订服务协议" in buttons  # the other related entry is still offered
+
+
 async def test_english_question_gets_an_english_answer(english_merchant: ChatUser) -> None:
     await english_merchant.send("How do I activate my POS?")
     answer = await english_merchant.reply()
