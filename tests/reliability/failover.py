@@ -71,6 +71,12 @@ class Fleet:
         """SIGKILL one instance: no goodbye, its connections simply drop."""
         os.kill(pid, signal.SIGKILL)
 
+    async def reaped(self, pid: int) -> None:
+        """Wait until a killed instance has really gone (it can change nothing after this)."""
+        for proc in self.processes:
+            if proc.pid == pid:
+                await proc.wait()
+
     async def stop(self) -> None:
         """Stop whatever still runs (SIGTERM, then SIGKILL after 15 s)."""
         for proc in self.processes:
