@@ -86,6 +86,18 @@ def current(server: BotApiServer, message: dict) -> dict:
     return next(m for m in server.messages(chat) if m["message_id"] == message["message_id"])
 
 
+async def edited_to_show(
+    server: BotApiServer, message: dict, fragment: str, timeout: float = 10.0
+) -> str:
+    """The message's text once an edit shows `fragment` (the card is edited by the outbox)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        text = current(server, message).get("text", "")
+        if fragment in text or asyncio.get_running_loop().time() > deadline:
+            return text
+        await asyncio.sleep(0.05)
+
+
 def events(settings: Settings) -> list[tuple]:
     return read_rows(
         settings, "SELECT action, from_status, to_status, actor, at FROM ticket_events ORDER BY id"
@@ -262,9 +274,8 @@ async def test_internal_note_never_reaches_the_merchant(
     # Staff see it on the card (at its next change) and in the escalation history.
     await agent.send(f"/take {number}")
     await agent.expect("处理")
-    await asyncio.sleep(0.3)
-    assert "🔒 内部备注 王客服" in current(server, card)["text"]
-    assert "商户上月已退押金" in current(server, card)["text"]
+    text = await edited_to_show(server, card, "🔒 内部备注 王客服")
+    assert "🔒 内部备注 王客服" in text and "商户上月已退押金" in text
     await merchant.expect("已开始处理")
     await merchant.silence(1.0)
 
@@ -317,8 +328,7 @@ async def test_reply_to_a_merchant_who_blocked_the_bot_is_reported_to_staff(
     await agent.expect("已发给商户")
     notice = await agent.expect("未能送达")
     assert number in notice["text"] and "屏蔽" in notice["text"]
-    await asyncio.sleep(0.3)
-    assert "⚠️" in current(server, card)["text"]
+    assert "⚠️" in await edited_to_show(server, card, "⚠️")
     await agent.send("/tickets")
     assert "无法送达" in (await agent.expect("未结束的工单"))["text"]
 
