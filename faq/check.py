@@ -7,7 +7,15 @@ from collections import Counter
 from collections.abc import Sequence
 
 from faq.cues import CueRule
-from faq.knowledge import ACTIONS, CATEGORIES, FACTS, LOCALES, FaqEntry, KnowledgeBase
+from faq.knowledge import (
+    ACTIONS,
+    CATEGORIES,
+    FACTS,
+    LOCALES,
+    SUPPORT_ENTRY,
+    FaqEntry,
+    KnowledgeBase,
+)
 from sandbox.telegram_html import HtmlParseError, parse_html
 
 MAX_MESSAGE_CHARS = 4096  # Telegram's limit for one text message
@@ -49,6 +57,9 @@ def _entry_problems(entry: FaqEntry, kb: KnowledgeBase) -> list[str]:
             problems.append("lists itself as related")
         elif kb.get(related) is None:
             problems.append(f"related id {related!r} does not exist")
+    if entry.action == "support" and SUPPORT_ENTRY in entry.related:
+        # One way to a person per answer: the support button already is one.
+        problems.append(f"has the support button and also lists {SUPPORT_ENTRY!r} as related")
     for locale in LOCALES:
         if not entry.title.get(locale, "").strip():
             problems.append(f"[{locale}] missing title")

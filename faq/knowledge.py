@@ -20,6 +20,9 @@ CATEGORIES: dict[str, dict[Locale, str]] = {
     "common": {"zh-CN": "常见问题", "en": "Common questions"},
 }
 
+# The entry about talking to a person: an answer with the support button does not also list it.
+SUPPORT_ENTRY = "support.contact"
+
 # The buttons the chat can show under an answer; handlers map each to a command.
 ACTIONS: frozenset[str] = frozenset(
     {"apply", "status", "code", "support", "summary_settings", "faq"}

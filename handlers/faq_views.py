@@ -38,7 +38,6 @@ ACTION_MENU_ITEMS: dict[str, str] = {
 # come close (an off-topic question has no close entries at all).
 POPULAR: tuple[str, ...] = ("apply.process", "status.query", "support.fault")
 CANDIDATES_SHOWN = 3
-SUPPORT_ENTRY = "support.contact"
 
 
 class View(NamedTuple):
@@ -95,10 +94,7 @@ def answer(
     if item is not None:
         action = data.renderer.plain_label(locale, f"menu_{item}")
         rows.append([InlineKeyboardButton(action, callback_data=f"menu:{item}")])
-    # One way to a person per answer: with the support button, the "talking to a person"
-    # entry is not offered beside it as a second one.
-    shown = [i for i in entry.related if not (item == "support" and i == SUPPORT_ENTRY)]
-    related = (data.knowledge.get(entry_id) for entry_id in shown)
+    related = (data.knowledge.get(entry_id) for entry_id in entry.related)
     rows += [[_entry_button(other, locale)] for other in related if other is not None]
     rows.append([_button(data, locale, "btn_more_questions", "fq:n")])
     body = data.renderer.render(

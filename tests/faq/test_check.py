@@ -112,3 +112,17 @@ def test_a_cue_rule_naming_an_unknown_topic_is_reported() -> None:
     rule = CueRule("demo.topic", frozenset({"usage.nowhere"}), {"zh-CN": None, "en": None})
     problems = check_knowledge_base(KnowledgeBase(entries=[make_entry()]), [rule])
     assert problems == ["cues.yaml: rule favouring 'demo.topic' names unknown 'usage.nowhere'"]
+
+
+def test_a_second_way_to_a_person_beside_the_support_button_is_reported() -> None:
+    person = make_entry(
+        "support.contact",
+        questions={
+            "zh-CN": [f"找人{i}" for i in range(5)],
+            "en": [f"a person {i}" for i in range(5)],
+        },
+    )
+    problems = problems_of(make_entry(related=["support.contact"]), person)
+    assert problems == [
+        "demo.topic: has the support button and also lists 'support.contact' as related"
+    ]
