@@ -42,8 +42,8 @@ HELD_OUT_9 = HELD_OUT.with_name("heldout9.yaml")
 # A tenth, written by a separate session from the topic list alone before the sixteenth round
 # and measured once on the unchanged code (top-1 93.3%, 29/30 off-topic abstained).
 HELD_OUT_10 = HELD_OUT.with_name("heldout10.yaml")
-# An eleventh, written likewise before the end of the sixteenth round and measured once on its
-# final code (top-1 92.1%, 27/30 off-topic abstained): the blind figure, below the target.
+# An eleventh, written likewise during the sixteenth round and first measured blind (top-1
+# 92.1%, 27/30 off-topic abstained): below the target.
 HELD_OUT_11 = HELD_OUT.with_name("heldout11.yaml")
 # A twelfth, written likewise at the end of the sixteenth round and measured once, blind, on
 # its last code (top-1 92.2%, ranked first 96.1%, 28/30 off-topic abstained).

@@ -57,13 +57,12 @@ def test_report_counts_hits_misses_and_abstentions(index: FaqIndex, tmp_path: Pa
     assert "expected abstain, got transactions.query" in text
 
 
-# Each held-out set (written before a round, never used to fit anything) and the share it
+# Each held-out set (written before a round, never used to fit the model) and the share it
 # must keep: (top-1 on answerable questions, off-topic questions abstained). Floors against
 # regressions at the figures measured in the sixteenth round (BENCHMARKS.md has every
-# round's); several sets are below a target on their own. The nine together chose one
-# setting, the share of the calibration's off-topic questions the abstention must catch
-# (faq/calibrate.py MIN_ABSTENTION), so they are no longer a blind test: the unseen sets the
-# issue is checked on are.
+# round's); several sets are below a target on their own. The first ten chose settings (the
+# abstention's operating point, words and cue rules), so they are validation sets, not a
+# blind test: the unseen sets the issue is checked on are.
 FLOORS = {
     HELD_OUT: (0.97, 0.96),  # 134/137, 25/26
     HELD_OUT_2: (0.92, 0.90),  # 125/135, 27/30
@@ -77,13 +76,15 @@ FLOORS = {
     # Written by a separate session and measured once on the unchanged code (166/178, 29/30);
     # the sixteenth round then read its misses, so it too is validation now.
     HELD_OUT_10: (0.96, 0.96),  # 172/178, 29/30
-    # Written likewise and measured once, blind, on the sixteenth round's final code: the
-    # figure to expect on a new set, below the top-1 target. Not yet read or tuned on.
-    HELD_OUT_11: (0.91, 0.90),  # 175/191 (176 when first measured), 27/30
-    # Written likewise and measured once, blind, on the round's last code; not read.
+    # Written likewise and first measured blind (176/191): below the top-1 target. Its misses
+    # are listed in BENCHMARKS.md and it judged one change (not kept); no words chosen on it.
+    HELD_OUT_11: (0.91, 0.90),  # 175/191, 27/30
+    # Written likewise and measured blind on the round's last code; it judged one change (not
+    # kept). Some of its questions were seen in a diff afterwards; nothing was chosen on them.
     HELD_OUT_12: (0.92, 0.93),  # 166/180, 28/30
 }
-# The sets whose results chose something (words, cue rules, the abstention's operating point).
+# The sets whose results chose something (words, cue rules, the abstention's operating point);
+# the last two only judged changes that were then dropped.
 VALIDATION = [path for path in FLOORS if path not in (HELD_OUT_11, HELD_OUT_12)]
 
 
