@@ -126,6 +126,15 @@ class Analyzer:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+        cantonese = dict(lexicon.cantonese)
+        self._cantonese = (
+            (
+                re.compile("|".join(re.escape(c) for c, _ in lexicon.cantonese)),
+                cantonese.__getitem__,
+            )
+            if cantonese
+            else None
+        )
         zh_words = {w for w in lexicon.synonyms["zh-CN"] if _CJK.search(w)}
         self._tokenizer = _jieba_tokenizer(tuple(sorted(zh_words | set(lexicon.words))))
         # Phrase tables keyed by raw term sequences, so variants are analysed exactly
@@ -159,10 +168,14 @@ class Analyzer:
         return [stem(t) for t in _EN_TOKEN.findall(text)]
 
     def normalize(self, text: str, locale: Locale) -> str:
-        """Width, case, traditional characters (zh) and British spellings (en) folded."""
+        """Width, case, traditional characters and Cantonese (zh), British spellings (en) folded."""
         text = normalize(text)
         if locale == "zh-CN":
-            return text.translate(self.lexicon.simplified)
+            text = text.translate(self.lexicon.simplified)
+            if self._cantonese is not None:
+                pattern, mandarin = self._cantonese
+                text = pattern.sub(lambda m: mandarin(m.group()), text)
+            return text
         for pattern, replacement in _BRITISH:
             text = pattern.sub(replacement, text)
         return text
