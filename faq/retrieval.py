@@ -27,6 +27,8 @@ _CLAUSE_BREAK = re.compile(r"[，,。.!！?？;；:：、\n()（）\[\]【】\-�
 _ZH_SPACE_BREAK = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 # Scoring every run of clauses costs n(n+1)/2 lookups; keep the last few clauses.
 _MAX_CLAUSES = 6
+# Topic words shared with the best entry that overrule another product's name.
+_OUT_OF_SCOPE_OVERRULED = 2
 
 
 class FaqAnswer(BaseModel):
@@ -202,7 +204,8 @@ class FaqIndex:
             "has_concept": float(has_concept),
         }
         probability = self.abstainer.probability(features) if self.abstainer else 1.0
-        reason = self._judge(terms, has_concept, probability)
+        strong_shared = {t for t in shared if t not in lexicon.weak[language]}
+        reason = self._judge(terms, has_concept, probability, len(strong_shared))
         scores = confidence
         # The leading candidates worth a "did you mean", and the answer itself whatever its
         # score (a cue can lift an entry over a neighbour that scored more).
@@ -251,8 +254,13 @@ class FaqIndex:
             question = _ZH_SPACE_BREAK.sub("，", question.strip())
         return [c for c in _CLAUSE_BREAK.split(question) if c.strip()]
 
-    def _judge(self, terms: list[str], has_concept: bool, probability: float) -> Reason:
-        if OUT_OF_SCOPE in terms:
+    def _judge(
+        self, terms: list[str], has_concept: bool, probability: float, strong_shared: int
+    ) -> Reason:
+        # Another product named ("apply for a passport") abstains, unless the question also
+        # shares two topic words with the entry ("verify my identity with a passport"): a
+        # foreign merchant's passport is part of the application, not another service.
+        if OUT_OF_SCOPE in terms and strong_shared < _OUT_OF_SCOPE_OVERRULED:
             return "out_of_scope"
         if not has_concept:
             # Sharing only "time" or "where" with an entry is little evidence of its topic:
