@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from bot.context import Context
 from bot.parsing import echo
 from bot.support import staff as staff_side
-from bot.support.rules import Policy, minutes, parse_ticket_number
+from bot.support.rules import Policy, parse_ticket_number
 from bot.support.texts import clock, staff_locale, staff_text, support_label
 from handlers import review
 from handlers.common import locale_of
@@ -271,7 +271,7 @@ async def tickets_command(update: Update, context: Context) -> None:
             if t.assignee_id and staff.get(t.assignee_id)
             else None,
             "subject": t.subject[:40],
-            "waited": minutes(now - t.waiting_since) if t.waiting_since else None,
+            "waited": (now - t.waiting_since).total_seconds() if t.waiting_since else None,
             "undeliverable": t.undeliverable_at is not None,
             "created_at": clock(data, t.created_at),
         }

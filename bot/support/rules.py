@@ -110,7 +110,7 @@ def sla_check_interval(settings: Settings) -> float:
 
 
 def minutes(delta: timedelta) -> str:
-    """Minutes as people read them: 30, 2.5, 0.1 (tests use targets seconds long)."""
+    """Minutes as people read them: 30, 2.5 (a response target promised to a merchant)."""
     value = delta.total_seconds() / 60
     return f"{value:.0f}" if value >= 10 else f"{value:.1f}".removesuffix(".0")
 

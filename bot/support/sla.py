@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 
 from bot.support.relay import merchant_name, to_staff
-from bot.support.rules import Policy, Status, minutes, sla_breach
+from bot.support.rules import Policy, Status, sla_breach
 from bot.support.staff import escalate
 from storage import Repositories
 from storage.db import utcnow
@@ -63,8 +63,8 @@ async def check_sla(
             kind="reminder",
             dedupe=f"tk-sla:{ticket.id}:{ticket.sla_round}",
             name=await merchant_name(repos, ticket),
-            waited=minutes(now - ticket.waiting_since),
-            target=minutes(target),
+            waited=(now - ticket.waiting_since).total_seconds(),
+            target=target.total_seconds(),
         )
         if breach == 2:
             await escalate(

@@ -4,6 +4,7 @@ staff in the support group, exactly as on Telegram."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from telegram.ext import Application
@@ -306,6 +307,8 @@ async def test_sla_reminder_fires_once_and_auto_escalates_after_twice_the_target
     number = await open_ticket(merchant, "今天的钱没到账")
     reminder = await agent.expect("⏰", timeout=10)
     assert number in reminder["text"] and "小王" in reminder["text"]
+    # Waits read as durations in the staff's language, not decimal minutes ("0.05 分钟").
+    assert re.search(r"已等待 \d+秒钟，超过首次响应目标 3秒钟", reminder["text"]), reminder["text"]
     # A restart between the reminder and the escalation: the reminder is not repeated.
     await stop_bot(bot)
     await run_bot()
@@ -316,6 +319,10 @@ async def test_sla_reminder_fires_once_and_auto_escalates_after_twice_the_target
     texts = [m.get("text") or "" for m in server.messages(SUPPORT_CHAT)]
     assert sum("⏰" in t and number in t for t in texts) == 1
     assert sum(t.startswith("🚨") and "自动升级" in t for t in texts) == 1
+    # Escalated tickets are listed with how long the merchant has waited, in seconds here.
+    await agent.send("/tickets escalated")
+    listing = (await agent.expect("已升级的工单"))["text"]
+    assert number in listing and re.search(r"已等 \d+秒钟", listing), listing
 
 
 async def test_reply_to_a_merchant_who_blocked_the_bot_is_reported_to_staff(
