@@ -45,6 +45,18 @@ from tests.faq.conftest import OFF_TOPIC
         ("what do i need to apply", "apply.materials"),
         ("押金什么时候退", "apply.fees"),
         ("服务费每个月扣吗", "apply.fees"),
+        # Written Cantonese (lexicon/cantonese.txt), a foreign merchant's passport beside two
+        # topic words, a terminal that hangs, impersonation, lending the terminal.
+        ("部機點樣開機", "usage.power_on"),
+        ("我嘅申請碼搵唔到", "code.lost"),
+        (
+            "I'm a foreigner, can I verify my identity with a passport when I register?",
+            "apply.account",
+        ),
+        ("the terminal keeps rebooting", "support.fault"),
+        ("机器卡住了", "support.fault"),
+        ("someone pretending to be your staff asked for my password", "notes.security"),
+        ("can my neighbour's shop use my terminal for their sales", "notes.compliance"),
     ],
 )
 def test_differently_worded_questions_find_their_topic(
@@ -70,6 +82,7 @@ def test_differently_worded_questions_find_their_topic(
         ("How do I apply for a credit card?", "out_of_scope"),
         ("花呗怎么开通", "out_of_scope"),
         ("How do I open a Taobao shop?", "out_of_scope"),
+        ("how do I renew my passport", "out_of_scope"),
     ],
 )
 def test_off_topic_questions_abstain_and_say_why(
