@@ -126,13 +126,13 @@ class Analyzer:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        cantonese = dict(lexicon.cantonese)
-        self._cantonese = (
+        colloquial = dict(lexicon.colloquial)
+        self._colloquial = (
             (
-                re.compile("|".join(re.escape(c) for c, _ in lexicon.cantonese)),
-                cantonese.__getitem__,
+                re.compile("|".join(re.escape(c) for c, _ in lexicon.colloquial)),
+                colloquial.__getitem__,
             )
-            if cantonese
+            if colloquial
             else None
         )
         zh_words = {w for w in lexicon.synonyms["zh-CN"] if _CJK.search(w)}
@@ -168,12 +168,13 @@ class Analyzer:
         return [stem(t) for t in _EN_TOKEN.findall(text)]
 
     def normalize(self, text: str, locale: Locale) -> str:
-        """Width, case, traditional characters and Cantonese (zh), British spellings (en) folded."""
+        """Width and case; traditional characters, Cantonese and internet spellings (zh);
+        British spellings (en) folded."""
         text = normalize(text)
         if locale == "zh-CN":
             text = text.translate(self.lexicon.simplified)
-            if self._cantonese is not None:
-                pattern, mandarin = self._cantonese
+            if self._colloquial is not None:
+                pattern, mandarin = self._colloquial
                 text = pattern.sub(lambda m: mandarin(m.group()), text)
             return text
         for pattern, replacement in _BRITISH:

@@ -33,7 +33,7 @@ class Lexicon:
     terminal: dict[Locale, frozenset[str]]  # terms that put a question at the terminal
     words: tuple[str, ...]  # Chinese words jieba must keep whole
     simplified: dict[int, str]  # traditional character -> simplified, for str.translate
-    cantonese: tuple[tuple[str, str], ...] = ()  # written Cantonese -> Mandarin, longest first
+    colloquial: tuple[tuple[str, str], ...] = ()  # Cantonese, internet spellings -> Mandarin
 
     def concepts(self, locale: Locale) -> frozenset[str]:
         """Canonical terms that name a topic (not generic, not the out-of-scope marker)."""
@@ -84,8 +84,8 @@ class Lexicon:
         )
         pairs = (directory / "traditional.txt").read_text(encoding="utf-8").splitlines()
         simplified = {ord(p[0]): p[1] for p in pairs if len(p) == 2 and not p.startswith("#")}
-        lines = (directory / "cantonese.txt").read_text(encoding="utf-8").splitlines()
-        cantonese = sorted(
+        lines = (directory / "colloquial.txt").read_text(encoding="utf-8").splitlines()
+        colloquial = sorted(
             (tuple(line.split("\t")) for line in lines if "\t" in line and line[:1] != "#"),
             key=lambda pair: -len(pair[0]),
         )
@@ -97,7 +97,7 @@ class Lexicon:
             terminal=terminal,
             words=words,
             simplified=simplified,
-            cantonese=tuple(cantonese),
+            colloquial=tuple(colloquial),
         )
 
 
