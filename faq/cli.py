@@ -53,6 +53,13 @@ HELD_OUT_12 = HELD_OUT.with_name("heldout12.yaml")
 # heldout14's misses then chose words; heldout13 only measured the round's end (93.3%).
 HELD_OUT_13 = HELD_OUT.with_name("heldout13.yaml")
 HELD_OUT_14 = HELD_OUT.with_name("heldout14.yaml")
+# Four more written likewise in that round: heldout15 and 16 measured blind after the first
+# changes (91.9%, 90.7%; 89.9% together on the round's first code), then read; heldout17 and
+# 18 measured blind on the code after that (91.1%, 91.8%; 88.4% together on the first code).
+HELD_OUT_15 = HELD_OUT.with_name("heldout15.yaml")
+HELD_OUT_16 = HELD_OUT.with_name("heldout16.yaml")
+HELD_OUT_17 = HELD_OUT.with_name("heldout17.yaml")
+HELD_OUT_18 = HELD_OUT.with_name("heldout18.yaml")
 HELD_OUT_SETS = (
     HELD_OUT,
     HELD_OUT_2,
@@ -68,6 +75,10 @@ HELD_OUT_SETS = (
     HELD_OUT_12,
     HELD_OUT_13,
     HELD_OUT_14,
+    HELD_OUT_15,
+    HELD_OUT_16,
+    HELD_OUT_17,
+    HELD_OUT_18,
 )
 
 
