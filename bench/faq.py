@@ -41,7 +41,13 @@ from pathlib import Path
 index = FaqIndex.build(load_knowledge_base())
 for item in load_questions(Path(sys.argv[1])):
     index.ask(item.q, {"zh": "zh-CN", "en": "en"}[item.lang])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# VmHWM is this process's own peak; ru_maxrss keeps the parent's peak across fork and exec,
+# so it reported the benchmark's footprint, not the bot's (seventeenth round).
+try:
+    hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+    print(int(hwm[0].split()[1]) / 1024)
+except (OSError, IndexError):
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
