@@ -39,7 +39,12 @@ ECHO_KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_dat
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size (ru_maxrss is KiB on Linux)."""
+    """This process's peak resident set size: VmHWM on Linux, since ru_maxrss keeps the
+    parent's peak across fork and exec (these bots are the bench's children)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
 
