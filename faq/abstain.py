@@ -33,6 +33,10 @@ FEATURES = (
     "owned",  # share of the question's concepts this entry owns
     "cued",  # 1 when a question-type cue lifted this entry over a neighbour (faq/cues.py)
     "has_concept",  # 1 when the entry shares a topic word with the question (the gate)
+    # The topic classifier's log-probability of the entry and of "none of them"; an index
+    # without the classifier leaves both at their mean (no evidence either way).
+    "topic_probability",
+    "none_probability",
 )
 
 
@@ -55,7 +59,7 @@ class AbstainModel:
         """How likely the best-ranked entry is the right answer."""
         z = self.bias
         for name, w, m, s in zip(self.features, self.weights, self.mean, self.scale, strict=True):
-            z += w * (values.get(name, 0.0) - m) / s
+            z += w * (values.get(name, m) - m) / s
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def answers(self, values: dict[str, float]) -> bool:
@@ -95,7 +99,7 @@ class AbstainModel:
 
 
 def feature_matrix(rows: list[dict[str, float]]) -> np.ndarray:
-    return np.asarray([[row[name] for name in FEATURES] for row in rows], dtype=np.float64)
+    return np.asarray([[row.get(name, 0.0) for name in FEATURES] for row in rows], dtype=np.float64)
 
 
 def fit_logistic(

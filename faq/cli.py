@@ -9,8 +9,9 @@ import yaml
 from pydantic import ValidationError
 
 from faq.abstain import MODEL_PATH
-from faq.calibrate import CALIBRATION_FILES, calibrate_all
+from faq.calibrate import CALIBRATION_FILES, calibrate_all, train_topics, training_files
 from faq.check import check_knowledge_base
+from faq.classifier import MODEL_PATH as CLASSIFIER_PATH
 from faq.cues import load_cues
 from faq.evaluate import EvalReport, evaluate, format_report
 from faq.knowledge import load_knowledge_base
@@ -21,72 +22,18 @@ from faq.retrieval import FaqIndex
 _SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "faq" / "dev-questions.yaml"
 _COPIED_QUESTIONS = Path(__file__).resolve().parent / "eval" / "dev-questions.yaml"
 DEFAULT_QUESTIONS = _SHARED_QUESTIONS if _SHARED_QUESTIONS.is_file() else _COPIED_QUESTIONS
-# Our own held-out set: measured, never tuned on (see its header).
-HELD_OUT = Path(__file__).resolve().parent / "eval" / "heldout.yaml"
-# A second held-out set, written before the third round of changes; also never tuned on.
-HELD_OUT_2 = HELD_OUT.with_name("heldout2.yaml")
-# A third, written before the fourth round (the learned abstention); never tuned on.
-HELD_OUT_3 = HELD_OUT.with_name("heldout3.yaml")
-# A fourth, written before the fifth round (harder near-domain off-topic); never tuned on.
-HELD_OUT_4 = HELD_OUT.with_name("heldout4.yaml")
-# A fifth, written before the sixth round (lexicon and phrasings by error category).
-HELD_OUT_5 = HELD_OUT.with_name("heldout5.yaml")
-# A sixth, written before the eighth round (second-stage re-ranking); never tuned on.
-HELD_OUT_6 = HELD_OUT.with_name("heldout6.yaml")
-# A seventh, written before the tenth round (the abstention's features); never tuned on.
-HELD_OUT_7 = HELD_OUT.with_name("heldout7.yaml")
-# An eighth, written before the eleventh round (ranking); never tuned on.
-HELD_OUT_8 = HELD_OUT.with_name("heldout8.yaml")
-# A ninth, written before the thirteenth round (the abstention's calibration); never tuned on.
-HELD_OUT_9 = HELD_OUT.with_name("heldout9.yaml")
-# A tenth, written by a separate session from the topic list alone before the sixteenth round
-# and measured once on the unchanged code (top-1 93.3%, 29/30 off-topic abstained).
-HELD_OUT_10 = HELD_OUT.with_name("heldout10.yaml")
-# An eleventh, written likewise during the sixteenth round and first measured blind (top-1
-# 92.1%, 27/30 off-topic abstained): below the target.
-HELD_OUT_11 = HELD_OUT.with_name("heldout11.yaml")
-# A twelfth, written likewise at the end of the sixteenth round and measured once, blind, on
-# its last code (top-1 92.2%, ranked first 96.1%, 28/30 off-topic abstained).
-HELD_OUT_12 = HELD_OUT.with_name("heldout12.yaml")
-# A thirteenth and a fourteenth, written by two separate sessions from the topic list alone at
-# the start of the seventeenth round and measured blind on its first code (92.7% and 88.0%).
-# heldout14's misses then chose words; heldout13 only measured the round's end (93.3%).
-HELD_OUT_13 = HELD_OUT.with_name("heldout13.yaml")
-HELD_OUT_14 = HELD_OUT.with_name("heldout14.yaml")
-# Four more written likewise in that round: heldout15 and 16 measured blind after the first
-# changes (91.9%, 90.7%; 89.9% together on the round's first code), then read; heldout17 and
-# 18 measured blind on the code after that (91.1%, 91.8%; 88.4% together on the first code),
-# then read.
-HELD_OUT_15 = HELD_OUT.with_name("heldout15.yaml")
-HELD_OUT_16 = HELD_OUT.with_name("heldout16.yaml")
-HELD_OUT_17 = HELD_OUT.with_name("heldout17.yaml")
-HELD_OUT_18 = HELD_OUT.with_name("heldout18.yaml")
-# The last two, written likewise and measured blind on the round's last code only: 167/181
-# (92.3%), 31/33 and 165/183 (90.2%), 31/32; on its first code 88.5% together. Not read.
-HELD_OUT_19 = HELD_OUT.with_name("heldout19.yaml")
-HELD_OUT_20 = HELD_OUT.with_name("heldout20.yaml")
-HELD_OUT_SETS = (
-    HELD_OUT,
-    HELD_OUT_2,
-    HELD_OUT_3,
-    HELD_OUT_4,
-    HELD_OUT_5,
-    HELD_OUT_6,
-    HELD_OUT_7,
-    HELD_OUT_8,
-    HELD_OUT_9,
-    HELD_OUT_10,
-    HELD_OUT_11,
-    HELD_OUT_12,
-    HELD_OUT_13,
-    HELD_OUT_14,
-    HELD_OUT_15,
-    HELD_OUT_16,
-    HELD_OUT_17,
-    HELD_OUT_18,
-    HELD_OUT_19,
-    HELD_OUT_20,
-)
+EVAL_DIR = Path(__file__).resolve().parent / "eval"
+
+
+def _set_number(path: Path) -> int:
+    digits = path.stem.removeprefix("heldout")
+    return int(digits) if digits.isdigit() else 1
+
+
+# Our own held-out sets (faq/eval/heldout*.yaml): written by separate sessions from the topic
+# list, measured, never trained or tuned on (each header says what it measured). Earlier sets
+# became training data (faq/train/README.md).
+HELD_OUT_SETS = tuple(sorted(EVAL_DIR.glob("heldout*.yaml"), key=_set_number))
 
 
 def run_check() -> int:
@@ -135,12 +82,19 @@ def run_eval(path: Path | None) -> int:
 
 
 def run_calibrate() -> int:
-    """Fit the answer/abstain model on the calibration questions and store it."""
+    """Train the topic classifier and fit the fallback answer/abstain model; store both."""
     kb = load_knowledge_base()
     files = [f for f in [DEFAULT_QUESTIONS, *CALIBRATION_FILES] if f.is_file()]
-    result = calibrate_all(kb, files)
+    training = training_files(files)
+    classifier, examples = train_topics(kb, training)
+    classifier.save(CLASSIFIER_PATH)
+    print(f"topic classifier: {examples} labelled phrasings and questions from the knowledge base")
+    print(f"  and {len(training)} files ({', '.join(f.name for f in training)})")
+    print(f"  {len(classifier.vocabulary)} features, {len(classifier.classes)} classes")
+    print(f"written: {CLASSIFIER_PATH}")
+    result = calibrate_all(kb, training)
     model = result.model
-    print(f"calibration questions: {result.questions} ({', '.join(f.name for f in files)})")
+    print(f"\nabstention model: {result.questions} questions, each with a held-apart classifier")
     for name, weight in zip(model.features, model.weights, strict=True):
         print(f"  {name:<17} {weight:+.3f}")
     print(
@@ -149,12 +103,12 @@ def run_calibrate() -> int:
     )
     print(f"held-apart folds: top-1 {result.top1:.1%}, off-topic abstained {result.abstention:.1%}")
     model.save(MODEL_PATH)
-    print(f"written: {MODEL_PATH}")
-    chosen = FaqIndex.build(kb, abstainer=model)
+    print(f"written: {MODEL_PATH}\n")
+    chosen = FaqIndex.build(kb)
     for path in HELD_OUT_SETS:
         held = evaluate(chosen, path)
         print(
-            f"{path.name} (not used to fit): top-1 {held.top1_accuracy:.1%}, "
+            f"{path.name} (never trained on): top-1 {held.top1_accuracy:.1%}, "
             f"off-topic abstained {held.abstention_recall:.1%}"
         )
     return 0

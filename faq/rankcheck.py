@@ -29,7 +29,8 @@ def leave_phrasings_out(kb: KnowledgeBase, calibration: Calibration | None = Non
                 questions[locale] = [q for q in phrasings if _fold(q) != fold]
                 held += [(q, locale, entry.id) for q in phrasings if _fold(q) == fold]
             kept.append(entry.model_copy(update={"questions": questions}))
-        index = FaqIndex.build(KnowledgeBase(entries=kept), calibration=calibration, abstainer=None)
+        kept_kb = KnowledgeBase(entries=kept)
+        index = FaqIndex.build(kept_kb, calibration=calibration, abstainer=None, classifier=None)
         for question, locale, expected in held:
             answer = index.ask(question, locale)
             asked += 1

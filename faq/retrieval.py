@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from typing import Literal
@@ -11,11 +12,14 @@ from pydantic import BaseModel, ConfigDict
 
 from faq.abstain import AbstainModel
 from faq.analysis import Analyzer, detect_language
+from faq.classifier import NONE, TopicClassifier
 from faq.cues import CueRule, load_cues, matching
 from faq.homophones import Homophones, build_homophones
 from faq.knowledge import LOCALES, FaqEntry, KnowledgeBase, Locale
 from faq.scoring import Calibration, LanguageIndex, entry_texts, index_language, lift_cued
 from faq.vocabulary import OUT_OF_SCOPE, Lexicon, Speller
+
+_log = logging.getLogger(__name__)
 
 Reason = Literal["confident", "no_terms", "out_of_scope", "no_concept", "low_confidence"]
 
@@ -74,6 +78,7 @@ class FaqIndex:
         abstainer: AbstainModel | None = None,
         homophones: Homophones | None = None,
         cues: list[CueRule] | None = None,
+        classifier: TopicClassifier | None = None,
     ) -> None:
         self._languages = languages
         self._analyzer = analyzer
@@ -84,6 +89,11 @@ class FaqIndex:
         self.calibration = calibration
         # None: answer whenever a shared concept passes the gates (calibrate fits on that).
         self.abstainer = abstainer
+        # The topic classifier (when it knows every entry) ranks with BM25 and informs the
+        # abstention model above; without it BM25 ranks alone.
+        self.classifier = classifier
+        classes = classifier.classes if classifier else ()
+        self._class_positions = {name: i for i, name in enumerate(classes)}
 
     @classmethod
     def build(
@@ -93,11 +103,14 @@ class FaqIndex:
         calibration: Calibration | None = None,
         lexicon: Lexicon | None = None,
         abstainer: AbstainModel | Literal["stored"] | None = "stored",
+        classifier: TopicClassifier | Literal["stored"] | None = "stored",
     ) -> FaqIndex:
         """Index a knowledge base; done once at start-up.
 
         abstainer: the answer/abstain model; by default the one calibrate stored in
         faq/lexicon/abstain.json, None to answer whenever the gates let a question through.
+        classifier: the topic classifier (faq/classifier.py); by default the one calibrate
+        stored, used only when it knows every entry (None: BM25 and the abstainer alone).
         """
         calibration = calibration or Calibration()
         analyzer = Analyzer(lexicon or Lexicon.load())
@@ -114,17 +127,34 @@ class FaqIndex:
         zh_texts = (text for entry in kb.entries for text in entry_texts(entry, "zh-CN"))
         homophones = build_homophones(zh_texts, analyzer)
         cues = load_cues()
-        return cls(languages, analyzer, speller, calibration, abstainer, homophones, cues)
+        if classifier == "stored":
+            classifier = TopicClassifier.load()
+        if classifier is not None and not classifier.knows(entry.id for entry in kb.entries):
+            # An entry added since the last `faq calibrate`: the classifier would never pick it.
+            _log.warning("the topic classifier predates the knowledge base; run faq calibrate")
+            classifier = None
+        return cls(
+            languages, analyzer, speller, calibration, abstainer, homophones, cues, classifier
+        )
+
+    def with_models(
+        self, abstainer: AbstainModel | None, classifier: TopicClassifier | None
+    ) -> FaqIndex:
+        """The same index with other models (calibrate tries many without re-indexing)."""
+        return FaqIndex(
+            self._languages,
+            self._analyzer,
+            self._speller,
+            self.calibration,
+            abstainer,
+            self._homophones,
+            self._cues,
+            classifier,
+        )
 
     def ask(self, question: str, locale_hint: str | None = None) -> FaqAnswer:
         """Answer a free-text question; the language comes from the text, the hint breaks ties."""
-        language = detect_language(question, _as_locale(locale_hint))
-        question = question[:_MAX_QUESTION_CHARS]
-        if language == "zh-CN" and self._homophones is not None:
-            question = self._homophones.fix(self._analyzer.normalize(question, language))
-        analysed = self._analyzer.analyze(question, language, self._speller)
-        terms = list(dict.fromkeys(analysed))
-        grams = list(dict.fromkeys(self._analyzer.char_grams(question, language)))
+        language, question, terms, grams = self.analyse(question, locale_hint)
         index = self._languages.get(language)
         if not terms or index is None:
             return FaqAnswer(
@@ -159,9 +189,14 @@ class FaqIndex:
             np.maximum(confidence, index.scores(span_terms, span_grams, cal), out=confidence)
         ranking = (1 - cal.span_rank_weight) * scores + cal.span_rank_weight * confidence
         ranking = ranking + cal.owner_weight * owned
-        # Confusable neighbours (a void and a refund): a cue of time or type decides.
         ids = [entry.id for entry in index.entries]
-        order, lifted = lift_cued(cued, ranking, ids, cal)
+        topic = self._topic_probabilities(terms, grams, ids)
+        if topic is not None:
+            # The classifier learned from thousands of labelled questions; BM25 adds what the
+            # knowledge base's own phrasings say (Calibration.bm25_weight).
+            ranking = np.log(topic[0] + 1e-9) + cal.bm25_weight * ranking
+        # Confusable neighbours (a void and a refund): a cue of time or type decides.
+        order, lifted = lift_cued(cued, ranking, ids, cal, fused=topic is not None)
         best = int(order[0])
         top = float(confidence[best])
         margin = float(ranking[best] - ranking[order[1]]) if len(order) > 1 else top
@@ -203,6 +238,11 @@ class FaqIndex:
             "cued": float(lifted.get(ids[best], 0.0) > 0),
             "has_concept": float(has_concept),
         }
+        if topic is not None:
+            # The classifier's belief in the best entry and in "none of them": two more
+            # inputs of the abstention model (fitted on held-apart classifiers, calibrate.py).
+            features["topic_probability"] = math.log(float(topic[0][best]) + 1e-6)
+            features["none_probability"] = math.log(topic[1] + 1e-6)
         probability = self.abstainer.probability(features) if self.abstainer else 1.0
         strong_shared = {t for t in shared if t not in lexicon.weak[language]}
         reason = self._judge(terms, has_concept, probability, len(strong_shared))
@@ -231,6 +271,19 @@ class FaqIndex:
             reason=reason,
         )
 
+    def analyse(
+        self, question: str, locale_hint: str | None = None
+    ) -> tuple[Locale, str, list[str], list[str]]:
+        """The question's language, its text as scored, its terms and its character n-grams."""
+        language = detect_language(question, _as_locale(locale_hint))
+        question = question[:_MAX_QUESTION_CHARS]
+        if language == "zh-CN" and self._homophones is not None:
+            question = self._homophones.fix(self._analyzer.normalize(question, language))
+        analysed = self._analyzer.analyze(question, language, self._speller)
+        terms = list(dict.fromkeys(analysed))
+        grams = list(dict.fromkeys(self._analyzer.char_grams(question, language)))
+        return language, question, terms, grams
+
     def _spans(self, question: str, language: Locale) -> list[tuple[list[str], list[str]]]:
         """Terms and n-grams of every run of consecutive clauses shorter than the question."""
         clauses = self._clauses(question, language)[-_MAX_CLAUSES:]
@@ -253,6 +306,17 @@ class FaqIndex:
         if language == "zh-CN":
             question = _ZH_SPACE_BREAK.sub("，", question.strip())
         return [c for c in _CLAUSE_BREAK.split(question) if c.strip()]
+
+    def _topic_probabilities(
+        self, terms: list[str], grams: list[str], ids: list[str]
+    ) -> tuple[np.ndarray, float] | None:
+        """The classifier's probability of each entry (in `ids` order) and of none."""
+        if self.classifier is None:
+            return None
+        probabilities = self.classifier.probabilities(terms, grams)
+        position = self._class_positions
+        entries = np.asarray([probabilities[position[i]] for i in ids], dtype=np.float64)
+        return entries, float(probabilities[position[NONE]])
 
     def _judge(
         self, terms: list[str], has_concept: bool, probability: float, strong_shared: int
