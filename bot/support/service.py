@@ -91,7 +91,7 @@ async def take_message(
     if (
         part.kind == "text"
         and all(t.status == Status.RESOLVED and not t.comment_wanted for t in tickets)
-        and faq.ask(part.body, sender.locale).entry is not None
+        and _plain_question(faq, part.body, sender.locale, tickets)
     ):
         # A plain FAQ question after a resolved ticket is answered, not taken as a reopen.
         return Taken("not_support")
@@ -99,6 +99,17 @@ async def take_message(
     if chosen is None:
         return Taken("pick", tickets=tickets)
     return await onto_ticket(repos, policy, sender, chosen, part)
+
+
+def _plain_question(faq: FaqIndex, text: str, locale: str, tickets: list[Ticket]) -> bool:
+    """An FAQ question on another subject than the tickets': "换了纸还是打印不出来" after a
+    ticket about printing is the same problem coming back, even though the FAQ can answer it."""
+    answer = faq.ask(text, locale).entry
+    if answer is None:
+        return False
+    return all(
+        (best := faq.ask(t.subject, locale).best) is None or best.id != answer.id for t in tickets
+    )
 
 
 async def to_ticket(
