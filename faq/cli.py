@@ -90,7 +90,7 @@ def run_calibrate() -> int:
     classifier.save(CLASSIFIER_PATH)
     print(f"topic classifier: {examples} labelled phrasings and questions from the knowledge base")
     print(f"  and {len(training)} files ({', '.join(f.name for f in training)})")
-    print(f"  {len(classifier.vocabulary)} features, {len(classifier.classes)} classes")
+    print(f"  {len(classifier.keys)} features, {len(classifier.classes)} classes")
     print(f"written: {CLASSIFIER_PATH}")
     result = calibrate_all(kb, training)
     model = result.model

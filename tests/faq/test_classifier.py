@@ -83,7 +83,7 @@ def test_a_classifier_older_than_the_knowledge_base_is_set_aside(
     keep = [i for i, name in enumerate(stored.classes) if name != "usage.refund"]
     older = TopicClassifier(
         classes=tuple(stored.classes[i] for i in keep),
-        vocabulary=stored.vocabulary,
+        keys=stored.keys,
         weights=stored.weights[:, keep],
         intercepts=stored.intercepts[keep],
     )
