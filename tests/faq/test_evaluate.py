@@ -54,7 +54,7 @@ FLOORS = {
     "heldout19": (0.97, 0.96),  # 176/180, 33/33
     "heldout20": (0.97, 0.93),  # 179/182, 30/31
     "heldout21": (0.99, 0.96),  # 154/154, 30/30
-    "heldout22": (0.98, 0.93),  # 152/154, 29/30
+    "heldout22": (0.98, 0.93),  # 152/154, 28/30 (29/30 before MIN_WORD_FREQ 30)
     "heldout23": (0.97, 0.96),  # 151/154, 29/29
     "heldout24": (0.96, 0.93),  # 149/153, 28/29
 }
@@ -74,7 +74,7 @@ def test_held_out_set_keeps_its_floor(index: FaqIndex, path: Path) -> None:
 
 def test_the_held_out_sets_together_meet_the_issue_targets(index: FaqIndex) -> None:
     # Issue 16: top-1 >= 0.95 on in-domain questions, >= 0.90 of off-topic ones abstained.
-    # Eighteenth round, with the topic classifier: 1136/1153 (98.5%), 209/212 (98.6%). The
+    # Eighteenth round, with the topic classifier: 1136/1153 (98.5%), 208/212 (98.1%). The
     # same sets on the seventeenth round's BM25 and abstention model: about 92% top-1.
     reports = [evaluate(index, path) for path in HELD_OUT_SETS]
     correct = sum(r.correct for r in reports)
