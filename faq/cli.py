@@ -12,6 +12,7 @@ from faq.abstain import MODEL_PATH
 from faq.calibrate import CALIBRATION_FILES, calibrate_all, train_topics, training_files
 from faq.check import check_knowledge_base
 from faq.classifier import MODEL_PATH as CLASSIFIER_PATH
+from faq.classifier import TopicClassifier
 from faq.cues import load_cues
 from faq.evaluate import EvalReport, evaluate, format_report
 from faq.knowledge import load_knowledge_base
@@ -44,6 +45,14 @@ def run_check() -> int:
         print(f"cannot load the knowledge base: {error}")
         return 1
     problems = check_knowledge_base(kb, load_cues())
+    classifier = TopicClassifier.load(CLASSIFIER_PATH)
+    untrained = sorted({e.id for e in kb.entries} - set(classifier.classes if classifier else ()))
+    if untrained:
+        # The index would set the classifier aside and answer by BM25 alone (faq/README.md).
+        names = ", ".join(untrained)
+        problems.append(
+            f"the topic classifier does not know {names}: run merchant-bot faq calibrate"
+        )
     for problem in problems:
         print(problem)
     if problems:

@@ -52,3 +52,28 @@ def test_eval_by_default_prints_every_held_out_set_and_all_of_them_together(
     together = out.split(f"the {len(HELD_OUT_SETS)} held-out sets together")[1]
     assert "top-1 accuracy:" in together and f"/{answerable})" in together
     assert "abstention recall:" in together and f"/{off_topic})" in together
+
+
+def test_check_flags_an_entry_the_topic_classifier_was_not_trained_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+
+    import faq.cli
+    from faq.classifier import TopicClassifier
+
+    stored = TopicClassifier.load()
+    assert stored is not None
+    keep = [i for i, name in enumerate(stored.classes) if name != "device.lost"]
+    older = TopicClassifier(
+        classes=tuple(stored.classes[i] for i in keep),
+        keys=stored.keys,
+        weights=np.ascontiguousarray(stored.weights[:, keep]),
+        intercepts=stored.intercepts[keep],
+    )
+    path = tmp_path / "classifier.npz"
+    older.save(path)
+    monkeypatch.setattr(faq.cli, "CLASSIFIER_PATH", path)
+    assert run_check() == 1
+    out = capsys.readouterr().out
+    assert "does not know device.lost: run merchant-bot faq calibrate" in out
