@@ -48,8 +48,8 @@ def test_report_counts_hits_misses_and_abstentions(index: FaqIndex, tmp_path: Pa
 # trained or tuned on) and the share it must keep: (top-1 on answerable questions, off-topic
 # questions abstained), one question below what the eighteenth round measured (BENCHMARKS.md).
 # heldout13, 19 and 20 were held out from earlier rounds; 21-24 were written at the start of
-# the eighteenth and first measured on its topic classifier; 29 and 30 were written at its end
-# and measured once on its final code. (25-28, written between, were measured once each and
+# the eighteenth and first measured on its topic classifier; 29, 30 and 31 were written at its
+# end and measured once on its final code. (25-28, written between, were measured once each and
 # then became training data: faq/train/README.md.)
 FLOORS = {
     "heldout13": (0.98, 0.96),  # 175/176, 30/30
@@ -61,6 +61,7 @@ FLOORS = {
     "heldout24": (0.98, 0.96),  # 151/153, 29/29
     "heldout29": (0.98, 0.89),  # 173/175, 27/29
     "heldout30": (0.98, 0.86),  # 166/168, 27/30
+    "heldout31": (0.92, 0.96),  # 141/152, 26/26 (symptoms, not topic names: below the target)
 }
 
 
@@ -78,8 +79,8 @@ def test_held_out_set_keeps_its_floor(index: FaqIndex, path: Path) -> None:
 
 def test_the_held_out_sets_together_meet_the_issue_targets(index: FaqIndex) -> None:
     # Issue 16: top-1 >= 0.95 on in-domain questions, >= 0.90 of off-topic ones abstained.
-    # Eighteenth round, with the topic classifier: 1481/1496 (99.0%), 264/271 (97.4%). The
-    # same sets on the seventeenth round's BM25 and abstention model: 1384/1496 (92.5%).
+    # Eighteenth round, with the topic classifier: 1622/1648 (98.4%), 290/297 (97.6%). The
+    # same sets on the seventeenth round's BM25 and abstention model: 1508/1648 (91.5%).
     reports = [evaluate(index, path) for path in HELD_OUT_SETS]
     correct = sum(r.correct for r in reports)
     answerable = sum(r.answerable for r in reports)
