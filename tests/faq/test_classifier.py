@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +15,9 @@ from faq.cli import DEFAULT_QUESTIONS, HELD_OUT_SETS
 from faq.evaluate import evaluate
 from faq.knowledge import KnowledgeBase
 from faq.retrieval import FaqIndex
+from tests.faq.conftest import classifier_without, question_key
 
 TRAINING = training_files([DEFAULT_QUESTIONS, *CALIBRATION_FILES])
-
-
-def _key(question: str) -> str:
-    return re.sub(r"[\W_]+", "", question.lower())
 
 
 def _questions(path: Path) -> list[dict]:
@@ -29,9 +25,9 @@ def _questions(path: Path) -> list[dict]:
 
 
 def test_no_held_out_question_is_trained_on() -> None:
-    trained = {_key(item["q"]) for path in TRAINING for item in _questions(path)}
+    trained = {question_key(item["q"]) for path in TRAINING for item in _questions(path)}
     for path in HELD_OUT_SETS:
-        leaked = [item["q"] for item in _questions(path) if _key(item["q"]) in trained]
+        leaked = [item["q"] for item in _questions(path) if question_key(item["q"]) in trained]
         assert leaked == [], path.name
 
 
@@ -78,15 +74,7 @@ def test_a_saved_classifier_loads_with_the_same_answers(tmp_path: Path) -> None:
 def test_a_classifier_older_than_the_knowledge_base_is_set_aside(
     kb: KnowledgeBase, caplog: pytest.LogCaptureFixture
 ) -> None:
-    stored = TopicClassifier.load()
-    assert stored is not None
-    keep = [i for i, name in enumerate(stored.classes) if name != "usage.refund"]
-    older = TopicClassifier(
-        classes=tuple(stored.classes[i] for i in keep),
-        keys=stored.keys,
-        weights=stored.weights[:, keep],
-        intercepts=stored.intercepts[keep],
-    )
+    older = classifier_without("usage.refund")
     with caplog.at_level(logging.WARNING, logger="faq.retrieval"):
         index = FaqIndex.build(kb, classifier=older)
     assert index.classifier is None

@@ -8,6 +8,7 @@ import pytest
 
 from faq.cli import HELD_OUT_SETS, run_check, run_eval
 from faq.evaluate import load_questions
+from tests.faq.conftest import classifier_without
 
 
 def test_check_passes_on_the_shipped_knowledge_base(capsys: pytest.CaptureFixture[str]) -> None:
@@ -57,20 +58,9 @@ def test_eval_by_default_prints_every_held_out_set_and_all_of_them_together(
 def test_check_flags_an_entry_the_topic_classifier_was_not_trained_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import numpy as np
-
     import faq.cli
-    from faq.classifier import TopicClassifier
 
-    stored = TopicClassifier.load()
-    assert stored is not None
-    keep = [i for i, name in enumerate(stored.classes) if name != "device.lost"]
-    older = TopicClassifier(
-        classes=tuple(stored.classes[i] for i in keep),
-        keys=stored.keys,
-        weights=np.ascontiguousarray(stored.weights[:, keep]),
-        intercepts=stored.intercepts[keep],
-    )
+    older = classifier_without("device.lost")
     path = tmp_path / "classifier.npz"
     older.save(path)
     monkeypatch.setattr(faq.cli, "CLASSIFIER_PATH", path)

@@ -12,7 +12,7 @@ from faq.check import check_knowledge_base
 from faq.cli import HELD_OUT_SETS
 from faq.cues import load_cues
 from faq.knowledge import CATEGORIES, KnowledgeBase
-from tests.faq.conftest import PARAPHRASES
+from tests.faq.conftest import PARAPHRASES, question_key
 
 REQUIRED_TOPICS = {
     "apply.process", "apply.materials", "apply.channels", "apply.account", "apply.review",
@@ -27,10 +27,6 @@ REQUIRED_TOPICS = {
     "device.relocate", "device.lost", "device.return", "support.dispute",
 }  # fmt: skip
 BOT_COMMANDS = set(COMMANDS)
-
-
-def _key(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
 def test_the_shipped_knowledge_base_passes_the_check(kb: KnowledgeBase) -> None:
@@ -67,9 +63,11 @@ def test_answers_promise_no_made_up_contacts(kb: KnowledgeBase) -> None:
 
 
 def _copied(kb: KnowledgeBase, questions_file: Path) -> list[str]:
-    phrasings = {_key(q) for entry in kb.entries for qs in entry.questions.values() for q in qs}
+    phrasings = {
+        question_key(q) for entry in kb.entries for qs in entry.questions.values() for q in qs
+    }
     items = yaml.safe_load(questions_file.read_text(encoding="utf-8"))
-    return [item["q"] for item in items if _key(item["q"]) in phrasings]
+    return [item["q"] for item in items if question_key(item["q"]) in phrasings]
 
 
 def test_dev_questions_are_not_copied_into_the_phrasings(
